@@ -1,0 +1,281 @@
+// Package api is the wire contract of the misetup account service (v1): the
+// request and answer types, the error codes and the sentinel errors shared by
+// the server and the client. Field names are a public contract: add to them,
+// never rename.
+package api
+
+import "time"
+
+// Version is the version of this build, reported by GET /v1/status and sent
+// by clients in the User-Agent and X-Misetup-Client headers.
+const Version = "1.0.0"
+
+// Header names kiosks and clients attach to requests.
+const (
+	HeaderKiosk         = "X-Misetup-Kiosk"
+	HeaderStore         = "X-Misetup-Store"
+	HeaderClientVersion = "X-Misetup-Client"
+)
+
+// Methods of registration and channels of delivery.
+const (
+	MethodEmail = "email"
+	MethodPhone = "phone"
+
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// Challenge purposes.
+const (
+	PurposeRegistration  = "registration"
+	PurposePasswordReset = "password_reset"
+	PurposeRecovery      = "recovery"
+	PurposeSignIn        = "sign_in"
+)
+
+// Challenge states.
+const (
+	ChallengePending  = "pending"
+	ChallengeVerified = "verified"
+	ChallengeExpired  = "expired"
+	ChallengeDead     = "dead"
+)
+
+// Delivery states.
+const (
+	DeliveryQueued = "queued"
+	DeliverySent   = "sent"
+	DeliveryFailed = "failed"
+)
+
+// Command types and states.
+const (
+	CommandLocate = "locate"
+	CommandRing   = "ring"
+	CommandLock   = "lock"
+	CommandErase  = "erase"
+
+	CommandPending   = "pending"
+	CommandDelivered = "delivered"
+	CommandDone      = "done"
+	CommandFailed    = "failed"
+)
+
+// Sync categories, in the order the guide lists them.
+var Categories = []string{"contacts", "messages", "gallery", "notes", "calendar", "call_history", "recorder", "browser"}
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	ServerTime          time.Time `json:"server_time"`
+	Version             string    `json:"version"`
+	MinClientVersion    string    `json:"min_client_version"`
+	LatestClientVersion string    `json:"latest_client_version"`
+}
+
+// RegistrationRequest is the body of POST /v1/registrations.
+type RegistrationRequest struct {
+	Method     string `json:"method"` // email or phone
+	Identifier string `json:"identifier"`
+	Password   string `json:"password"`
+	Region     string `json:"region,omitempty"`   // ISO 3166 alpha-2, the default country of a phone number
+	Language   string `json:"language,omitempty"` // BCP 47, e.g. en or zh-CN
+}
+
+// Delivery is what the courier did with a challenge's code.
+type Delivery struct {
+	State string     `json:"state"` // queued, sent or failed
+	At    *time.Time `json:"at,omitempty"`
+	Error string     `json:"error,omitempty"`
+}
+
+// Challenge is a verification code sent to an email address or a phone.
+type Challenge struct {
+	ID           string    `json:"id"`
+	Purpose      string    `json:"purpose"`
+	Channel      string    `json:"channel"`     // email or sms
+	Destination  string    `json:"destination"` // masked
+	State        string    `json:"state"`
+	Delivery     Delivery  `json:"delivery"`
+	AttemptsLeft int       `json:"attempts_left"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	ResendAfter  time.Time `json:"resend_after"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// VerifyRequest is the body of POST /v1/challenges/{id}/verify.
+type VerifyRequest struct {
+	Code        string  `json:"code"`
+	NewPassword string  `json:"new_password,omitempty"` // password_reset only
+	Device      *Device `json:"device,omitempty"`       // links this device when the answer signs in
+}
+
+// VerifyResponse is the answer of a successful verify.
+type VerifyResponse struct {
+	Account Account  `json:"account"`
+	Session *Session `json:"session,omitempty"`
+}
+
+// Device describes a device linked to an account.
+type Device struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Model      string     `json:"model,omitempty"`
+	OS         string     `json:"os,omitempty"`
+	LastSeen   *time.Time `json:"last_seen,omitempty"`
+	FindDevice bool       `json:"find_device"`
+	Current    bool       `json:"current"`
+}
+
+// SessionRequest is the body of POST /v1/sessions.
+type SessionRequest struct {
+	Identifier string `json:"identifier"` // email, phone or numeric Mi ID
+	Password   string `json:"password"`
+	Device     Device `json:"device"`
+	TOTP       string `json:"totp,omitempty"` // a TOTP code or a recovery code
+	Region     string `json:"region,omitempty"`
+}
+
+// Session is a signed-in session.
+type Session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Account   Account   `json:"account"`
+	Device    Device    `json:"device"`
+}
+
+// Account is the answer of GET /v1/account.
+type Account struct {
+	MiID          string    `json:"mi_id"`
+	Email         string    `json:"email,omitempty"`
+	Phone         string    `json:"phone,omitempty"`
+	DisplayName   string    `json:"display_name,omitempty"`
+	Region        string    `json:"region,omitempty"`
+	Language      string    `json:"language,omitempty"`
+	RecoveryEmail string    `json:"recovery_email,omitempty"` // masked
+	RecoveryPhone string    `json:"recovery_phone,omitempty"` // masked
+	TOTPEnabled   bool      `json:"totp_enabled"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// AccountPatch is the body of PATCH /v1/account; nil fields are left alone.
+type AccountPatch struct {
+	DisplayName *string `json:"display_name,omitempty"`
+	Region      *string `json:"region,omitempty"`
+	Language    *string `json:"language,omitempty"`
+}
+
+// PasswordChange is the body of POST /v1/account/password.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// PasswordResetRequest is the body of POST /v1/password-resets.
+type PasswordResetRequest struct {
+	Identifier string `json:"identifier"`
+	Region     string `json:"region,omitempty"`
+	// Via picks the recovery contact instead of the identifier itself:
+	// "recovery_email" or "recovery_phone" (the guide's problem 4).
+	Via string `json:"via,omitempty"`
+}
+
+// RecoveryRequest is the body of PUT /v1/account/recovery: one of the two.
+type RecoveryRequest struct {
+	Email  string `json:"email,omitempty"`
+	Phone  string `json:"phone,omitempty"`
+	Region string `json:"region,omitempty"`
+}
+
+// TOTPSetup is the answer of POST /v1/account/totp.
+type TOTPSetup struct {
+	Secret     string `json:"secret"`
+	OTPAuthURI string `json:"otpauth_uri"`
+}
+
+// TOTPConfirm is the body of POST /v1/account/totp/confirm.
+type TOTPConfirm struct {
+	Code string `json:"code"`
+}
+
+// RecoveryCodes is the answer of POST /v1/account/totp/confirm.
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// PasswordConfirm is the body of requests that need the password again
+// (DELETE /v1/account/totp).
+type PasswordConfirm struct {
+	Password string `json:"password"`
+}
+
+// DeviceList is the answer of GET /v1/devices.
+type DeviceList struct {
+	Devices []Device `json:"devices"`
+}
+
+// DevicePatch is the body of PATCH /v1/devices/{id}.
+type DevicePatch struct {
+	Name string `json:"name"`
+}
+
+// SyncSettings is the body and answer of GET/PUT /v1/devices/{id}/sync.
+type SyncSettings struct {
+	AutoSync   bool       `json:"auto_sync"`
+	WifiOnly   bool       `json:"wifi_only"`
+	Categories []string   `json:"categories"`
+	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+}
+
+// Location is where a device last reported itself.
+type Location struct {
+	Lat        float64   `json:"lat"`
+	Lon        float64   `json:"lon"`
+	AccuracyM  float64   `json:"accuracy_m,omitempty"`
+	ReportedAt time.Time `json:"reported_at"`
+}
+
+// FindDevice is the body and answer of GET/PUT /v1/devices/{id}/find-device.
+type FindDevice struct {
+	Enabled      bool      `json:"enabled"`
+	LastLocation *Location `json:"last_location,omitempty"`
+}
+
+// CommandRequest is the body of POST /v1/devices/{id}/commands.
+type CommandRequest struct {
+	Type     string `json:"type"` // locate, ring, lock, erase
+	Message  string `json:"message,omitempty"`
+	Password string `json:"password,omitempty"` // lock and erase
+}
+
+// Command is a remote command for a device.
+type Command struct {
+	ID        string     `json:"id"`
+	DeviceID  string     `json:"device_id"`
+	Type      string     `json:"type"`
+	Message   string     `json:"message,omitempty"`
+	State     string     `json:"state"`
+	Result    string     `json:"result,omitempty"`
+	Location  *Location  `json:"location,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// CommandList is the answer of GET /v1/devices/{id}/commands.
+type CommandList struct {
+	Commands []Command `json:"commands"`
+}
+
+// CommandAck is the body of POST /v1/devices/{id}/commands/{cid}/ack.
+type CommandAck struct {
+	State    string    `json:"state"` // done or failed
+	Result   string    `json:"result,omitempty"`
+	Location *Location `json:"location,omitempty"`
+}
+
+// Storage is the answer of GET /v1/storage.
+type Storage struct {
+	QuotaBytes int64            `json:"quota_bytes"`
+	UsedBytes  int64            `json:"used_bytes"`
+	ByCategory map[string]int64 `json:"by_category"`
+}

@@ -1,0 +1,250 @@
+// Package store is the persistence of the account service behind one
+// interface, Store, with two implementations: SQLite (the default, through
+// modernc.org/sqlite, no cgo) and PostgreSQL (through pgx). One test suite
+// (storetest) runs against both.
+//
+// The store holds data, not rules: it never decides whether a code is right
+// or a password strong. It does provide the atomic steps the rules need
+// (consume a challenge once, spend an attempt, use a TOTP step once), each a
+// single conditional UPDATE so that racing requests cannot both win.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when the row asked for does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a write would break a unique constraint (a
+// Mi ID, an email or a phone already taken, a duplicate id).
+var ErrConflict = errors.New("store: conflict")
+
+// Account is a Mi Account.
+type Account struct {
+	MiID         string // numeric, 9 to 10 digits, the primary key
+	Email        string // normalised (lower-cased domain); "" when none
+	Phone        string // E.164; "" when none
+	PasswordHash string // PHC string: $argon2id$v=19$m=...,t=...,p=...$salt$hash
+	DisplayName  string
+	Region       string
+	Language     string
+
+	RecoveryEmail string // verified recovery contacts only; "" when none
+	RecoveryPhone string
+
+	TOTPSecret  string // base32; set while pending or enabled
+	TOTPEnabled bool
+
+	QuotaBytes int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Challenge is a verification code sent to one destination for one purpose.
+type Challenge struct {
+	ID          string
+	Purpose     string // api.Purpose*
+	Channel     string // api.ChannelEmail or api.ChannelSMS
+	Destination string // full, normalised address or E.164 number (masked only on the wire)
+	MiID        string // the account it is for; "" for a registration
+	CodeHash    []byte // keyed hash of the code, bound to id, purpose and destination
+	// Payload is what the challenge carries until it is verified, as JSON
+	// the server owns (a registration's password hash, method, region...).
+	// Never a plain password or code.
+	Payload string
+
+	State        string // api.Challenge*
+	AttemptsLeft int
+	Sends        int // how many times a code was sent for it
+	ExpiresAt    time.Time
+	ResendAfter  time.Time
+	CreatedAt    time.Time
+
+	DeliveryState string // api.Delivery*
+	DeliveryAt    *time.Time
+	DeliveryError string
+}
+
+// Session is a signed-in session. The token itself is never stored.
+type Session struct {
+	TokenHash   string // hex of SHA-256 of the token
+	MiID        string
+	DeviceID    string
+	Kiosk       string // kiosk id, "" on a personal device
+	StoreID     string // store id of the kiosk
+	CreatedAt   time.Time
+	LastUsedAt  time.Time
+	ExpiresAt   time.Time     // absolute end
+	IdleTimeout time.Duration // 0: none; a kiosk session ends this long after LastUsedAt
+}
+
+// Location is where a device last reported itself.
+type Location struct {
+	Lat, Lon   float64
+	AccuracyM  float64
+	ReportedAt time.Time
+}
+
+// Sync is a device's Mi Cloud sync settings.
+type Sync struct {
+	AutoSync   bool
+	WifiOnly   bool
+	Categories []string
+	UpdatedAt  *time.Time // nil until first saved
+}
+
+// Device is a device linked to an account.
+type Device struct {
+	MiID         string
+	ID           string // chosen by the client, unique per account
+	Name         string
+	Model        string
+	OS           string
+	LastSeen     *time.Time
+	FindDevice   bool
+	LastLocation *Location
+	Sync         Sync
+	CreatedAt    time.Time
+}
+
+// Command is a remote command (locate, ring, lock, erase) for a device.
+type Command struct {
+	ID        string
+	MiID      string
+	DeviceID  string
+	Type      string
+	Message   string
+	State     string // api.Command*
+	Result    string
+	Location  *Location
+	CreatedAt time.Time
+	UpdatedAt *time.Time
+}
+
+// AuditEvent is one security event. It never holds a secret.
+type AuditEvent struct {
+	ID       int64
+	At       time.Time
+	MiID     string
+	DeviceID string
+	Kiosk    string
+	StoreID  string
+	Address  string // client address
+	Event    string // e.g. "sign_in", "sign_in_failed", "account_locked", "password_changed"
+	Detail   string
+}
+
+// Store is the persistence of the account service. All methods are safe for
+// concurrent use. Methods that look up one row return ErrNotFound when it is
+// missing; writes that break a unique constraint return ErrConflict.
+type Store interface {
+	// Ping checks the connection.
+	Ping(ctx context.Context) error
+	// Close releases the store; pending writes are done when it returns.
+	Close() error
+
+	// CreateAccount inserts a new account; ErrConflict when its Mi ID, email or phone is taken.
+	CreateAccount(ctx context.Context, a *Account) error
+	// AccountByMiID, AccountByEmail and AccountByPhone look an account up.
+	AccountByMiID(ctx context.Context, miID string) (*Account, error)
+	AccountByEmail(ctx context.Context, email string) (*Account, error)
+	AccountByPhone(ctx context.Context, phone string) (*Account, error)
+	// UpdateAccount writes every field of a but MiID and CreatedAt (UpdatedAt is set by the store).
+	UpdateAccount(ctx context.Context, a *Account) error
+
+	// CreateChallenge inserts a challenge.
+	CreateChallenge(ctx context.Context, c *Challenge) error
+	// Challenge reads one challenge.
+	Challenge(ctx context.Context, id string) (*Challenge, error)
+	// RenewChallengeCode replaces the code of a pending challenge for a resend:
+	// a new code hash, expiry and resend time, attempts back to attempts,
+	// Sends incremented and delivery back to queued.
+	RenewChallengeCode(ctx context.Context, id string, codeHash []byte, attempts int, expiresAt, resendAfter time.Time) error
+	// SetDelivery records what the courier did: state (queued, sent, failed), when, and its error text.
+	SetDelivery(ctx context.Context, id, state string, at time.Time, errText string) error
+	// SpendAttempt atomically takes one attempt from a pending challenge and
+	// returns how many are left; at 0 the challenge becomes dead. A challenge
+	// that is not pending returns its current attempts and state unchanged.
+	SpendAttempt(ctx context.Context, id string) (left int, state string, err error)
+	// ConsumeChallenge atomically moves a pending challenge that expires after
+	// now to verified. Exactly one of several racing calls returns true.
+	ConsumeChallenge(ctx context.Context, id string, now time.Time) (bool, error)
+	// SetChallengeState sets the state (e.g. to expired).
+	SetChallengeState(ctx context.Context, id, state string) error
+	// LastChallenge returns the newest challenge for an account (any purpose),
+	// or ErrNotFound.
+	LastChallenge(ctx context.Context, miID string) (*Challenge, error)
+
+	// RecordSend logs one code sent to destination (for the hourly cap).
+	RecordSend(ctx context.Context, destination string, at time.Time) error
+	// Sends returns the times codes were sent to destination since since, oldest first.
+	Sends(ctx context.Context, destination string, since time.Time) ([]time.Time, error)
+
+	// RecordFailure logs a failed sign-in for key (a normalised identifier,
+	// or "addr:" plus a client address).
+	RecordFailure(ctx context.Context, key string, at time.Time) error
+	// Failures counts the failures of key since since.
+	Failures(ctx context.Context, key string, since time.Time) (int, error)
+	// SetLock locks key until until.
+	SetLock(ctx context.Context, key string, until time.Time) error
+	// LockedUntil returns when key's lock ends (zero time when not locked).
+	LockedUntil(ctx context.Context, key string) (time.Time, error)
+	// ClearFailures removes key's failures and lock.
+	ClearFailures(ctx context.Context, key string) error
+
+	// CreateSession inserts a session.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session reads a session by its token hash.
+	Session(ctx context.Context, tokenHash string) (*Session, error)
+	// TouchSession sets LastUsedAt.
+	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
+	// DeleteSession removes one session.
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteSessions removes every session of an account but the one with
+	// exceptTokenHash ("" removes all) and returns how many went.
+	DeleteSessions(ctx context.Context, miID, exceptTokenHash string) (int, error)
+
+	// UpsertDevice inserts a device or, if (MiID, ID) exists, updates its
+	// name, model, OS and LastSeen (leaving its settings alone).
+	UpsertDevice(ctx context.Context, d *Device) error
+	// Device reads one device of an account.
+	Device(ctx context.Context, miID, id string) (*Device, error)
+	// Devices lists an account's devices, oldest first.
+	Devices(ctx context.Context, miID string) ([]Device, error)
+	// UpdateDevice writes every field of d but MiID, ID and CreatedAt.
+	UpdateDevice(ctx context.Context, d *Device) error
+	// DeleteDevice removes a device with its sessions and commands.
+	DeleteDevice(ctx context.Context, miID, id string) error
+
+	// CreateCommand inserts a command.
+	CreateCommand(ctx context.Context, c *Command) error
+	// Command reads one command of a device.
+	Command(ctx context.Context, miID, deviceID, id string) (*Command, error)
+	// Commands lists a device's commands in state ("" for all), oldest first.
+	Commands(ctx context.Context, miID, deviceID, state string) ([]Command, error)
+	// DeliverCommands atomically marks the device's pending commands delivered and returns them.
+	DeliverCommands(ctx context.Context, miID, deviceID string, at time.Time) ([]Command, error)
+	// UpdateCommand writes State, Result, Location and UpdatedAt.
+	UpdateCommand(ctx context.Context, c *Command) error
+
+	// SetUsage sets the bytes an account uses in a sync category.
+	SetUsage(ctx context.Context, miID, category string, bytes int64) error
+	// Usage returns the bytes used per category.
+	Usage(ctx context.Context, miID string) (map[string]int64, error)
+
+	// SetRecoveryCodes replaces an account's recovery codes (hashes, hex).
+	SetRecoveryCodes(ctx context.Context, miID string, hashes []string) error
+	// UseRecoveryCode atomically deletes the code with hash; false when there was none.
+	UseRecoveryCode(ctx context.Context, miID, hash string) (bool, error)
+	// UseTOTPStep atomically records that step was used; false when step is
+	// not newer than the last used step (a replay).
+	UseTOTPStep(ctx context.Context, miID string, step int64) (bool, error)
+
+	// Audit appends a security event.
+	Audit(ctx context.Context, e *AuditEvent) error
+	// AuditEvents lists the newest events of an account ("" for all), newest first.
+	AuditEvents(ctx context.Context, miID string, limit int) ([]AuditEvent, error)
+}
