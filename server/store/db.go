@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// db is the implementation of Store shared by SQLite and PostgreSQL. Both
+// speak the same SQL here: $N placeholders (modernc.org/sqlite reads them as
+// positional), ON CONFLICT upserts and RETURNING (SQLite 3.35 and later).
+// What differs (how a time is written, which errors mean a conflict, the
+// schema files) lives in the dialect.
+type db struct {
+	r *sql.DB // reads
+	w *sql.DB // writes; for SQLite a single connection, for PostgreSQL the same pool as r
+	d dialect
+}
+
+// dialect is what SQLite and PostgreSQL do differently.
+type dialect struct {
+	// name is "sqlite" or "postgres", used in error messages.
+	name string
+	// timeArg turns a time into the value stored for it. Both round to the
+	// microsecond, so what is read back is the time written rounded to the
+	// microsecond, in UTC.
+	timeArg func(time.Time) any
+	// mapErr maps a driver's constraint errors onto ErrConflict (unique) and
+	// ErrNotFound (foreign key: the account or device referred to is
+	// missing); other errors are returned as they are.
+	mapErr func(error) error
+	// migrations names the folder of migrations in the embedded files.
+	migrations string
+	// migrationsTable creates the table of applied migrations if it is missing.
+	migrationsTable string
+	// migrationLock, when not empty, runs first in the migration transaction
+	// so that two processes opening the same database migrate one at a time.
+	migrationLock string
+}
+
+// Ping checks the connection.
+func (s *db) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.name, err)
+	}
+	if s.w != s.r {
+		if err := s.w.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping %s: %w", s.d.name, err)
+		}
+	}
+	return nil
+}
+
+// Close releases the store; queries that have started finish first.
+func (s *db) Close() error {
+	err := s.r.Close()
+	if s.w != s.r {
+		err = errors.Join(err, s.w.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("close %s: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// fail wraps err with op, mapping a missing row onto ErrNotFound and
+// constraint errors onto ErrConflict or ErrNotFound.
+func (s *db) fail(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", op, s.d.mapErr(err))
+}
+
+// t is the stored value of a time.
+func (s *db) t(t time.Time) any { return s.d.timeArg(t) }
+
+// tp is the stored value of an optional time: NULL when nil.
+func (s *db) tp(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.d.timeArg(*t)
+}
+
+// execOne runs a write that must change exactly one row; none is ErrNotFound.
+func (s *db) execOne(ctx context.Context, op, query string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return nil
+}
+
+// exists reports whether query (a SELECT 1 ... of at most one row) finds a row.
+func (s *db) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// inTx runs fn in a write transaction and commits it when fn returns nil.
+// On SQLite the transaction begins IMMEDIATE (the _txlock DSN parameter).
+func (s *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error of fn is the one worth reporting
+		return err
+	}
+	return tx.Commit()
+}
+
+// now is the current time as the store records it when a caller left a
+// time zero.
+func now() time.Time { return time.Now().UTC().Round(time.Microsecond) }
+
+// orNow returns t, or now when t is zero.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return now()
+	}
+	return t
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// timeCol reads a time column of either dialect: SQLite stores INTEGER
+// microseconds since the Unix epoch, PostgreSQL a timestamptz. A NULL reads
+// as the zero time, or as a nil pointer through optTime.
+type timeCol struct {
+	t   *time.Time
+	opt **time.Time
+}
+
+// reqTime reads a NOT NULL time column into t.
+func reqTime(t *time.Time) timeCol { return timeCol{t: t} }
+
+// optTime reads a nullable time column into p (nil for NULL).
+func optTime(p **time.Time) timeCol { return timeCol{opt: p} }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	var t time.Time
+	switch v := v.(type) {
+	case nil:
+		if c.opt != nil {
+			*c.opt = nil
+		} else {
+			*c.t = time.Time{}
+		}
+		return nil
+	case int64:
+		t = time.UnixMicro(v).UTC()
+	case time.Time:
+		t = v.UTC()
+	default:
+		return fmt.Errorf("store: cannot read %T as a time", v)
+	}
+	if c.opt != nil {
+		*c.opt = &t
+	} else {
+		*c.t = t
+	}
+	return nil
+}
+
+// locationCols are the four columns of an optional Location, in the order
+// locationArgs and locationCol use.
+const locationCols = "location_lat, location_lon, location_accuracy_m, location_at"
+
+// locationArgs are the stored values of an optional location.
+func (s *db) locationArgs(l *Location) (lat, lon, acc, at any) {
+	if l == nil {
+		return nil, nil, nil, nil
+	}
+	return l.Lat, l.Lon, l.AccuracyM, s.t(l.ReportedAt)
+}
+
+// locationCol reads the four location columns; dst is set to nil when the
+// latitude is NULL.
+type locationCol struct {
+	lat, lon, acc sql.NullFloat64
+	at            *time.Time
+}
+
+// dest returns the scan destinations of the four columns.
+func (l *locationCol) dest() []any {
+	return []any{&l.lat, &l.lon, &l.acc, optTime(&l.at)}
+}
+
+// location returns what was read: nil when no location is stored.
+func (l *locationCol) location() *Location {
+	if !l.lat.Valid {
+		return nil
+	}
+	loc := &Location{Lat: l.lat.Float64, Lon: l.lon.Float64, AccuracyM: l.acc.Float64}
+	if l.at != nil {
+		loc.ReportedAt = *l.at
+	}
+	return loc
+}
