@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Error codes of the account API. The HTTP status that goes with each is in
-// StatusOf.
+// Error codes of the account API. server/API.md lists the HTTP status that
+// goes with each.
 const (
 	CodeInvalidInput         = "invalid_input"
 	CodeWeakPassword         = "weak_password"

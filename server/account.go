@@ -1,0 +1,194 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"misetup/api"
+	"misetup/server/policy"
+	"misetup/server/store"
+)
+
+// maxDisplayName is the longest display name, in characters.
+const maxDisplayName = 64
+
+// accountView is an account as its owner sees it: recovery contacts masked,
+// texts sanitized.
+func (s *Server) accountView(a *store.Account) api.Account {
+	v := api.Account{
+		MiID:        a.MiID,
+		Email:       a.Email,
+		Phone:       a.Phone,
+		DisplayName: policy.Sanitize(a.DisplayName),
+		Region:      a.Region,
+		Language:    a.Language,
+		TOTPEnabled: a.TOTPEnabled,
+		CreatedAt:   a.CreatedAt.UTC(),
+	}
+	if a.RecoveryEmail != "" {
+		v.RecoveryEmail = policy.MaskEmail(a.RecoveryEmail)
+	}
+	if a.RecoveryPhone != "" {
+		v.RecoveryPhone = policy.MaskPhone(a.RecoveryPhone)
+	}
+	return v
+}
+
+// getAccount answers GET /v1/account.
+func (s *Server) getAccount(r *http.Request, who *caller) (int, any, error) {
+	return http.StatusOK, s.accountView(who.account), nil
+}
+
+// patchAccount answers PATCH /v1/account: the fields given change.
+func (s *Server) patchAccount(r *http.Request, who *caller) (int, any, error) {
+	var req api.AccountPatch
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	a := who.account
+	if req.DisplayName != nil {
+		name, err := cleanText("display_name", *req.DisplayName, maxDisplayName)
+		if err != nil {
+			return 0, nil, err
+		}
+		a.DisplayName = name
+	}
+	if req.Region != nil {
+		if *req.Region == "" {
+			return 0, nil, errInput("region", "The region must be a two-letter country code like CN or US.")
+		}
+		region, err := s.region("region", *req.Region)
+		if err != nil {
+			return 0, nil, err
+		}
+		a.Region = region
+	}
+	if req.Language != nil {
+		lang, err := checkLanguage("language", *req.Language)
+		if err != nil {
+			return 0, nil, err
+		}
+		a.Language = lang
+	}
+	if err := s.st.UpdateAccount(r.Context(), a); err != nil {
+		return 0, nil, fmt.Errorf("update account: %w", err)
+	}
+	return http.StatusOK, s.accountView(a), nil
+}
+
+// changePassword answers POST /v1/account/password. It needs the current
+// password (403 reauth_required without the right one) and signs out every
+// other session.
+func (s *Server) changePassword(r *http.Request, who *caller) (int, any, error) {
+	ctx := r.Context()
+	var req api.PasswordChange
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	a := who.account
+	if err := s.checkNewPassword("new_password", req.NewPassword, accountIdentifiers(a)...); err != nil {
+		return 0, nil, err
+	}
+	if err := s.reauth(r, who, "current_password", req.CurrentPassword); err != nil {
+		return 0, nil, err
+	}
+	hash, err := s.hashPassword(ctx, req.NewPassword)
+	if err != nil {
+		return 0, nil, err
+	}
+	a.PasswordHash = hash
+	if err := s.st.UpdateAccount(ctx, a); err != nil {
+		return 0, nil, fmt.Errorf("store password: %w", err)
+	}
+	n, err := s.st.DeleteSessions(ctx, a.MiID, who.tokenHash)
+	if err != nil {
+		return 0, nil, fmt.Errorf("revoke other sessions: %w", err)
+	}
+	s.audit(r, a.MiID, who.session.DeviceID, "password_changed", fmt.Sprintf("%d other sessions revoked", n))
+	return http.StatusNoContent, nil, nil
+}
+
+// setRecovery answers PUT /v1/account/recovery: a code goes to the new
+// contact, which counts only once verified.
+func (s *Server) setRecovery(r *http.Request, who *caller) (int, any, error) {
+	ctx := r.Context()
+	var req api.RecoveryRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	a := who.account
+	var in issue
+	var err error
+	switch {
+	case req.Email != "" && req.Phone != "":
+		return 0, nil, errInput("phone", "Give either email or phone, not both.")
+	case req.Email != "":
+		in.channel, in.payload.Method = api.ChannelEmail, api.MethodEmail
+		if in.destination, err = policy.ParseEmail(req.Email); err != nil {
+			return 0, nil, identifierError("email", err)
+		}
+		if in.destination == a.Email {
+			return 0, nil, errInput("email", "The recovery email must differ from the account's own email.")
+		}
+	case req.Phone != "":
+		region, err := s.region("region", req.Region)
+		if err != nil {
+			return 0, nil, err
+		}
+		in.channel, in.payload.Method = api.ChannelSMS, api.MethodPhone
+		if in.destination, err = policy.ParsePhone(req.Phone, region); err != nil {
+			return 0, nil, identifierError("phone", err)
+		}
+		if in.destination == a.Phone {
+			return 0, nil, errInput("phone", "The recovery phone must differ from the account's own phone.")
+		}
+	default:
+		return 0, nil, errInput("email", "Give a recovery email or phone.")
+	}
+	if err := s.checkSendQuota(ctx, in.destination, s.now()); err != nil {
+		return 0, nil, err
+	}
+	in.purpose = api.PurposeRecovery
+	in.miID = a.MiID
+	in.payload.Language = a.Language
+	if lang := requestLanguage(r); lang != "" {
+		in.payload.Language = lang
+	}
+	c, err := s.issueChallenge(ctx, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, s.challengeView(c), nil
+}
+
+// completeRecovery stores a verified recovery contact on the account of
+// the caller (challenge has already checked the caller owns it).
+func (s *Server) completeRecovery(r *http.Request, c *store.Challenge, who *caller, req api.VerifyRequest) (int, any, error) {
+	ctx := r.Context()
+	if err := s.useCode(ctx, c, req.Code); err != nil {
+		return 0, nil, err
+	}
+	a := who.account
+	if c.Channel == api.ChannelSMS {
+		a.RecoveryPhone = c.Destination
+	} else {
+		a.RecoveryEmail = c.Destination
+	}
+	if err := s.st.UpdateAccount(ctx, a); err != nil {
+		return 0, nil, fmt.Errorf("store recovery contact: %w", err)
+	}
+	s.audit(r, a.MiID, who.session.DeviceID, "recovery_contact_set", c.Channel)
+	return http.StatusOK, api.VerifyResponse{Account: s.accountView(a)}, nil
+}
+
+// cleanText sanitizes a user text for storage: control, escape and bidi
+// characters go, spaces are trimmed, and it must be at most max characters.
+func cleanText(field, v string, max int) (string, error) {
+	v = strings.TrimSpace(policy.Sanitize(v))
+	if utf8.RuneCountInString(v) > max {
+		return "", errInput(field, "%s is too long (at most %d characters).", field, max)
+	}
+	return v, nil
+}

@@ -1,0 +1,515 @@
+// Package server is the misetup account service: the HTTP handlers of the
+// account API (v1) and the rules behind them (verification codes, sign-in
+// lockout, sessions, two-factor sign-in, devices and their commands). It
+// keeps its data in a store.Store and sends codes through a courier.Courier.
+//
+// A Server is an http.Handler, so it runs in-process (the wizard's embedded
+// default) as well as behind ListenAndServe. API.md beside this file shows
+// every endpoint with an example.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"misetup/api"
+	"misetup/server/courier"
+	"misetup/server/policy"
+	"misetup/server/store"
+)
+
+// Config holds every number the rules use. DefaultConfig gives the defaults
+// of DESIGN.md; change fields of it rather than building one from scratch.
+type Config struct {
+	// Version is reported by GET /v1/status.
+	Version string
+	// MinClientVersion is the lowest X-Misetup-Client version served ("" for
+	// no minimum); older clients get 426 client_too_old.
+	MinClientVersion string
+	// LatestClientVersion is reported by GET /v1/status.
+	LatestClientVersion string
+	// DefaultRegion is the country of phone numbers written without a
+	// country code when a request names no region (ISO 3166 alpha-2).
+	DefaultRegion string
+
+	// Password is the password policy.
+	Password policy.PasswordRules
+	// Argon2 are the parameters of new password hashes.
+	Argon2 policy.Argon2Params
+	// MaxConcurrentHashes bounds how many argon2 hashes run at once (each
+	// takes Argon2.Memory KiB); further requests wait their turn.
+	MaxConcurrentHashes int
+
+	// CodeDigits is the length of verification codes.
+	CodeDigits int
+	// CodeTTL is how long a code is valid.
+	CodeTTL time.Duration
+	// CodeAttempts is how many wrong codes a challenge takes before it dies.
+	CodeAttempts int
+	// ResendCooldown is how long after a send a resend is refused.
+	ResendCooldown time.Duration
+	// SendsPerWindow codes at most go to one destination within SendWindow.
+	SendsPerWindow int
+	// SendWindow is the window of SendsPerWindow.
+	SendWindow time.Duration
+	// CodeHashKey keys the hashes of codes (and the decoy destinations of
+	// resets for no account). Random when empty, which voids pending codes at
+	// a restart; set it to keep them.
+	CodeHashKey []byte
+	// DeliveryTimeout bounds one courier send.
+	DeliveryTimeout time.Duration
+
+	// SignInFailures failures of one identifier within FailureWindow lock
+	// it for LockDuration.
+	SignInFailures int
+	// FailureWindow is the window of SignInFailures.
+	FailureWindow time.Duration
+	// LockDuration is how long a lock lasts.
+	LockDuration time.Duration
+	// AddressFailures failed sign-ins from one client address within
+	// AddressWindow refuse further sign-ins from it (a ceiling against floods
+	// only: a store's kiosks share one address).
+	AddressFailures int
+	// AddressWindow is the window of AddressFailures.
+	AddressWindow time.Duration
+
+	// SessionTTL is the life of a session on a personal device.
+	SessionTTL time.Duration
+	// KioskIdle ends a kiosk session (X-Misetup-Kiosk set) this long after
+	// its last use.
+	KioskIdle time.Duration
+	// KioskSessionTTL is the absolute life of a kiosk session.
+	KioskSessionTTL time.Duration
+
+	// TOTPIssuer names the product in authenticator apps.
+	TOTPIssuer string
+	// TOTPSkew is how many 30-second steps of clock drift are accepted
+	// either side.
+	TOTPSkew uint
+	// RecoveryCodes is how many one-time recovery codes 2FA hands out.
+	RecoveryCodes int
+
+	// DefaultQuotaBytes is the Mi Cloud quota of a new account.
+	DefaultQuotaBytes int64
+	// MaxBodyBytes is the largest request body accepted (413 above).
+	MaxBodyBytes int64
+
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are those
+	// of the http.Server of ListenAndServe: slow clients time out.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout bounds the graceful shutdown of ListenAndServe.
+	ShutdownTimeout time.Duration
+
+	// Now is the clock; time.Now when nil. Tests move it.
+	Now func() time.Time
+	// Logger receives what the server cannot tell a client (store and
+	// courier failures); slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults of DESIGN.md's Rules.
+func DefaultConfig() Config {
+	return Config{
+		Version:             api.Version,
+		MinClientVersion:    "1.0.0",
+		LatestClientVersion: api.Version,
+		DefaultRegion:       "CN",
+
+		Password:            policy.DefaultPasswordRules(),
+		Argon2:              policy.DefaultArgon2(),
+		MaxConcurrentHashes: max(2, runtime.NumCPU()),
+
+		CodeDigits:      6,
+		CodeTTL:         10 * time.Minute,
+		CodeAttempts:    5,
+		ResendCooldown:  60 * time.Second,
+		SendsPerWindow:  5,
+		SendWindow:      time.Hour,
+		DeliveryTimeout: 30 * time.Second,
+
+		SignInFailures:  5,
+		FailureWindow:   15 * time.Minute,
+		LockDuration:    15 * time.Minute,
+		AddressFailures: 1000,
+		AddressWindow:   time.Hour,
+
+		SessionTTL:      30 * 24 * time.Hour,
+		KioskIdle:       15 * time.Minute,
+		KioskSessionTTL: 12 * time.Hour,
+
+		TOTPIssuer:    "Mi Account",
+		TOTPSkew:      1,
+		RecoveryCodes: 10,
+
+		DefaultQuotaBytes: 5 << 30,
+		MaxBodyBytes:      64 << 10,
+
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ShutdownTimeout:   10 * time.Second,
+	}
+}
+
+// validate refuses a config whose numbers cannot work.
+func (c *Config) validate() error {
+	var bad []string
+	need := func(name string, ok bool) {
+		if !ok {
+			bad = append(bad, name)
+		}
+	}
+	need("CodeDigits (4 to 10)", c.CodeDigits >= 4 && c.CodeDigits <= 10)
+	need("CodeTTL", c.CodeTTL > 0)
+	need("CodeAttempts", c.CodeAttempts > 0)
+	need("ResendCooldown", c.ResendCooldown >= 0)
+	need("SendsPerWindow", c.SendsPerWindow > 0)
+	need("SendWindow", c.SendWindow > 0)
+	need("DeliveryTimeout", c.DeliveryTimeout > 0)
+	need("SignInFailures", c.SignInFailures > 0)
+	need("FailureWindow", c.FailureWindow > 0)
+	need("LockDuration", c.LockDuration > 0)
+	need("AddressFailures", c.AddressFailures > 0)
+	need("AddressWindow", c.AddressWindow > 0)
+	need("SessionTTL", c.SessionTTL > 0)
+	need("KioskIdle", c.KioskIdle > 0)
+	need("KioskSessionTTL", c.KioskSessionTTL > 0)
+	need("TOTPIssuer", c.TOTPIssuer != "")
+	need("RecoveryCodes", c.RecoveryCodes > 0)
+	need("DefaultQuotaBytes", c.DefaultQuotaBytes >= 0)
+	need("MaxBodyBytes", c.MaxBodyBytes > 0)
+	need("MaxConcurrentHashes", c.MaxConcurrentHashes > 0)
+	need("Password.MinLen/MaxLen", c.Password.MinLen > 0 && c.Password.MaxLen >= c.Password.MinLen)
+	need("Argon2", c.Argon2.Memory > 0 && c.Argon2.Time > 0 && c.Argon2.Threads > 0 && c.Argon2.SaltLen >= 8 && c.Argon2.KeyLen >= 16)
+	if c.MinClientVersion != "" {
+		_, ok := parseVersion(c.MinClientVersion)
+		need("MinClientVersion", ok)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("server config: invalid %s", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// Server is the account service. Create it with New; it is safe for
+// concurrent use.
+type Server struct {
+	st      store.Store
+	courier courier.Courier
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+
+	// dummyHash is verified against for unknown identifiers, so that a
+	// sign-in for no account costs what one for an account does.
+	dummyHash string
+	// hashSlots bounds concurrent argon2 work (see MaxConcurrentHashes).
+	hashSlots chan struct{}
+
+	mu         sync.Mutex // guards closed and the Add of deliveries
+	closed     bool
+	deliveries sync.WaitGroup
+}
+
+// New returns a Server on st that sends codes with c. It does not own st:
+// the caller closes it after Close.
+func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
+	if st == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	if c == nil {
+		return nil, errors.New("server: a courier is required")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = "CN"
+	}
+	if len(cfg.CodeHashKey) == 0 {
+		cfg.CodeHashKey = make([]byte, 32)
+		if _, err := rand.Read(cfg.CodeHashKey); err != nil {
+			return nil, fmt.Errorf("server: code hash key: %w", err)
+		}
+	} else {
+		cfg.CodeHashKey = append([]byte(nil), cfg.CodeHashKey...)
+	}
+	s := &Server{
+		st:        st,
+		courier:   c,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),
+	}
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("server: dummy password: %w", err)
+	}
+	dummy, err := policy.HashPassword(fmt.Sprintf("%x", secret), cfg.Argon2)
+	if err != nil {
+		return nil, fmt.Errorf("server: dummy hash: %w", err)
+	}
+	s.dummyHash = dummy
+	s.routes()
+	return s, nil
+}
+
+// handler is an endpoint: it answers a status and a body to encode as JSON
+// (nil for none), or an error (an *api.Error for the client, anything else
+// becomes a 500).
+type handler func(r *http.Request) (int, any, error)
+
+// routes registers every endpoint of the API.
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.handle("GET /v1/status", s.status)
+
+	s.handle("POST /v1/registrations", s.register)
+	s.handle("GET /v1/challenges/{id}", s.getChallenge)
+	s.handle("POST /v1/challenges/{id}/resend", s.resendChallenge)
+	s.handle("POST /v1/challenges/{id}/verify", s.verifyChallenge)
+
+	s.handle("POST /v1/sessions", s.signIn)
+	s.handle("DELETE /v1/sessions/current", s.authed(s.signOut))
+	s.handle("POST /v1/password-resets", s.startPasswordReset)
+
+	s.handle("GET /v1/account", s.authed(s.getAccount))
+	s.handle("PATCH /v1/account", s.authed(s.patchAccount))
+	s.handle("POST /v1/account/password", s.authed(s.changePassword))
+	s.handle("PUT /v1/account/recovery", s.authed(s.setRecovery))
+	s.handle("POST /v1/account/totp", s.authed(s.startTOTP))
+	s.handle("POST /v1/account/totp/confirm", s.authed(s.confirmTOTP))
+	s.handle("DELETE /v1/account/totp", s.authed(s.disableTOTP))
+
+	s.handle("GET /v1/devices", s.authed(s.listDevices))
+	s.handle("PATCH /v1/devices/{id}", s.authed(s.renameDevice))
+	s.handle("DELETE /v1/devices/{id}", s.authed(s.removeDevice))
+	s.handle("GET /v1/devices/{id}/sync", s.authed(s.getSync))
+	s.handle("PUT /v1/devices/{id}/sync", s.authed(s.putSync))
+	s.handle("GET /v1/devices/{id}/find-device", s.authed(s.getFindDevice))
+	s.handle("PUT /v1/devices/{id}/find-device", s.authed(s.putFindDevice))
+	s.handle("POST /v1/devices/{id}/commands", s.authed(s.sendCommand))
+	s.handle("GET /v1/devices/{id}/commands", s.authed(s.listCommands))
+	s.handle("POST /v1/devices/{id}/commands/{cid}/ack", s.authed(s.ackCommand))
+
+	s.handle("GET /v1/storage", s.authed(s.storage))
+}
+
+// handle registers h for pattern, answering its result as JSON.
+func (s *Server) handle(pattern string, h handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := h(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// ServeHTTP implements http.Handler: the whole API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			buf := make([]byte, 4<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			s.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, buf))
+		}
+	}()
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+
+	if r.URL.Path != "/v1/status" {
+		if err := s.checkClientVersion(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	}
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		s.writeError(w, r, errNotFound("path "+policy.Sanitize(p)))
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unrouted(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// unrouted answers a request no pattern matches with the mux's status (404,
+// or 405 with its Allow header) as a JSON error.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.writeError(w, r, &api.Error{
+			Code:    api.CodeMethodNotAllowed,
+			Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s.", policy.Sanitize(r.Method), r.URL.Path, probe.header.Get("Allow")),
+		})
+		return
+	}
+	s.writeError(w, r, errNotFound("path "+policy.Sanitize(r.URL.Path)))
+}
+
+// statusProbe records the status and headers a fallback handler writes.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }
+
+// writeJSON answers status with body as JSON (no body when body is nil).
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	if body == nil {
+		w.Header().Del("Content-Type")
+		w.WriteHeader(status)
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep & in otpauth URIs readable
+	if err := enc.Encode(body); err != nil {
+		// Our own answer types always encode; this is a bug, not bad input.
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `{"error":{"code":"internal","message":"could not encode the answer"}}`)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// ListenAndServe serves the API on addr until ctx is done, then shuts down
+// gracefully: in-flight requests finish (up to ShutdownTimeout) and pending
+// deliveries are waited for.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on a listener the caller opened (tests listen on
+// port 0). It closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	shutErr := hs.Shutdown(sctx)
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		shutErr = errors.Join(shutErr, err)
+	}
+	if err := s.Close(sctx); err != nil {
+		shutErr = errors.Join(shutErr, err)
+	}
+	if shutErr != nil {
+		return fmt.Errorf("shut down: %w", shutErr)
+	}
+	return nil
+}
+
+// Close waits for deliveries in flight (until ctx is done). Deliveries
+// started after Close run before their request answers. It does not close
+// the store: the caller owns it.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.deliveries.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for deliveries: %w", ctx.Err())
+	}
+}
+
+// now is the server's clock.
+func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
+
+// windowStart is the first instant of the window of length d that ends at
+// now: an event exactly d old has left it (the store counts events at or
+// after the instant it is given, to the microsecond). So a client told to
+// retry after the oldest event leaves the window is served when it does.
+func windowStart(now time.Time, d time.Duration) time.Time {
+	return now.Add(-d + time.Microsecond)
+}
+
+// clientAddr is the client's IP address (without the port).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// kioskHeaders returns the kiosk and store ids a kiosk attached, sanitized.
+func kioskHeaders(r *http.Request) (kiosk, storeID string) {
+	return cleanHeader(r.Header.Get(api.HeaderKiosk)), cleanHeader(r.Header.Get(api.HeaderStore))
+}
+
+// cleanHeader sanitizes a header value and caps it at 64 bytes.
+func cleanHeader(v string) string {
+	v = strings.TrimSpace(policy.Sanitize(v))
+	if len(v) > 64 {
+		v = strings.ToValidUTF8(v[:64], "")
+	}
+	return v
+}

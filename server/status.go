@@ -1,0 +1,83 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"misetup/api"
+)
+
+// status answers GET /v1/status. It is the one endpoint every client may
+// call, however old, to learn that it must update.
+func (s *Server) status(r *http.Request) (int, any, error) {
+	return http.StatusOK, api.Status{
+		ServerTime:          s.now().Truncate(time.Second),
+		Version:             s.cfg.Version,
+		MinClientVersion:    s.cfg.MinClientVersion,
+		LatestClientVersion: s.cfg.LatestClientVersion,
+	}, nil
+}
+
+// checkClientVersion refuses a client whose X-Misetup-Client version is
+// below MinClientVersion (426 client_too_old). Requests without the header
+// (curl, integrators) are served.
+func (s *Server) checkClientVersion(r *http.Request) error {
+	v := r.Header.Get(api.HeaderClientVersion)
+	if v == "" || s.cfg.MinClientVersion == "" {
+		return nil
+	}
+	got, ok := parseVersion(v)
+	if !ok {
+		return errInput(api.HeaderClientVersion, "The %s header must be a version like 1.2.3.", api.HeaderClientVersion)
+	}
+	min, _ := parseVersion(s.cfg.MinClientVersion)
+	if compareVersions(got, min) < 0 {
+		return &api.Error{
+			Code:    api.CodeClientTooOld,
+			Message: fmt.Sprintf("This version of misetup is too old for the service: update to %s or newer.", s.cfg.MinClientVersion),
+		}
+	}
+	return nil
+}
+
+// parseVersion reads "1.2.3", "v1.2" or "misetup/1.2.3-dev" into its
+// numeric parts (pre-release and build suffixes are ignored).
+func parseVersion(v string) ([3]int, bool) {
+	var out [3]int
+	if i := strings.LastIndexByte(v, '/'); i >= 0 {
+		v = v[i+1:]
+	}
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if i := strings.IndexAny(v, "-+"); i >= 0 {
+		v = v[:i]
+	}
+	parts := strings.Split(v, ".")
+	if len(parts) == 0 || len(parts) > 3 {
+		return out, false
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || len(p) > 9 {
+			return out, false
+		}
+		out[i] = n
+	}
+	return out, true
+}
+
+// compareVersions returns -1, 0 or 1 as a is older than, equal to or newer
+// than b.
+func compareVersions(a, b [3]int) int {
+	for i := range a {
+		switch {
+		case a[i] < b[i]:
+			return -1
+		case a[i] > b[i]:
+			return 1
+		}
+	}
+	return 0
+}

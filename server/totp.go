@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"misetup/api"
+	"misetup/server/policy"
+	"misetup/server/store"
+)
+
+// TOTP per RFC 6238 as authenticator apps expect it: a 160-bit secret,
+// HMAC-SHA1, 6 digits, 30-second steps.
+const (
+	totpPeriod     = 30
+	totpSecretSize = 20
+	totpDigits     = otp.DigitsSix
+)
+
+// recoveryAlphabet has no 0/O or 1/I, so codes read back without doubt.
+const recoveryAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// recoveryCodeLen is the length of a recovery code (50 bits), shown as two
+// groups of five.
+const recoveryCodeLen = 10
+
+// totpOpts are the options of code generation.
+func totpOpts() totp.ValidateOpts {
+	return totp.ValidateOpts{Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1}
+}
+
+// matchTOTP finds the step within ±skew of now whose code is code.
+// NOTE: totp.ValidateCustom would accept a replayed code; we need the step
+// to refuse one (store.UseTOTPStep), so we compare each step ourselves.
+func matchTOTP(secret, code string, now time.Time, skew uint) (step int64, ok bool) {
+	for i := -int(skew); i <= int(skew); i++ {
+		t := now.Add(time.Duration(i) * totpPeriod * time.Second)
+		want, err := totp.GenerateCodeCustom(secret, t, totpOpts())
+		if err != nil {
+			return 0, false
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return t.Unix() / totpPeriod, true
+		}
+	}
+	return 0, false
+}
+
+// useTOTP accepts a TOTP code of a's secret once: a step already used (or
+// older than the last used) is refused.
+func (s *Server) useTOTP(ctx context.Context, a *store.Account, code string) (bool, error) {
+	step, ok := matchTOTP(a.TOTPSecret, code, s.now(), s.cfg.TOTPSkew)
+	if !ok {
+		return false, nil
+	}
+	fresh, err := s.st.UseTOTPStep(ctx, a.MiID, step)
+	if err != nil {
+		return false, fmt.Errorf("use TOTP step: %w", err)
+	}
+	return fresh, nil
+}
+
+// checkSecondFactor accepts a TOTP code or an unused recovery code.
+func (s *Server) checkSecondFactor(ctx context.Context, a *store.Account, code string) (bool, error) {
+	code = strings.TrimSpace(code)
+	if len(code) == int(totpDigits) && strings.Trim(code, "0123456789") == "" {
+		return s.useTOTP(ctx, a, code)
+	}
+	norm, ok := normalizeRecoveryCode(code)
+	if !ok {
+		return false, nil
+	}
+	used, err := s.st.UseRecoveryCode(ctx, a.MiID, policy.HashToken(norm))
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	return used, nil
+}
+
+// normalizeRecoveryCode upper-cases a recovery code and drops spaces and
+// dashes; false when it cannot be one.
+func normalizeRecoveryCode(code string) (string, bool) {
+	code = strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, strings.ToUpper(code))
+	if len(code) != recoveryCodeLen || strings.Trim(code, recoveryAlphabet) != "" {
+		return "", false
+	}
+	return code, true
+}
+
+// newRecoveryCodes draws n recovery codes (shown as XXXXX-XXXXX) and their
+// hashes.
+func newRecoveryCodes(n int) (codes, hashes []string, err error) {
+	for range n {
+		b := make([]byte, recoveryCodeLen)
+		if _, err := rand.Read(b); err != nil {
+			return nil, nil, fmt.Errorf("recovery code: %w", err)
+		}
+		for i := range b {
+			b[i] = recoveryAlphabet[int(b[i])%len(recoveryAlphabet)] // 256 % 32 == 0: unbiased
+		}
+		code := string(b)
+		codes = append(codes, code[:5]+"-"+code[5:])
+		hashes = append(hashes, policy.HashToken(code))
+	}
+	return codes, hashes, nil
+}
+
+// startTOTP answers POST /v1/account/totp: a new secret, pending until
+// confirmed with a code from it.
+func (s *Server) startTOTP(r *http.Request, who *caller) (int, any, error) {
+	a := who.account
+	if a.TOTPEnabled {
+		return 0, nil, errConflict("", "Two-step verification is already on; turn it off first to set it up again.")
+	}
+	name := a.Email
+	if name == "" {
+		name = a.Phone
+	}
+	if name == "" {
+		name = a.MiID
+	}
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer:      s.cfg.TOTPIssuer,
+		AccountName: name,
+		Period:      totpPeriod,
+		SecretSize:  totpSecretSize,
+		Digits:      totpDigits,
+		Algorithm:   otp.AlgorithmSHA1,
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("generate TOTP key: %w", err)
+	}
+	a.TOTPSecret = key.Secret()
+	if err := s.st.UpdateAccount(r.Context(), a); err != nil {
+		return 0, nil, fmt.Errorf("store TOTP secret: %w", err)
+	}
+	return http.StatusOK, api.TOTPSetup{Secret: key.Secret(), OTPAuthURI: key.URL()}, nil
+}
+
+// confirmTOTP answers POST /v1/account/totp/confirm: a right code of the
+// pending secret turns 2FA on and hands out the recovery codes, once.
+func (s *Server) confirmTOTP(r *http.Request, who *caller) (int, any, error) {
+	ctx := r.Context()
+	var req api.TOTPConfirm
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	a := who.account
+	if a.TOTPEnabled {
+		return 0, nil, errConflict("", "Two-step verification is already on.")
+	}
+	if a.TOTPSecret == "" {
+		return 0, nil, errConflict("", "Start with POST /v1/account/totp to get a secret.")
+	}
+	code := strings.TrimSpace(req.Code)
+	if len(code) != int(totpDigits) || strings.Trim(code, "0123456789") != "" {
+		return 0, nil, errInput("code", "Enter the 6-digit code your authenticator app shows.")
+	}
+	ok, err := s.useTOTP(ctx, a, code)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !ok {
+		return 0, nil, &api.Error{Code: api.CodeInvalidCode, Field: "code", Message: "The code is wrong: check the clock of the device with the authenticator app."}
+	}
+	codes, hashes, err := newRecoveryCodes(s.cfg.RecoveryCodes)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.st.SetRecoveryCodes(ctx, a.MiID, hashes); err != nil {
+		return 0, nil, fmt.Errorf("store recovery codes: %w", err)
+	}
+	a.TOTPEnabled = true
+	if err := s.st.UpdateAccount(ctx, a); err != nil {
+		return 0, nil, fmt.Errorf("enable TOTP: %w", err)
+	}
+	s.audit(r, a.MiID, who.session.DeviceID, "totp_enabled", "")
+	return http.StatusOK, api.RecoveryCodes{RecoveryCodes: codes}, nil
+}
+
+// disableTOTP answers DELETE /v1/account/totp; it needs the password.
+func (s *Server) disableTOTP(r *http.Request, who *caller) (int, any, error) {
+	ctx := r.Context()
+	var req api.PasswordConfirm
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := s.reauth(r, who, "password", req.Password); err != nil {
+		return 0, nil, err
+	}
+	a := who.account
+	a.TOTPEnabled = false
+	a.TOTPSecret = ""
+	if err := s.st.UpdateAccount(ctx, a); err != nil {
+		return 0, nil, fmt.Errorf("disable TOTP: %w", err)
+	}
+	if err := s.st.SetRecoveryCodes(ctx, a.MiID, nil); err != nil {
+		return 0, nil, fmt.Errorf("drop recovery codes: %w", err)
+	}
+	s.audit(r, a.MiID, who.session.DeviceID, "totp_disabled", "")
+	return http.StatusNoContent, nil, nil
+}
