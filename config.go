@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/adrg/xdg"
+	"github.com/spf13/cobra"
+
+	"misetup/server"
+	"misetup/server/courier"
+	"misetup/server/store"
+)
+
+// config is misetup's configuration: defaults, then the config file, then
+// environment variables, then flags, each overriding the one before.
+type config struct {
+	Server string `toml:"server"` // URL of a remote account service; "" runs it in-process
+	Lang   string `toml:"lang"`
+
+	Serve serveConfig `toml:"serve"`
+	Rules rulesConfig `toml:"rules"`
+
+	// Resolved directories (not from the file).
+	dataDir, stateDir, cacheDir string
+}
+
+// serveConfig configures `misetup serve` and the embedded service.
+type serveConfig struct {
+	Addr    string        `toml:"addr"`
+	DB      string        `toml:"db"`      // SQLite path or postgres:// URL
+	Courier string        `toml:"courier"` // outbox, smtp or webhook (email by smtp, sms by webhook when both are set)
+	SMTP    smtpConfig    `toml:"smtp"`
+	Webhook webhookConfig `toml:"webhook"`
+}
+
+type smtpConfig struct {
+	Addr       string `toml:"addr"`
+	From       string `toml:"from"`
+	Username   string `toml:"username"`
+	Password   string `toml:"password"`
+	RequireTLS bool   `toml:"require_tls"`
+}
+
+type webhookConfig struct {
+	URL   string `toml:"url"`
+	Token string `toml:"token"`
+}
+
+const appName = "misetup"
+
+// loadConfig reads the config file (if any) and the environment. Flags are
+// applied by each command, since they own them.
+func loadConfig(cmd *cobra.Command) (*config, error) {
+	xdg.Reload()
+	cfg := &config{
+		Serve: serveConfig{Addr: "127.0.0.1:8417", Courier: "outbox"},
+		Rules: defaultRules(),
+	}
+	var err error
+	if cfg.dataDir, err = appDir(xdg.DataHome); err != nil {
+		return nil, err
+	}
+	if cfg.stateDir, err = appDir(xdg.StateHome); err != nil {
+		return nil, err
+	}
+	if cfg.cacheDir, err = appDir(xdg.CacheHome); err != nil {
+		return nil, err
+	}
+
+	path, _ := cmd.Flags().GetString("config")
+	explicit := path != ""
+	if !explicit {
+		path = filepath.Join(xdg.ConfigHome, appName, "config.toml")
+	}
+	md, err := toml.DecodeFile(path, cfg)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+	case err != nil:
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	default:
+		if undecoded := md.Undecoded(); len(undecoded) > 0 {
+			return nil, fmt.Errorf("config file %s: unknown setting %q", path, undecoded[0].String())
+		}
+	}
+
+	env := map[string]*string{
+		"MISETUP_SERVER":        &cfg.Server,
+		"MISETUP_LANG":          &cfg.Lang,
+		"MISETUP_ADDR":          &cfg.Serve.Addr,
+		"MISETUP_DB":            &cfg.Serve.DB,
+		"MISETUP_COURIER":       &cfg.Serve.Courier,
+		"MISETUP_SMTP_ADDR":     &cfg.Serve.SMTP.Addr,
+		"MISETUP_SMTP_FROM":     &cfg.Serve.SMTP.From,
+		"MISETUP_SMTP_USER":     &cfg.Serve.SMTP.Username,
+		"MISETUP_SMTP_PASS":     &cfg.Serve.SMTP.Password,
+		"MISETUP_WEBHOOK_URL":   &cfg.Serve.Webhook.URL,
+		"MISETUP_WEBHOOK_TOKEN": &cfg.Serve.Webhook.Token,
+	}
+	for name, dst := range env {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	if cfg.Serve.DB == "" {
+		cfg.Serve.DB = filepath.Join(cfg.dataDir, "misetup.db")
+	}
+	return cfg, nil
+}
+
+// appDir returns base/misetup, created with mode 0700.
+func appDir(base string) (string, error) {
+	dir := filepath.Join(base, appName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// outboxPath is where the outbox courier writes codes.
+func (c *config) outboxPath() string { return filepath.Join(c.stateDir, "outbox.jsonl") }
+
+// courier builds the courier the config names.
+func (c *config) courier() (courier.Courier, error) {
+	switch strings.ToLower(c.Serve.Courier) {
+	case "", "outbox":
+		return courier.NewOutbox(c.outboxPath()), nil
+	case "smtp", "webhook":
+		var r courier.Router
+		if c.Serve.SMTP.Addr != "" {
+			r.Email = courier.NewSMTP(courier.SMTPConfig{
+				Addr: c.Serve.SMTP.Addr, From: c.Serve.SMTP.From,
+				Username: c.Serve.SMTP.Username, Password: c.Serve.SMTP.Password,
+				RequireTLS: c.Serve.SMTP.RequireTLS,
+			})
+		}
+		if c.Serve.Webhook.URL != "" {
+			r.SMS = courier.NewWebhook(courier.WebhookConfig{URL: c.Serve.Webhook.URL, Token: c.Serve.Webhook.Token})
+		}
+		if r.Email == nil && r.SMS == nil {
+			return nil, fmt.Errorf("courier %q: set [serve.smtp] addr or [serve.webhook] url", c.Serve.Courier)
+		}
+		return r, nil
+	default:
+		return nil, fmt.Errorf("courier %q: want outbox, smtp or webhook", c.Serve.Courier)
+	}
+}
+
+// openService opens the store and builds the account service on it. The
+// returned close func stops deliveries and closes the store.
+func (c *config) openService(ctx context.Context) (*server.Server, func() error, error) {
+	scfg, err := c.Rules.apply(server.DefaultConfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	cour, err := c.courier()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, c.Serve.DB)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	srv, err := server.New(st, cour, scfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	closeFn := func() error {
+		return errors.Join(srv.Close(context.Background()), st.Close())
+	}
+	return srv, closeFn, nil
+}
+
+// wizardFlags are the root command's own flags.
+type wizardFlags struct {
+	server, lang string
+	accessible   bool
+}
+
+// wizardEnv builds what the wizard needs from the config, the flags and the
+// process's terminal.
+func (c *config) wizardEnv(cmd *cobra.Command, f wizardFlags) wizardEnv {
+	if f.server != "" {
+		c.Server = f.server
+	}
+	if f.lang != "" {
+		c.Lang = f.lang
+	}
+	return wizardEnv{
+		ServerURL:  c.Server,
+		Lang:       c.Lang,
+		DataDir:    c.dataDir,
+		StateDir:   c.stateDir,
+		CacheDir:   c.cacheDir,
+		Accessible: f.accessible || os.Getenv("ACCESSIBLE") != "",
+		In:         cmd.InOrStdin(),
+		Out:        cmd.OutOrStdout(),
+		Environ:    os.Environ(),
+		Embedded: func(ctx context.Context) (http.Handler, func() error, error) {
+			srv, closeFn, err := c.openService(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			return srv, closeFn, nil
+		},
+	}
+}
+
+// redactDSN hides the password of a postgres:// URL for printing.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

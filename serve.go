@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd() *cobra.Command {
+	var addr, db, cour string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the account service over HTTP",
+		Long: `serve runs the misetup account service: registration with verification codes,
+sign-in with lockout, sessions, devices, Mi Cloud sync settings and Find Device.
+
+The store is SQLite under the XDG data dir unless --db names another file or a
+postgres:// URL. Codes go to the outbox (read them with "misetup outbox") unless
+the courier is smtp or webhook. Every rule's number can be set in the config
+file's [rules] table or with the --rules-* flags.`,
+		Example: `  misetup serve
+  misetup serve --addr 127.0.0.1:9000 --db postgres://misetup@localhost/misetup
+  MISETUP_COURIER=smtp MISETUP_SMTP_ADDR=mail.example.com:587 misetup serve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadServeConfig(cmd, addr, db, cour)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+
+			srv, closeFn, err := cfg.openService(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			fmt.Fprintf(cmd.ErrOrStderr(), "misetup account service on http://%s (store %s, courier %s)\n",
+				cfg.Serve.Addr, redactDSN(cfg.Serve.DB), cfg.Serve.Courier)
+			if cfg.Serve.Courier == "outbox" || cfg.Serve.Courier == "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "codes go to %s: read them with \"misetup outbox --follow\"\n", cfg.outboxPath())
+			}
+			if err := srv.ListenAndServe(ctx, cfg.Serve.Addr); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8417", "address to listen on (env MISETUP_ADDR)")
+	cmd.Flags().StringVar(&db, "db", "", "SQLite file or postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
+	cmd.Flags().StringVar(&cour, "courier", "outbox", "how codes are delivered: outbox, smtp or webhook (env MISETUP_COURIER)")
+	addRuleFlags(cmd.Flags())
+	return cmd
+}
+
+// loadServeConfig is loadConfig with serve's flags applied over it.
+func loadServeConfig(cmd *cobra.Command, addr, db, cour string) (*config, error) {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	fl := cmd.Flags()
+	if fl.Changed("addr") {
+		cfg.Serve.Addr = addr
+	}
+	if fl.Changed("db") {
+		cfg.Serve.DB = db
+	}
+	if fl.Changed("courier") {
+		cfg.Serve.Courier = cour
+	}
+	if err := cfg.Rules.fromFlags(fl); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
