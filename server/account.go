@@ -94,17 +94,9 @@ func (s *Server) changePassword(r *http.Request, who *caller) (int, any, error) 
 	if err := s.reauth(r, who, "current_password", req.CurrentPassword); err != nil {
 		return 0, nil, err
 	}
-	hash, err := s.hashPassword(ctx, req.NewPassword)
+	n, err := s.setPassword(ctx, a, req.NewPassword, who.tokenHash)
 	if err != nil {
 		return 0, nil, err
-	}
-	a.PasswordHash = hash
-	if err := s.st.UpdateAccount(ctx, a); err != nil {
-		return 0, nil, fmt.Errorf("store password: %w", err)
-	}
-	n, err := s.st.DeleteSessions(ctx, a.MiID, who.tokenHash)
-	if err != nil {
-		return 0, nil, fmt.Errorf("revoke other sessions: %w", err)
 	}
 	s.audit(r, a.MiID, who.session.DeviceID, "password_changed", fmt.Sprintf("%d other sessions revoked", n))
 	return http.StatusNoContent, nil, nil

@@ -132,3 +132,21 @@ func (s *Server) reauth(r *http.Request, who *caller, field, password string) er
 	}
 	return errReauth(field)
 }
+
+// setPassword stores a new password hash for a and revokes its sessions but
+// the one with keepTokenHash ("" revokes all); it returns how many went.
+func (s *Server) setPassword(ctx context.Context, a *store.Account, password, keepTokenHash string) (int, error) {
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return 0, err
+	}
+	a.PasswordHash = hash
+	if err := s.st.UpdateAccount(ctx, a); err != nil {
+		return 0, fmt.Errorf("store password: %w", err)
+	}
+	n, err := s.st.DeleteSessions(ctx, a.MiID, keepTokenHash)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return n, nil
+}

@@ -125,17 +125,9 @@ func (s *Server) completePasswordReset(r *http.Request, c *store.Challenge, p pa
 		// Unreachable: a phantom's code hash matches no code.
 		return 0, nil, fmt.Errorf("phantom challenge %s verified", c.ID)
 	}
-	hash, err := s.hashPassword(ctx, req.NewPassword)
+	n, err := s.setPassword(ctx, a, req.NewPassword, "")
 	if err != nil {
 		return 0, nil, err
-	}
-	a.PasswordHash = hash
-	if err := s.st.UpdateAccount(ctx, a); err != nil {
-		return 0, nil, fmt.Errorf("store password: %w", err)
-	}
-	n, err := s.st.DeleteSessions(ctx, a.MiID, "")
-	if err != nil {
-		return 0, nil, fmt.Errorf("revoke sessions: %w", err)
 	}
 	if err := s.unlock(ctx, a); err != nil {
 		return 0, nil, err
