@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,7 +21,17 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	if err := fang.Execute(ctx, newRootCmd(), fang.WithVersion(api.Version), fang.WithoutManpage()); err != nil {
+	err := fang.Execute(ctx, newRootCmd(),
+		fang.WithVersion(api.Version),
+		fang.WithoutManpage(),
+		fang.WithErrorHandler(func(w io.Writer, st fang.Styles, err error) {
+			var ec exitCode
+			if !errors.As(err, &ec) { // doctor and check have printed their findings already
+				fang.DefaultErrorHandler(w, st, err)
+			}
+		}),
+	)
+	if err != nil {
 		var ec exitCode
 		if errors.As(err, &ec) {
 			os.Exit(int(ec))
@@ -59,6 +70,6 @@ and delivers verification codes to the local outbox: read them with "misetup out
 	root.Flags().StringVar(&flags.server, "server", "", "URL of a misetup account service (env MISETUP_SERVER); default: in-process")
 	root.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (default from LANG)")
 	root.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1)")
-	root.AddCommand(newServeCmd(), newOutboxCmd())
+	root.AddCommand(newServeCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd())
 	return root
 }

@@ -1,0 +1,249 @@
+package main
+
+// The end-to-end test: the real binary in a real terminal (tmux), on a
+// fresh machine (isolated XDG dirs), with the embedded service. It creates
+// an account reading the code from the outbox, quits, runs the wizard again,
+// signs in, chooses sync and Find Device, and checks what the service stored.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"misetup/server/store"
+)
+
+// tmuxTerm runs the wizard in tmux servers of the test's own: each start
+// gets a new socket, since a server just killed may still hold the old one.
+type tmuxTerm struct {
+	t    *testing.T
+	dir  string
+	sock string
+	runs int
+	env  []string
+}
+
+func (tm *tmuxTerm) tmux(args ...string) string {
+	tm.t.Helper()
+	cmd := exec.Command("tmux", append([]string{"-S", tm.sock}, args...)...)
+	cmd.Env = tm.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// start runs the wizard in a new 80x24 window; the shell keeps the pane
+// open after it exits and prints its exit status.
+func (tm *tmuxTerm) start(bin string) {
+	tm.runs++
+	tm.sock = filepath.Join(tm.dir, fmt.Sprintf("tmux-%d.sock", tm.runs))
+	tm.tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "e2e",
+		"sh", "-c", bin+`; echo "EXIT=$?"; sleep 600`)
+}
+
+func (tm *tmuxTerm) screen() string { return tm.tmux("capture-pane", "-p", "-t", "e2e") }
+
+// wait waits until the screen shows want, and returns the screen.
+func (tm *tmuxTerm) wait(want string) string {
+	tm.t.Helper()
+	var s string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if s = tm.screen(); strings.Contains(s, want) {
+			return s
+		}
+	}
+	tm.t.Fatalf("%q not on screen:\n%s", want, s)
+	return ""
+}
+
+// keys sends tmux key names (Enter, Tab, BTab, Down, Space, C-c...).
+func (tm *tmuxTerm) keys(keys ...string) {
+	tm.t.Helper()
+	tm.tmux(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
+}
+
+// typeText sends literal text.
+func (tm *tmuxTerm) typeText(s string) {
+	tm.t.Helper()
+	tm.tmux("send-keys", "-t", "e2e", "-l", s)
+}
+
+func (tm *tmuxTerm) kill() {
+	if tm.sock != "" {
+		_ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
+	}
+}
+
+var outboxCode = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode reads the newest code the outbox holds for to.
+func lastCode(t *testing.T, path, to string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		code := ""
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var m struct{ To, Body string }
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m.To == to {
+				if c := outboxCode.FindStringSubmatch(m.Body); c != nil {
+					code = c[1]
+				}
+			}
+		}
+		f.Close()
+		if code != "" {
+			return code
+		}
+	}
+	t.Fatalf("no code for %s in %s", to, path)
+	return ""
+}
+
+func TestEndToEndInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("MISETUP_TEST_REQUIRE") == "1" {
+			t.Fatalf("tmux is required (MISETUP_TEST_REQUIRE=1): %v", err)
+		}
+		t.Skip("tmux is not installed: skipping the end-to-end test (install tmux to run it)")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	root := t.TempDir()
+	bin := filepath.Join(root, "misetup")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	xdg := func(name string) string { return filepath.Join(root, name) }
+	tm := &tmuxTerm{t: t, dir: root, env: []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + xdg("home"), "TERM=xterm-256color", "LANG=en_US.UTF-8",
+		"XDG_DATA_HOME=" + xdg("data"), "XDG_STATE_HOME=" + xdg("state"),
+		"XDG_CACHE_HOME=" + xdg("cache"), "XDG_CONFIG_HOME=" + xdg("config"),
+	}}
+	t.Cleanup(tm.kill)
+	const (
+		email    = "e2e@example.com"
+		password = "Tr1cky#Pass"
+	)
+	outbox := filepath.Join(xdg("state"), "misetup", "outbox.jsonl")
+
+	// First run: create the account.
+	tm.start(bin)
+	tm.wait("Step 1 of 8 · Welcome")
+	tm.keys("Enter")
+	tm.wait("All set. Press enter to continue.")
+	tm.keys("Enter")
+	tm.wait("Step 3 of 8 · This device")
+	tm.keys("Enter")
+	tm.wait("Do you already have a Mi Account?")
+	tm.keys("c")
+	tm.wait("Step 5 of 8 · Create account")
+	tm.keys("BTab", "BTab", "Right", "Tab")
+	tm.wait("you@example.com")
+	tm.typeText(email)
+	tm.wait("looks right")
+	tm.keys("Tab")
+	tm.typeText(password)
+	tm.keys("Tab")
+	tm.typeText(password)
+	tm.wait("✓ both passwords match")
+	tm.keys("Enter")
+	tm.wait("We sent a 6-digit code by email to e***@example.com")
+	tm.typeText(lastCode(t, outbox, email))
+	s := tm.wait("Your Mi Account is ready")
+	miID := regexp.MustCompile(`Mi ID\s+(\d{9,10})`).FindStringSubmatch(s)
+	if miID == nil {
+		t.Fatalf("no Mi ID on the success screen:\n%s", s)
+	}
+	// Quit in the middle: the wizard asks first.
+	tm.keys("Enter")
+	tm.wait("Sync automatically")
+	tm.keys("C-c")
+	tm.wait("Quit the setup?")
+	tm.keys("y")
+	tm.wait("EXIT=0")
+	tm.kill()
+
+	// Second run: start over and sign in, as on a new visit.
+	tm.start(bin)
+	tm.wait("Welcome back")
+	tm.keys("n") // start over: forget the saved progress and session
+	tm.wait("1. Welcome")
+	tm.keys("Enter")
+	tm.wait("All set. Press enter to continue.")
+	tm.keys("Enter")
+	tm.wait("Step 3 of 8 · This device")
+	tm.keys("C-u")
+	tm.typeText("e2e-box")
+	tm.keys("Enter")
+	tm.wait("Do you already have a Mi Account?")
+	tm.keys("s")
+	tm.wait("Step 5 of 8 · Sign in")
+	tm.typeText(email)
+	tm.keys("Tab")
+	tm.typeText(password)
+	tm.keys("Enter")
+	tm.wait("Step 6 of 8 · Mi Cloud sync")
+	tm.wait("Save and continue")
+	// Call history on, then Wi-Fi only on.
+	tm.keys("Down", "Down", "Down", "Down", "Down", "Down", "Space")
+	tm.keys("Down", "Down", "Down", "Space")
+	tm.wait("[x] Sync over Wi-Fi only")
+	tm.keys("Enter")
+	tm.wait("Step 7 of 8 · Find Device")
+	tm.keys("Enter")
+	s = tm.wait("Step 8 of 8 · Summary")
+	flat := strings.Join(strings.Fields(s), " ") // wrapped lines joined
+	for _, want := range []string{miID[1], email, "e2e-box", "Call history", "Wi-Fi only", "Find Device on"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	tm.keys("Enter")
+	tm.wait("EXIT=0")
+	tm.kill()
+
+	// What the service holds.
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(xdg("data"), "misetup", "misetup.db"))
+	if err != nil {
+		t.Fatalf("open the wizard's store: %v", err)
+	}
+	defer st.Close()
+	acc, err := st.AccountByEmail(ctx, email)
+	if err != nil || acc.MiID != miID[1] {
+		t.Fatalf("account %+v, %v: want Mi ID %s", acc, err, miID[1])
+	}
+	devs, err := st.Devices(ctx, acc.MiID)
+	if err != nil || len(devs) != 1 {
+		t.Fatalf("devices %+v, %v: want this one device", devs, err)
+	}
+	d := devs[0]
+	want := []string{"contacts", "messages", "gallery", "notes", "calendar", "call_history"}
+	if d.Name != "e2e-box" || !d.FindDevice || !d.Sync.AutoSync || !d.Sync.WifiOnly || !slices.Equal(d.Sync.Categories, want) {
+		t.Fatalf("stored device %+v, want e2e-box with Find Device on and sync %v over Wi-Fi only", d, want)
+	}
+	idFile, _ := os.ReadFile(filepath.Join(xdg("state"), "misetup", "device-id"))
+	if strings.TrimSpace(string(idFile)) != d.ID {
+		t.Fatalf("device id %q, saved %q", d.ID, idFile)
+	}
+	if fi, err := os.Stat(filepath.Join(xdg("state"), "misetup", "session")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session file: %v %v, want mode 0600", fi, err)
+	}
+}

@@ -1,0 +1,106 @@
+package flows
+
+import (
+	"context"
+	"slices"
+
+	"misetup/api"
+)
+
+// Cloud is what the Mi Cloud and Find Device steps need from the service;
+// *client.Client satisfies it.
+type Cloud interface {
+	Sync(ctx context.Context, deviceID string) (api.SyncSettings, error)
+	SetSync(ctx context.Context, deviceID string, s api.SyncSettings) (api.SyncSettings, error)
+	Storage(ctx context.Context) (api.Storage, error)
+	FindDevice(ctx context.Context, deviceID string) (api.FindDevice, error)
+	SetFindDevice(ctx context.Context, deviceID string, enabled bool) (api.FindDevice, error)
+	RenameDevice(ctx context.Context, id, name string) (api.Device, error)
+}
+
+// DefaultCategories are preselected for a device that never saved its sync
+// settings: the ones the guide names.
+var defaultCategories = []string{"contacts", "messages", "gallery", "notes", "calendar"}
+
+// SyncChoice is what the Mi Cloud step shows and saves.
+type SyncChoice struct {
+	Settings api.SyncSettings
+	Storage  api.Storage
+	// WifiOnlyRecommended is true when the network check saw mobile data.
+	WifiOnlyRecommended bool
+	// Saved is true when the device had saved settings before.
+	Saved bool
+}
+
+// LoadSync reads the device's sync settings and the account's storage. A
+// device that never saved settings gets the wizard's defaults: sync on, the
+// guide's categories, and Wi-Fi only when on mobile data.
+func LoadSync(ctx context.Context, c Cloud, deviceID string, network NetworkKind) (SyncChoice, error) {
+	s, err := c.Sync(ctx, deviceID)
+	if err != nil {
+		return SyncChoice{}, Explain(wrap("read sync settings", err))
+	}
+	st, err := c.Storage(ctx)
+	if err != nil {
+		return SyncChoice{}, Explain(wrap("read storage", err))
+	}
+	ch := SyncChoice{Settings: s, Storage: st, WifiOnlyRecommended: network == NetworkMobile, Saved: s.UpdatedAt != nil}
+	if !ch.Saved {
+		ch.Settings = api.SyncSettings{AutoSync: true, Categories: slices.Clone(defaultCategories), WifiOnly: network == NetworkMobile}
+	}
+	ch.Settings.Categories = orderCategories(ch.Settings.Categories)
+	return ch, nil
+}
+
+// SaveSync saves the sync settings for this device. Sync on with no category
+// is refused (ErrKeyNoCategories): turn sync off instead.
+func SaveSync(ctx context.Context, c Cloud, deviceID string, s api.SyncSettings) (api.SyncSettings, error) {
+	s.Categories = orderCategories(s.Categories)
+	if s.AutoSync && len(s.Categories) == 0 {
+		return api.SyncSettings{}, userErr(ErrKeyNoCategories, nil)
+	}
+	s.UpdatedAt = nil
+	out, err := c.SetSync(ctx, deviceID, s)
+	if err != nil {
+		return api.SyncSettings{}, Explain(wrap("save sync settings", err))
+	}
+	return out, nil
+}
+
+// orderCategories keeps the known categories, once each, in the guide's order.
+func orderCategories(in []string) []string {
+	out := []string{}
+	for _, c := range api.Categories {
+		if slices.Contains(in, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// LoadFindDevice reads whether Find Device is on for this device.
+func LoadFindDevice(ctx context.Context, c Cloud, deviceID string) (api.FindDevice, error) {
+	f, err := c.FindDevice(ctx, deviceID)
+	if err != nil {
+		return api.FindDevice{}, Explain(wrap("read find device", err))
+	}
+	return f, nil
+}
+
+// SaveFindDevice turns Find Device on or off for this device.
+func SaveFindDevice(ctx context.Context, c Cloud, deviceID string, enabled bool) (api.FindDevice, error) {
+	f, err := c.SetFindDevice(ctx, deviceID, enabled)
+	if err != nil {
+		return api.FindDevice{}, Explain(wrap("save find device", err))
+	}
+	return f, nil
+}
+
+// RenameDevice renames this device when the name changed after it was linked.
+func RenameDevice(ctx context.Context, c Cloud, deviceID, name string) (api.Device, error) {
+	d, err := c.RenameDevice(ctx, deviceID, name)
+	if err != nil {
+		return api.Device{}, Explain(wrap("rename device", err))
+	}
+	return d, nil
+}

@@ -1,0 +1,745 @@
+package ui
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"charm.land/huh/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
+
+	"misetup/api"
+	"misetup/assets"
+	"misetup/flows"
+)
+
+// RunAccessible runs the wizard as plain prompts, one after another, for
+// screen readers and dumb terminals (ACCESSIBLE=1, --accessible, TERM=dumb):
+// huh forms in accessible mode, no full-screen UI, no alternate screen. The
+// steps, checks and calls are the same flows the full-screen wizard uses.
+func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, out io.Writer, environ []string) error {
+	tr := assets.MustLoad(opts.Lang)
+	p := &plain{
+		sh: &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true), width: designWidth, height: 200},
+		// The styling huh writes is stripped (or downsampled) for what out supports.
+		out: colorprofile.NewWriter(out, environ),
+	}
+	p.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(opts.Locale, tr.Lang()))
+	p.sh.wiz.Method = api.MethodPhone
+	p.in = newLineReader(in)
+	if f, ok := in.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		p.tty = f
+	}
+	err := p.run()
+	switch {
+	case errors.Is(err, errQuit), errors.Is(err, huh.ErrUserAborted), errors.Is(err, io.EOF):
+		p.saveProgress()
+		p.say("")
+		p.say(p.sh.T("exit.saved"))
+		return nil
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+// errQuit ends the plain wizard early (the person chose to stop).
+var errQuit = errors.New("quit")
+
+// plain is the wizard as plain prompts.
+type plain struct {
+	sh   *shared
+	in   *lineReader
+	tty  *os.File // the terminal, for password prompts without echo; nil when not one
+	out  io.Writer
+	step flows.Step
+}
+
+func (p *plain) T(key string, args ...any) string { return p.sh.T(key, args...) }
+
+// say prints text, wrapped at 80 columns.
+func (p *plain) say(text string) {
+	fmt.Fprintln(p.out, strings.Join(wrapText(text, designWidth), "\n"))
+}
+
+// show prints preformatted text (already wrapped), without styling.
+func (p *plain) show(text string) {
+	fmt.Fprintln(p.out, ansi.Strip(text))
+}
+
+// sayErr prints an error as its sentences.
+func (p *plain) sayErr(err error) {
+	p.show(errorView(p.sh, err))
+}
+
+// heading prints the step header.
+func (p *plain) heading(s flows.Step) {
+	p.step = s
+	p.saveProgress()
+	title := p.T("step." + s.String() + ".title")
+	if n := s.Number(); n > 0 {
+		title = p.T("app.step", "n", n, "m", flows.StepsTotal) + " · " + title
+	}
+	p.say("")
+	p.say(title)
+	p.say(strings.Repeat("-", min(ansi.StringWidth(title), designWidth)))
+}
+
+// form runs one field as an accessible huh form.
+func (p *plain) form(f huh.Field, secret bool) error {
+	var r io.Reader = p.in
+	if secret && p.tty != nil {
+		r = p.tty // huh reads passwords without echo from the terminal itself
+	}
+	err := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(p.out).
+		WithShowHelp(false).RunWithContext(p.sh.ctx)
+	if err == nil && p.in.eof() {
+		return io.EOF
+	}
+	return err
+}
+
+func (p *plain) ask(title, value string, secret bool) (string, error) {
+	if value != "" {
+		title += " [" + value + "]" // enter keeps it
+	}
+	in := huh.NewInput().Title(title).Value(&value)
+	if secret && p.tty != nil {
+		in.EchoMode(huh.EchoModePassword)
+	}
+	err := p.form(in, secret)
+	return strings.TrimSpace(value), err
+}
+
+func (p *plain) choose(title string, options []string, chosen int) (int, error) {
+	opts := make([]huh.Option[int], len(options))
+	for i, o := range options {
+		opts[i] = huh.NewOption(o, i)
+	}
+	err := p.form(huh.NewSelect[int]().Title(title).Options(opts...).Value(&chosen), false)
+	return chosen, err
+}
+
+func (p *plain) confirm(title string, value bool) (bool, error) {
+	err := p.form(huh.NewConfirm().Title(title).Affirmative(p.T("common.yes")).Negative(p.T("common.no")).Value(&value), false)
+	return value, err
+}
+
+func (p *plain) saveProgress() {
+	if p.sh.deps.Progress == nil || p.step == flows.StepWelcome {
+		return
+	}
+	w := p.sh.wiz
+	pr := flows.Progress{Step: p.step.String(), Lang: p.sh.tr.Lang(), Method: w.Method, Identifier: w.Identifier,
+		Region: w.Region, Device: w.Device, SavedAt: p.sh.now()}
+	if w.Challenge != nil && w.Challenge.State != api.ChallengeVerified {
+		pr.ChallengeID = w.Challenge.ID
+	}
+	_ = p.sh.deps.Progress.SaveProgress(pr)
+}
+
+// call runs one call to the service with its timeout.
+func call[T any](p *plain, f func(ctx context.Context) (T, error)) (T, error) {
+	ctx, cancel := p.sh.callCtx()
+	defer cancel()
+	return f(ctx)
+}
+
+// run walks the steps.
+func (p *plain) run() error {
+	sh := p.sh
+	p.say(p.T("welcome.heading"))
+	p.say("")
+	p.say(p.T("welcome.intro", "m", flows.StepsTotal))
+	langs := assets.Languages()
+	names := make([]string, len(langs))
+	cur := 0
+	for i, l := range langs {
+		names[i] = assets.MustLoad(l).T("lang.name")
+		if l == sh.tr.Lang() {
+			cur = i
+		}
+	}
+	i, err := p.choose(p.T("welcome.language"), names, cur)
+	if err != nil {
+		return err
+	}
+	sh.tr = assets.MustLoad(langs[i])
+
+	if sh.deps.Start != nil {
+		p.say(p.T("acc.starting"))
+		if err := sh.deps.Start(sh.ctx); err != nil {
+			p.sayErr(err)
+		}
+	}
+	sh.wiz.Device = sh.deps.System.Device()
+	if sh.deps.DeviceID != nil {
+		if id, err := sh.deps.DeviceID(); err == nil {
+			sh.wiz.DeviceID = id
+		}
+	}
+	step, err := p.resume()
+	if err != nil {
+		return err
+	}
+	for {
+		var next flows.Step
+		switch step {
+		case flows.StepRequirements:
+			next, err = p.requirements()
+		case flows.StepDevice:
+			next, err = p.device()
+		case flows.StepAccount:
+			next, err = p.account()
+		case flows.StepCreate:
+			next, err = p.create()
+		case flows.StepCode:
+			next, err = p.code()
+		case flows.StepSignIn:
+			next, err = p.signIn()
+		case flows.StepReset, flows.StepResetCode:
+			next, err = p.reset()
+		case flows.StepSync:
+			next, err = p.syncStep()
+		case flows.StepFindDevice:
+			next, err = p.findDevice()
+		default:
+			p.summary()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		step = next
+	}
+}
+
+// resume offers to continue a saved run; it returns the first step.
+func (p *plain) resume() (flows.Step, error) {
+	sh := p.sh
+	if sh.deps.Progress == nil {
+		return flows.StepRequirements, nil
+	}
+	pr, ok, _ := sh.deps.Progress.LoadProgress()
+	var acc api.Account
+	signedIn := false
+	if sh.deps.Sessions != nil && sh.deps.Accounts != nil {
+		ctx, cancel := sh.callCtx()
+		acc, signedIn, _ = flows.Restore(ctx, sh.deps.Accounts, sh.deps.Sessions)
+		cancel()
+	}
+	if !ok && !signedIn {
+		return flows.StepRequirements, nil
+	}
+	to := flows.ResumeStep(pr, signedIn)
+	if to == flows.StepRequirements {
+		return to, nil
+	}
+	where := p.T("app.step", "n", to.Number(), "m", flows.StepsTotal) + " · " + p.T("step."+to.String()+".title")
+	p.say("")
+	if signedIn {
+		p.say(p.T("welcome.resume_signed_in", "id", flows.CleanText(accountLabel(acc))))
+	}
+	yes, err := p.confirm(p.T("welcome.resume", "where", where)+" "+p.T("acc.resume_q"), true)
+	if err != nil {
+		return 0, err
+	}
+	if !yes {
+		_ = sh.deps.Progress.ClearProgress()
+		if sh.deps.Sessions != nil {
+			_ = sh.deps.Sessions.ClearToken()
+		}
+		sh.deps.Accounts.SetToken("")
+		return flows.StepRequirements, nil
+	}
+	w := &sh.wiz
+	if pr.Method != "" {
+		w.Method = pr.Method
+	}
+	if pr.Region != "" {
+		w.Region = pr.Region
+	}
+	w.Identifier = pr.Identifier
+	if pr.Device.Name != "" {
+		w.Device = pr.Device
+	}
+	if signedIn {
+		w.Account = &acc
+	}
+	if to == flows.StepCode {
+		w.Challenge = &api.Challenge{ID: pr.ChallengeID, State: api.ChallengePending}
+	}
+	return to, nil
+}
+
+func (p *plain) requirements() (flows.Step, error) {
+	p.heading(flows.StepRequirements)
+	for {
+		p.say(p.T("req.running"))
+		r := p.sh.deps.Checker.All(p.sh.ctx)
+		rs := newRequirementsScreen(p.sh)
+		rs.run = 1
+		for _, f := range r.Findings {
+			rs.findings[f.Check] = f
+			if f.Check == flows.CheckNetwork {
+				p.sh.wiz.Network = f.Network
+			}
+		}
+		p.show(rs.rowsView())
+		if r.OK() {
+			return flows.StepDevice, nil
+		}
+		again, err := p.confirm(p.T("acc.check_again"), true)
+		if err != nil {
+			return 0, err
+		}
+		if !again {
+			return 0, errQuit
+		}
+	}
+}
+
+func (p *plain) device() (flows.Step, error) {
+	p.heading(flows.StepDevice)
+	p.say(p.T("device.intro"))
+	d := p.sh.wiz.Device
+	for {
+		var err error
+		if d.Name, err = p.ask(p.T("device.name"), d.Name, false); err != nil {
+			return 0, err
+		}
+		if d.Model, err = p.ask(p.T("device.model"), d.Model, false); err != nil {
+			return 0, err
+		}
+		if d.OS, err = p.ask(p.T("device.os"), d.OS, false); err != nil {
+			return 0, err
+		}
+		clean, verr := flows.ValidateDevice(d)
+		if verr == nil {
+			p.sh.wiz.Device = clean
+			return flows.StepAccount, nil
+		}
+		p.sayErr(verr)
+	}
+}
+
+func (p *plain) account() (flows.Step, error) {
+	p.heading(flows.StepAccount)
+	i, err := p.choose(p.T("account.intro"), []string{
+		p.T("account.sign_in") + " (" + p.T("account.sign_in_desc") + ")",
+		p.T("account.create") + " (" + p.T("account.create_desc") + ")",
+	}, 0)
+	if err != nil {
+		return 0, err
+	}
+	if i == 1 {
+		return flows.StepCreate, nil
+	}
+	return flows.StepSignIn, nil
+}
+
+// newPassword asks for a new password and its confirmation until both meet
+// the rules, printing the checklist when they do not.
+func (p *plain) newPassword(label, commonRefused string) (string, error) {
+	for {
+		pw, err := p.ask(p.T(label)+" ("+p.T("create.password_placeholder", "min", flows.PasswordMinLen)+")", "", true)
+		if err != nil {
+			return "", err
+		}
+		confirm, err := p.ask(p.T("create.confirm"), "", true)
+		if err != nil {
+			return "", err
+		}
+		verr := flows.ValidateNewPassword(pw, confirm, commonRefused)
+		if verr == nil {
+			return pw, nil
+		}
+		p.sayErr(verr)
+		p.show(p.sh.passwordChecklist(pw, confirm, commonRefused))
+	}
+}
+
+func (p *plain) create() (flows.Step, error) {
+	sh := p.sh
+	p.heading(flows.StepCreate)
+	method := 0
+	if sh.wiz.Method == api.MethodEmail {
+		method = 1
+	}
+	method, err := p.choose(p.T("create.method"), []string{p.T("create.by_phone"), p.T("create.by_email")}, method)
+	if err != nil {
+		return 0, err
+	}
+	reg := flows.Registration{Method: api.MethodPhone, Language: sh.tr.Lang()}
+	if method == 1 {
+		reg.Method = api.MethodEmail
+	} else {
+		regions := flows.Regions()
+		names := make([]string, len(regions))
+		for i, r := range regions {
+			names[i] = fmt.Sprintf("%s (+%d)", sh.tr.TOr("country."+r.Code, r.Code), r.CallingCode)
+		}
+		i, err := p.choose(p.T("create.country"), names, flows.RegionIndex(sh.wiz.Region))
+		if err != nil {
+			return 0, err
+		}
+		sh.wiz.Region = regions[i].Code
+	}
+	reg.Region = sh.wiz.Region
+	sh.wiz.Method = reg.Method
+	label := "create.phone"
+	if reg.Method == api.MethodEmail {
+		label = "create.email"
+	}
+	for {
+		id := sh.wiz.Identifier
+		if flows.MethodOf(id) != reg.Method {
+			id = ""
+		}
+		if reg.Identifier, err = p.ask(p.T(label), id, false); err != nil {
+			return 0, err
+		}
+		if _, verr := flows.ValidateIdentifier(reg.Method, reg.Identifier, reg.Region); verr != nil {
+			p.sayErr(verr)
+			continue
+		}
+		sh.wiz.Identifier = reg.Identifier
+		break
+	}
+	for {
+		pw, err := p.newPassword("create.password", reg.CommonRefused)
+		if err != nil {
+			return 0, err
+		}
+		reg.Password, reg.Confirm = pw, pw
+		p.say(p.T("create.sending"))
+		ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, reg) })
+		if err == nil {
+			sh.wiz.Challenge = &ch
+			return flows.StepCode, nil
+		}
+		p.sayErr(err)
+		if flows.IsCommonRefusal(err) {
+			reg.CommonRefused = pw
+			continue
+		}
+		if retry, cerr := p.confirm(p.T("acc.try_again"), true); cerr != nil || !retry {
+			return flows.StepAccount, cerr
+		}
+	}
+}
+
+// codeLoop asks for a code until verify succeeds: r asks for a new code, ?
+// shows what to do when none arrives.
+func (p *plain) codeLoop(ch func() *api.Challenge, setCh func(api.Challenge), verify func(code string) error) error {
+	sh := p.sh
+	c := ch()
+	if c.Destination == "" { // resumed: read it again
+		got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return sh.deps.Accounts.Challenge(ctx, c.ID) })
+		if err != nil {
+			return err
+		}
+		setCh(got)
+		c = ch()
+	}
+	p.say(sentTo(sh, *c))
+	for {
+		code, err := p.ask(p.T("acc.code_prompt"), "", false)
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(code) {
+		case "r":
+			got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Resend(ctx, sh.deps.Accounts, ch().ID) })
+			if err != nil {
+				p.sayErr(err)
+				continue
+			}
+			setCh(got)
+			p.say(p.T("code.resent"))
+			continue
+		case "?":
+			ts := newTroubleshootScreen(sh)
+			p.show(ts.View())
+			continue
+		}
+		if err := verify(code); err != nil {
+			p.sayErr(err)
+			ue := flows.Explain(err)
+			if ue.Key == flows.ErrKeyTooManyAttempts || ue.Key == flows.ErrKeyAccountExists {
+				return err
+			}
+			continue
+		}
+		return nil
+	}
+}
+
+func (p *plain) code() (flows.Step, error) {
+	sh := p.sh
+	p.heading(flows.StepCode)
+	var res api.VerifyResponse
+	dev := sh.wiz.Device.APIDevice(sh.wiz.DeviceID)
+	err := p.codeLoop(func() *api.Challenge { return sh.wiz.Challenge },
+		func(c api.Challenge) { sh.wiz.Challenge = &c },
+		func(code string) error {
+			var err error
+			res, err = call(p, func(ctx context.Context) (api.VerifyResponse, error) {
+				return flows.Verify(ctx, sh.deps.Accounts, sh.deps.Sessions, sh.wiz.Challenge.ID, code, &dev)
+			})
+			return err
+		})
+	switch k := flows.Explain(err); {
+	case err == nil:
+	case k.Key == flows.ErrKeyAccountExists:
+		return flows.StepSignIn, nil
+	case k.Key == flows.ErrKeyTooManyAttempts:
+		return flows.StepCreate, nil
+	default:
+		return 0, err
+	}
+	sh.wiz.Challenge.State = api.ChallengeVerified
+	sh.wiz.NewAccount = true
+	p.say(p.T("code.success") + ". " + p.T("code.mi_id") + ": " + flows.CleanText(res.Account.MiID))
+	p.say(p.T("code.mi_id_note"))
+	if res.Session != nil {
+		acc := res.Account
+		sh.wiz.Account = &acc
+		return flows.StepSync, nil
+	}
+	sh.wiz.Identifier = accountLabel(res.Account)
+	return flows.StepSignIn, nil
+}
+
+func (p *plain) signIn() (flows.Step, error) {
+	sh := p.sh
+	p.heading(flows.StepSignIn)
+	p.say(p.T("signin.intro"))
+	in := flows.SignInInput{Region: sh.wiz.Region, Device: sh.wiz.Device.APIDevice(sh.wiz.DeviceID)}
+	var err error
+	for {
+		if in.Identifier, err = p.ask(p.T("signin.id"), sh.wiz.Identifier, false); err != nil {
+			return 0, err
+		}
+		sh.wiz.Identifier = in.Identifier
+		if in.Password, err = p.ask(p.T("signin.password"), "", true); err != nil {
+			return 0, err
+		}
+		in.TOTP = ""
+		for {
+			s, err := call(p, func(ctx context.Context) (api.Session, error) {
+				return flows.SignIn(ctx, sh.deps.Accounts, sh.deps.Sessions, in)
+			})
+			if err == nil {
+				acc := s.Account
+				sh.wiz.Account = &acc
+				return flows.StepSync, nil
+			}
+			p.sayErr(err)
+			switch flows.Explain(err).Key {
+			case flows.ErrKeySecondFactor, flows.ErrKeyTOTPInvalid:
+				if in.TOTP, err = p.ask(p.T("signin.totp"), "", false); err != nil {
+					return 0, err
+				}
+				continue
+			case flows.ErrKeyUnavailable, flows.ErrKeyTimeout:
+				if retry, cerr := p.confirm(p.T("acc.try_again"), true); cerr != nil || !retry {
+					return 0, errQuit
+				}
+				continue
+			}
+			break
+		}
+		i, err := p.choose(p.T("acc.next"), []string{p.T("acc.try_again"), p.T("signin.forgot")}, 0)
+		if err != nil {
+			return 0, err
+		}
+		if i == 1 {
+			return flows.StepReset, nil
+		}
+	}
+}
+
+func (p *plain) reset() (flows.Step, error) {
+	sh := p.sh
+	p.heading(flows.StepReset)
+	p.say(p.T("reset.intro"))
+	var ch api.Challenge
+	for {
+		id, err := p.ask(p.T("signin.id"), sh.wiz.Identifier, false)
+		if err != nil {
+			return 0, err
+		}
+		sh.wiz.Identifier = id
+		ch, err = call(p, func(ctx context.Context) (api.Challenge, error) {
+			return flows.RequestReset(ctx, sh.deps.Accounts, id, sh.wiz.Region)
+		})
+		if err == nil {
+			break
+		}
+		p.sayErr(err)
+	}
+	sh.wiz.ResetChallenge = &ch
+	p.heading(flows.StepResetCode)
+	var code string
+	err := p.codeLoop(func() *api.Challenge { return sh.wiz.ResetChallenge },
+		func(c api.Challenge) { sh.wiz.ResetChallenge = &c },
+		func(c string) error {
+			if err := flows.ValidateCode(c); err != nil {
+				return err
+			}
+			code = c
+			return nil
+		})
+	if err != nil {
+		return 0, err
+	}
+	common := ""
+	for {
+		pw, err := p.newPassword("reset.new_password", common)
+		if err != nil {
+			return 0, err
+		}
+		in := flows.ResetInput{ChallengeID: sh.wiz.ResetChallenge.ID, Code: code, Password: pw, Confirm: pw}
+		_, err = call(p, func(ctx context.Context) (api.VerifyResponse, error) {
+			return flows.FinishReset(ctx, sh.deps.Accounts, sh.deps.Sessions, in)
+		})
+		if err == nil {
+			p.say(p.T("signin.reset_done"))
+			return flows.StepSignIn, nil
+		}
+		p.sayErr(err)
+		switch ue := flows.Explain(err); {
+		case flows.IsCommonRefusal(err):
+			common = pw
+		case ue.Key == flows.ErrKeyInvalidCode:
+			return flows.StepReset, nil
+		case ue.Key == flows.ErrKeyCodeExpired, ue.Key == flows.ErrKeyTooManyAttempts:
+			return flows.StepReset, nil
+		}
+	}
+}
+
+func (p *plain) syncStep() (flows.Step, error) {
+	sh := p.sh
+	p.heading(flows.StepSync)
+	p.say(p.T("sync.intro"))
+	choice, err := call(p, func(ctx context.Context) (flows.SyncChoice, error) {
+		return flows.LoadSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, sh.wiz.Network)
+	})
+	if err != nil {
+		return 0, err
+	}
+	st := choice.Storage
+	sh.wiz.Storage = &st
+	if st.QuotaBytes > 0 {
+		p.say(p.T("sync.storage") + ": " + p.T("sync.used_of", "used", humanBytes(st.UsedBytes), "quota", humanBytes(st.QuotaBytes)))
+	}
+	s := choice.Settings
+	for {
+		if s.AutoSync, err = p.confirm(p.T("sync.auto")+"?", s.AutoSync); err != nil {
+			return 0, err
+		}
+		if s.AutoSync {
+			opts := make([]huh.Option[string], len(api.Categories))
+			for i, c := range api.Categories {
+				opts[i] = huh.NewOption(p.T("sync.cat."+c), c).Selected(slices.Contains(s.Categories, c))
+			}
+			cats := slices.Clone(s.Categories)
+			if err := p.form(huh.NewMultiSelect[string]().Title(p.T("sync.what")).Options(opts...).Value(&cats), false); err != nil {
+				return 0, err
+			}
+			s.Categories = cats
+		}
+		title := p.T("sync.wifi_only") + "?"
+		if choice.WifiOnlyRecommended {
+			title += " " + p.T("sync.wifi_recommended_mobile")
+		}
+		if s.WifiOnly, err = p.confirm(title, s.WifiOnly); err != nil {
+			return 0, err
+		}
+		saved, err := call(p, func(ctx context.Context) (api.SyncSettings, error) {
+			return flows.SaveSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, s)
+		})
+		if err == nil {
+			sh.wiz.Sync = &saved
+			return flows.StepFindDevice, nil
+		}
+		p.sayErr(err)
+	}
+}
+
+func (p *plain) findDevice() (flows.Step, error) {
+	sh := p.sh
+	p.heading(flows.StepFindDevice)
+	p.say(p.T("find.intro"))
+	for _, k := range []string{"locate", "ring", "lock", "erase"} {
+		p.say("  - " + p.T("find."+k))
+	}
+	p.say(p.T("find.web"))
+	for {
+		on, err := p.confirm(p.T("find.toggle")+"? "+p.T("find.recommended"), true)
+		if err != nil {
+			return 0, err
+		}
+		fd, err := call(p, func(ctx context.Context) (api.FindDevice, error) {
+			return flows.SaveFindDevice(ctx, sh.deps.Cloud, sh.wiz.DeviceID, on)
+		})
+		if err == nil {
+			sh.wiz.FindDevice = &fd.Enabled
+			return flows.StepSummary, nil
+		}
+		p.sayErr(err)
+	}
+}
+
+func (p *plain) summary() {
+	p.heading(flows.StepSummary)
+	p.show((&summaryScreen{sh: p.sh, plain: true}).View())
+	p.say(p.T("exit.done"))
+}
+
+// lineReader hands out its input one line per Read, so each accessible
+// prompt (huh builds a new bufio.Scanner per prompt) gets exactly its line,
+// and remembers when the input ended.
+type lineReader struct {
+	mu  sync.Mutex
+	br  *bufio.Reader
+	end bool
+}
+
+func newLineReader(r io.Reader) *lineReader { return &lineReader{br: bufio.NewReader(r)} }
+
+// Read implements io.Reader.
+func (l *lineReader) Read(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	line, err := l.br.ReadSlice('\n')
+	n := copy(b, line)
+	if n < len(line) {
+		// The rest of a long line waits for the next Read.
+		l.br = bufio.NewReader(io.MultiReader(strings.NewReader(string(line[n:])), l.br))
+	}
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		l.end = true
+		if n > 0 {
+			return n, nil
+		}
+		return 0, err
+	}
+	return n, nil
+}
+
+func (l *lineReader) eof() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.end
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestAccessibleCreateAccount answers the plain prompts of accessible mode
+// through a whole account creation, with one wrong code on the way.
+func TestAccessibleCreateAccount(t *testing.T) {
+	deps, svc, files := journeyDeps(t)
+	answers := []string{
+		"1",        // language: English
+		"", "", "", // device name, model, OS: keep what the system says
+		"2",               // create account
+		"2",               // by email
+		"ann@example.com", // email
+		"Tr1cky#Pass", "Tr1cky#Pass",
+		"000000",           // a wrong code
+		"123456",           // the right one
+		"y", "6", "0", "n", // sync on, add call history, done; not Wi-Fi only
+		"y", // Find Device on
+	}
+	var out bytes.Buffer
+	in := strings.NewReader(strings.Join(answers, "\n") + "\n")
+	err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, in, &out, []string{"TERM=dumb"})
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"Step 2 of 8 · Requirements check", "Step 5 of 8 · Create account",
+		"We sent a 6-digit code by email to a***@example.com.",
+		"That code is wrong.", "4 attempts left", "Mi ID: 1234567890",
+		"Step 8 of 8 · Summary", "ann-laptop", "Call history",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(got, "\x1b[") {
+		t.Errorf("escape sequences written to a plain output")
+	}
+	if svc.called("Verify") != 2 || len(svc.registered) != 1 || svc.registered[0].Identifier != "ann@example.com" {
+		t.Errorf("calls %v, registered %+v", svc.calls, svc.registered)
+	}
+	want := []string{"contacts", "messages", "gallery", "notes", "calendar", "call_history"}
+	if s := svc.sync["dev-1"]; !s.AutoSync || s.WifiOnly || !slices.Equal(s.Categories, want) {
+		t.Errorf("saved sync %+v", s)
+	}
+	if !svc.findDevice["dev-1"] || files.token != "tok-1" {
+		t.Errorf("find device %v, token %q", svc.findDevice, files.token)
+	}
+	if p, ok, _ := files.LoadProgress(); !ok || p.Step != "summary" || strings.Contains(files.String(), "Tr1cky") {
+		t.Errorf("progress %+v", p)
+	}
+}
+
+// TestAccessibleEndOfInputSavesProgress stops answering in the middle: the
+// wizard ends quietly with the progress saved.
+func TestAccessibleEndOfInputSavesProgress(t *testing.T) {
+	deps, _, files := journeyDeps(t)
+	var out bytes.Buffer
+	in := strings.NewReader("1\n\n\n\n2\n")
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, in, &out, nil); err != nil {
+		t.Fatalf("RunAccessible: %v", err)
+	}
+	if !strings.Contains(out.String(), "Your progress is saved") {
+		t.Fatalf("no word about the saved progress:\n%s", out.String())
+	}
+	if p, ok, _ := files.LoadProgress(); !ok || p.Step != "create" {
+		t.Fatalf("progress %+v, want saved at create", p)
+	}
+}

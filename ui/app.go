@@ -1,0 +1,565 @@
+// Package ui is the wizard's terminal interface on Bubble Tea v2: App, the
+// only tea.Model (window size, global keys, navigation, the tea.View), and one
+// small Screen per step. It presents package flows and never imports the
+// client or the server: main wires *client.Client in through Deps.
+//
+// Nothing here touches os.Stdin, os.Stdout or the process environment:
+// input, output, size and environment come in through the tea.Program that
+// runs App, so many can run at once (kiosks, SSH sessions).
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"misetup/api"
+	"misetup/assets"
+	"misetup/flows"
+)
+
+// App is the wizard: the root tea.Model.
+type App struct {
+	sh      *shared
+	screens map[flows.Step]Screen
+	history []flows.Step // the shown step is last
+
+	help        help.Model
+	showHelp    bool
+	confirmQuit bool
+	finished    bool // the person finished the summary
+	quitting    bool
+
+	progressLoaded bool
+	saveErr        error
+}
+
+// stylesChangedMsg tells screens to re-apply styles (background detected).
+type stylesChangedMsg struct{}
+
+// New builds the wizard. ctx bounds every call the wizard makes.
+func New(ctx context.Context, deps Deps, opts Options) *App {
+	tr := assets.MustLoad(opts.Lang)
+	sh := &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true)}
+	sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(opts.Locale, tr.Lang()))
+	sh.wiz.Method = "phone"
+	a := &App{sh: sh, screens: map[flows.Step]Screen{}, help: help.New()}
+	a.help.Styles = sh.st.Help
+	a.history = []flows.Step{flows.StepWelcome}
+	a.screens[flows.StepWelcome] = a.newScreen(flows.StepWelcome)
+	return a
+}
+
+// Finished reports whether the person went through to the end.
+func (a *App) Finished() bool { return a.finished }
+
+// Lang is the language the person chose.
+func (a *App) Lang() string { return a.sh.tr.Lang() }
+
+// Current is the step shown.
+func (a *App) Current() flows.Step { return a.history[len(a.history)-1] }
+
+func (a *App) current() Screen { return a.screens[a.Current()] }
+
+// Init implements tea.Model. Only cheap commands start here; each runs off
+// the event loop, so the welcome screen is drawn first.
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(
+		a.current().Init(),
+		tea.RequestBackgroundColor,
+		startServiceCmd(a.sh.ctx, a.sh.deps.Start),
+		loadProgressCmd(a.sh.deps.Progress),
+		readDeviceCmd(a.sh.deps.System, a.sh.deps.DeviceID),
+	)
+}
+
+// newScreen builds the screen of a step.
+func (a *App) newScreen(s flows.Step) Screen {
+	sh := a.sh
+	switch s {
+	case flows.StepWelcome:
+		return newWelcomeScreen(sh)
+	case flows.StepRequirements:
+		return newRequirementsScreen(sh)
+	case flows.StepDevice:
+		return newDeviceScreen(sh)
+	case flows.StepAccount:
+		return newAccountScreen(sh)
+	case flows.StepCreate:
+		return newCreateScreen(sh)
+	case flows.StepCode:
+		return newCodeScreen(sh, flows.StepCode)
+	case flows.StepSignIn:
+		return newSignInScreen(sh)
+	case flows.StepReset:
+		return newResetScreen(sh)
+	case flows.StepResetCode:
+		return newResetCodeScreen(sh)
+	case flows.StepSync:
+		return newSyncScreen(sh)
+	case flows.StepFindDevice:
+		return newFindDeviceScreen(sh)
+	case flows.StepSummary:
+		return newSummaryScreen(sh)
+	}
+	return newTroubleshootScreen(sh)
+}
+
+// Update implements tea.Model.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.sh.width, a.sh.height = msg.Width, msg.Height
+		a.help.SetWidth(a.sh.bodyWidth())
+		return a, a.broadcast(msg)
+	case tea.BackgroundColorMsg:
+		a.sh.st = NewStyles(msg.IsDark())
+		a.help.Styles = a.sh.st.Help
+		return a, a.broadcast(stylesChangedMsg{})
+	case tea.KeyPressMsg:
+		return a, a.key(msg)
+	case tea.PasteMsg:
+		if a.confirmQuit || a.showHelp {
+			return a, nil
+		}
+		return a, a.toCurrent(msg)
+	case navigateMsg:
+		if msg.from != a.Current() {
+			return a, nil // asked by a screen no longer shown
+		}
+		return a, a.navigate(msg.to, msg.reset)
+	case backMsg:
+		return a, a.back()
+	case quitMsg:
+		a.finished, a.quitting = true, true
+		return a, tea.Sequence(a.saveProgress(), tea.Quit)
+	case languageChangedMsg:
+		a.sh.tr = assets.MustLoad(msg.lang)
+		a.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(a.sh.opts.Locale, a.sh.tr.Lang()))
+		return a, a.broadcast(msg)
+	case progressLoadedMsg:
+		a.progressLoaded = true
+		if msg.ok {
+			p := msg.p
+			a.sh.wiz.Resume = &p
+			if p.Lang != "" && p.Lang != a.sh.tr.Lang() && a.sh.opts.Lang == "" {
+				a.sh.tr = assets.MustLoad(p.Lang)
+			}
+		}
+		return a, tea.Batch(restoreSessionCmd(a.sh), a.broadcast(msg))
+	case sessionRestoredMsg:
+		if msg.ok {
+			acc := msg.account
+			a.sh.wiz.Account = &acc
+		}
+		a.offerResume(msg.ok)
+		return a, a.broadcast(msg)
+	case deviceReadMsg:
+		if a.sh.wiz.Device == (flows.DeviceInfo{}) {
+			a.sh.wiz.Device = msg.info
+		}
+		a.sh.wiz.DeviceID = msg.id
+		return a, a.broadcast(msg)
+	case resumeMsg:
+		return a, a.resume(msg.to)
+	case startOverMsg:
+		return a, a.startOver()
+	case progressSavedMsg:
+		a.saveErr = msg.err
+		return a, nil
+	}
+	return a, a.broadcast(msg)
+}
+
+// offerResume decides, once the saved progress and session are known,
+// whether the welcome screen offers to resume, and where to.
+func (a *App) offerResume(signedIn bool) {
+	w := &a.sh.wiz
+	if a.Current() != flows.StepWelcome || (w.Resume == nil && !signedIn) {
+		w.Resume = nil // moved on already, or nothing saved
+		return
+	}
+	var p flows.Progress
+	if w.Resume != nil {
+		p = *w.Resume
+	}
+	w.ResumeStep = flows.ResumeStep(p, signedIn)
+	if w.ResumeStep == flows.StepRequirements {
+		w.Resume = nil // the same as starting: nothing worth offering
+		return
+	}
+	w.Resume = &p
+}
+
+// key handles the global keys, then hands the key to the shown screen.
+func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
+	if a.confirmQuit {
+		switch {
+		case isKey(msg, "y", "Y", kEnter, kCtrlC):
+			a.quitting = true
+			return tea.Sequence(a.saveProgress(), tea.Quit)
+		case isKey(msg, "n", "N", kEsc):
+			a.confirmQuit = false
+		}
+		return nil
+	}
+	if isKey(msg, kCtrlC) {
+		if a.Current().InFlow() {
+			a.confirmQuit, a.showHelp = true, false
+			return nil
+		}
+		a.quitting = true
+		return tea.Sequence(a.saveProgress(), tea.Quit)
+	}
+	if a.showHelp {
+		if isKey(msg, "?", kEsc, "q") {
+			a.showHelp = false
+		}
+		return nil
+	}
+	tc, captures := a.current().(textCapturer)
+	if isKey(msg, "?") && (!captures || !tc.CapturesText()) {
+		a.showHelp = true
+		return nil
+	}
+	if isKey(msg, kEsc) {
+		if bb, ok := a.current().(backBlocker); !ok || !bb.HandlesBack() {
+			return a.back()
+		}
+	}
+	return a.toCurrent(msg)
+}
+
+func (a *App) toCurrent(msg tea.Msg) tea.Cmd {
+	s, cmd := a.current().Update(msg)
+	a.screens[a.Current()] = s
+	return cmd
+}
+
+// broadcast hands a message to every live screen.
+func (a *App) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for step, s := range a.screens {
+		s, cmd := s.Update(msg)
+		a.screens[step] = s
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// navigate shows step to, keeping the screens already built (with their
+// answers). Going to a step already in the history goes back to it.
+func (a *App) navigate(to flows.Step, reset bool) tea.Cmd {
+	switch {
+	case reset:
+		a.history = []flows.Step{to}
+	default:
+		if i := indexOf(a.history, to); i >= 0 {
+			a.history = a.history[:i+1]
+		} else {
+			a.history = append(a.history, to)
+		}
+	}
+	s, ok := a.screens[to]
+	if !ok {
+		s = a.newScreen(to)
+		a.screens[to] = s
+	}
+	a.showHelp = false
+	var cmds []tea.Cmd
+	if a.sh.width > 0 {
+		s, _ = s.Update(tea.WindowSizeMsg{Width: a.sh.width, Height: a.sh.height})
+	}
+	s, _ = s.Update(stylesChangedMsg{})
+	a.screens[to] = s
+	cmds = append(cmds, s.Init(), a.saveProgress())
+	return tea.Batch(cmds...)
+}
+
+// back shows the previous step, as it was left.
+func (a *App) back() tea.Cmd {
+	if len(a.history) < 2 {
+		return nil
+	}
+	a.history = a.history[:len(a.history)-1]
+	return tea.Batch(a.current().Init(), a.saveProgress())
+}
+
+// resume jumps to a saved step with the saved answers; the steps before it
+// are built too, so esc walks back as if the person had come that way.
+func (a *App) resume(to flows.Step) tea.Cmd {
+	w := &a.sh.wiz
+	if p := w.Resume; p != nil {
+		if p.Method != "" {
+			w.Method = p.Method
+		}
+		w.Identifier = p.Identifier
+		if p.Region != "" {
+			w.Region = p.Region
+		}
+		if p.Device.Name != "" {
+			w.Device = p.Device
+		}
+		if p.ChallengeID != "" && to == flows.StepCode {
+			// The code screen reads the challenge again when it starts.
+			w.Challenge = &api.Challenge{ID: p.ChallengeID, State: api.ChallengePending}
+		}
+	}
+	w.Resume = nil
+	path := flows.PathTo(to)
+	if w.Account != nil {
+		path = signedInPath(to)
+	}
+	a.history = path[:len(path)-1]
+	if len(a.history) == 0 {
+		return a.navigate(to, true)
+	}
+	for _, s := range a.history {
+		if _, ok := a.screens[s]; !ok {
+			a.screens[s] = a.newScreen(s)
+		}
+	}
+	return a.navigate(to, false)
+}
+
+// signedInPath is the history after signing in: no way back into the
+// sign-in screens.
+func signedInPath(to flows.Step) []flows.Step {
+	switch to {
+	case flows.StepFindDevice:
+		return []flows.Step{flows.StepSync, flows.StepFindDevice}
+	case flows.StepSummary:
+		return []flows.Step{flows.StepSync, flows.StepFindDevice, flows.StepSummary}
+	}
+	return []flows.Step{flows.StepSync}
+}
+
+// startOver forgets the saved progress and session.
+func (a *App) startOver() tea.Cmd {
+	a.sh.wiz.Resume = nil
+	a.sh.wiz.Account = nil
+	if a.sh.deps.Accounts != nil {
+		a.sh.deps.Accounts.SetToken("")
+	}
+	ps, ss := a.sh.deps.Progress, a.sh.deps.Sessions
+	return func() tea.Msg {
+		if ps != nil {
+			_ = ps.ClearProgress()
+		}
+		if ss != nil {
+			_ = ss.ClearToken()
+		}
+		return nil
+	}
+}
+
+// saveProgress saves where the wizard is and the answers so far: never a
+// password, a code or a token.
+func (a *App) saveProgress() tea.Cmd {
+	if !a.progressLoaded && a.Current() == flows.StepWelcome {
+		return nil // do not overwrite a saved progress not read yet
+	}
+	if a.sh.wiz.Resume != nil && a.Current() == flows.StepWelcome {
+		return nil // the offer to resume is still open
+	}
+	w := a.sh.wiz
+	p := flows.Progress{
+		Step: a.Current().String(), Lang: a.sh.tr.Lang(), Method: w.Method,
+		Identifier: w.Identifier, Region: w.Region, Device: w.Device, SavedAt: a.sh.now(),
+	}
+	if a.Current() == flows.StepTroubleshoot && len(a.history) > 1 {
+		p.Step = a.history[len(a.history)-2].String()
+	}
+	if w.Challenge != nil && w.Challenge.State != "verified" {
+		p.ChallengeID = w.Challenge.ID
+	}
+	return saveProgressCmd(a.sh.deps.Progress, p)
+}
+
+// View implements tea.Model.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.WindowTitle = "misetup"
+	return v
+}
+
+// render draws the whole frame: header, body, footer.
+func (a *App) render() string {
+	sh := a.sh
+	w, h := sh.width, sh.height
+	if w == 0 && h == 0 {
+		w, h = designWidth, 24 // before the first size arrives
+	}
+	if w < minWidth || h < minHeight {
+		msg := sh.T("app.too_small", "w", minWidth, "h", minHeight, "cw", w, "ch", h)
+		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center,
+			lipgloss.NewStyle().Width(max(w-2, 10)).Align(lipgloss.Center).Render(msg))
+	}
+	bw := sh.bodyWidth()
+	pad := strings.Repeat(" ", marginX)
+
+	step := a.Current()
+	title := sh.T("step." + step.String() + ".title")
+	header := title
+	if n := step.Number(); n > 0 {
+		header = sh.T("app.step", "n", n, "m", flows.StepsTotal) + " · " + title
+	}
+	header = sh.st.Header.Render(truncate(header, bw))
+	rule := sh.st.Rule.Render(strings.Repeat("─", bw))
+
+	var body string
+	switch {
+	case a.confirmQuit:
+		body = a.quitView()
+	case a.showHelp:
+		body = a.fullHelpView()
+	default:
+		body = a.current().View()
+	}
+	footer := a.footer(bw)
+
+	bodyH := sh.bodyHeight()
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	if len(lines) > bodyH {
+		// A short window: blank lines go first, then the tail is cut.
+		lines = dropBlankLines(lines, len(lines)-bodyH)
+	}
+	if len(lines) > bodyH {
+		lines = append(lines[:bodyH-1], sh.st.Muted.Render("…"))
+	}
+	for len(lines) < bodyH {
+		lines = append(lines, "")
+	}
+	var b strings.Builder
+	b.WriteString(pad + header + "\n")
+	b.WriteString(pad + rule + "\n")
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(pad + l)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n" + pad + footer)
+	return b.String()
+}
+
+// footer is the line of keys that work now: the screen's, then the global
+// ones. When it does not fit, the screen's last keys go first: help and
+// quit always show.
+func (a *App) footer(width int) string {
+	screen, global := a.footerKeys()
+	h := a.help
+	h.SetWidth(0) // measure untruncated
+	for {
+		line := h.ShortHelpView(append(append([]key.Binding{}, screen...), global...))
+		if lipgloss.Width(line) <= width || len(screen) == 0 {
+			h.SetWidth(width)
+			return h.ShortHelpView(append(screen, global...))
+		}
+		screen = screen[:len(screen)-1]
+	}
+}
+
+// footerKeys are the keys that work now: the screen's and the global ones.
+func (a *App) footerKeys() (screen, global []key.Binding) {
+	sh := a.sh
+	if a.confirmQuit {
+		return []key.Binding{sh.bind("y", "key.quit_yes", "y"), sh.bind("n", "key.quit_no", "n")}, nil
+	}
+	if a.showHelp {
+		return []key.Binding{sh.bind("?/esc", "key.close_help", "?", kEsc)}, nil
+	}
+	screen = append(screen, a.current().Keys()...)
+	if bb, ok := a.current().(backBlocker); len(a.history) > 1 && (!ok || !bb.HandlesBack()) {
+		global = append(global, sh.keyBack())
+	}
+	return screen, append(global, sh.keyHelp(), sh.keyQuit())
+}
+
+func (a *App) fullHelpView() string {
+	sh := a.sh
+	global := []key.Binding{sh.keyContinue(), sh.keyNextField(), sh.keyPrevField()}
+	if len(a.history) > 1 {
+		global = append(global, sh.keyBack())
+	}
+	global = append(global, sh.keyHelp(), sh.keyQuit())
+	h := a.help
+	h.ShowAll = true
+	var b strings.Builder
+	b.WriteString(sh.st.Title.Render(sh.T("help.title")) + "\n\n")
+	if keys := a.current().Keys(); len(keys) > 0 {
+		b.WriteString(sh.st.Muted.Render(sh.T("help.this_screen")) + "\n")
+		b.WriteString(h.FullHelpView([][]key.Binding{keys}) + "\n\n")
+	}
+	b.WriteString(sh.st.Muted.Render(sh.T("help.everywhere")) + "\n")
+	b.WriteString(h.FullHelpView([][]key.Binding{global}) + "\n\n")
+	b.WriteString(sh.paragraph(sh.st.Muted, sh.T("help.text_fields"), 0))
+	return b.String()
+}
+
+func (a *App) quitView() string {
+	sh := a.sh
+	text := sh.st.Title.Render(sh.T("quit.title")) + "\n\n" +
+		sh.wrapBox(sh.T("quit.body")) + "\n\n" +
+		sh.st.Key.Render("y") + " " + sh.T("key.quit_yes") + "   " + sh.st.Key.Render("n") + " " + sh.T("key.quit_no")
+	return sh.st.Box.Width(sh.bodyWidth()).Render(text)
+}
+
+// dropBlankLines removes up to n blank lines, the last ones first.
+func dropBlankLines(lines []string, n int) []string {
+	out := append([]string{}, lines...)
+	for i := len(out) - 1; i >= 0 && n > 0; i-- {
+		if strings.TrimSpace(ansi.Strip(out[i])) == "" {
+			out = append(out[:i], out[i+1:]...)
+			n--
+		}
+	}
+	return out
+}
+
+func indexOf(h []flows.Step, s flows.Step) int {
+	for i, x := range h {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func truncate(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && lipgloss.Width(string(r))+1 > w {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}
+
+// ExitMessage is the line printed after the wizard ends: done, or where the
+// progress was saved. "" when nothing needs saying.
+func (a *App) ExitMessage() string {
+	switch {
+	case a.finished:
+		return a.sh.T("exit.done")
+	case a.quitting && a.Current().InFlow():
+		return a.sh.T("exit.saved")
+	}
+	return ""
+}

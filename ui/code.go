@@ -1,0 +1,441 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/api"
+	"misetup/flows"
+)
+
+// codeInput is a six-digit code entry: digits only, one box per digit.
+type codeInput struct {
+	digits string
+	stale  bool // a refused code, still shown: the next digit starts over
+}
+
+// key handles a key; it reports whether the key was used.
+func (c *codeInput) key(msg tea.KeyPressMsg) bool {
+	switch {
+	case isKey(msg, "backspace"):
+		c.stale = false
+		if c.digits != "" {
+			c.digits = c.digits[:len(c.digits)-1]
+		}
+		return true
+	case isKey(msg, "ctrl+u"):
+		c.digits = ""
+		return true
+	case len(msg.Text) == 1 && msg.Text[0] >= '0' && msg.Text[0] <= '9':
+		if c.stale {
+			c.digits, c.stale = "", false
+		}
+		if len(c.digits) < flows.CodeLength {
+			c.digits += msg.Text
+		}
+		return true
+	}
+	return false
+}
+
+// paste takes the digits of pasted text (a code copied with spaces).
+func (c *codeInput) paste(s string) {
+	if c.stale {
+		c.digits, c.stale = "", false
+	}
+	for _, r := range s {
+		if r >= '0' && r <= '9' && len(c.digits) < flows.CodeLength {
+			c.digits += string(r)
+		}
+	}
+}
+
+func (c *codeInput) full() bool { return len(c.digits) == flows.CodeLength }
+
+func (c *codeInput) view(sh *shared, focused bool) string {
+	var b strings.Builder
+	for i := range flows.CodeLength {
+		ch := "_"
+		if i < len(c.digits) {
+			ch = c.digits[i : i+1]
+		}
+		switch {
+		case focused && i == len(c.digits):
+			b.WriteString(sh.st.ButtonOn.Render(ch))
+		case i < len(c.digits):
+			b.WriteString(sh.st.Value.Render(ch))
+		default:
+			b.WriteString(sh.st.Muted.Render(ch))
+		}
+		if i < flows.CodeLength-1 {
+			b.WriteString(" ")
+		}
+	}
+	return "[ " + b.String() + " ]"
+}
+
+// resender is the "Resend code" countdown shared by the code screens: the
+// challenge says when a resend is allowed; a rate-limited answer pushes it
+// later.
+type resender struct {
+	until time.Time // a resend is allowed from then on
+	tag   int       // the running tick loop
+	sent  bool      // a new code was just sent
+}
+
+func (r *resender) left(now time.Time) time.Duration {
+	return max(r.until.Sub(now).Round(time.Second), 0)
+}
+
+// set updates the countdown from a challenge and starts the ticks.
+func (r *resender) set(ch api.Challenge) tea.Cmd {
+	r.until = ch.ResendAfter
+	r.tag++
+	return tickCmd(r.tag)
+}
+
+// wait pushes the countdown to now+d (a rate-limited resend).
+func (r *resender) wait(now time.Time, d time.Duration) tea.Cmd {
+	r.until = now.Add(d)
+	r.tag++
+	return tickCmd(r.tag)
+}
+
+// tick handles a tick: it returns the next one while counting down.
+func (r *resender) tick(msg tickMsg, now time.Time) tea.Cmd {
+	if msg.tag != r.tag || r.left(now) <= 0 {
+		return nil
+	}
+	return tickCmd(r.tag)
+}
+
+// label is the resend button's text with its countdown.
+func (r *resender) label(sh *shared, now time.Time) string {
+	if d := r.left(now); d > 0 {
+		return sh.T("code.resend_in", "time", fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60))
+	}
+	return sh.T("code.resend")
+}
+
+// Focusable parts of the code screen.
+const (
+	ccCode = iota
+	ccResend
+	ccHelp
+)
+
+// codeScreen is the registration's code (GUIDE section 3, step 7): where
+// the code went, six digits, "Resend code" with its countdown, attempts
+// left after a wrong code, and "Didn't get the code?". Success shows the new
+// Mi ID.
+type codeScreen struct {
+	sh    *shared
+	step  flows.Step
+	code  codeInput
+	focus focusRing
+	rs    resender
+
+	loaded   bool // the challenge was read (a resumed screen reads it again)
+	busy     bool
+	resendOn bool // a resend is in flight
+	err      error
+	attempts int // tries left after a wrong code, -1 unknown
+	done     *api.VerifyResponse
+	spin     spinner.Model
+}
+
+func newCodeScreen(sh *shared, step flows.Step) *codeScreen {
+	return &codeScreen{sh: sh, step: step, focus: focusRing{n: 3}, attempts: -1, spin: newSpinner(sh)}
+}
+
+func (s *codeScreen) challenge() *api.Challenge { return s.sh.wiz.Challenge }
+
+// Init implements Screen.
+func (s *codeScreen) Init() tea.Cmd {
+	ch := s.challenge()
+	if ch == nil || s.done != nil {
+		return nil
+	}
+	if ch.ExpiresAt.IsZero() && !s.loaded {
+		// Resumed: only the id was saved; read the challenge again.
+		s.busy = true
+		ctx, cancel := s.sh.callCtx()
+		acc, id, step := s.sh.deps.Accounts, ch.ID, s.step
+		return tea.Batch(s.spin.Tick, func() tea.Msg {
+			defer cancel()
+			c, err := acc.Challenge(ctx, id)
+			if err != nil {
+				err = flows.Explain(err)
+			}
+			return challengeLoadedMsg{step: step, challenge: c, err: err}
+		})
+	}
+	s.loaded = true
+	return s.rs.set(*ch)
+}
+
+// Update implements Screen.
+func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	sh := s.sh
+	switch msg := msg.(type) {
+	case stylesChangedMsg:
+		s.spin.Style = sh.st.Spinner
+	case registeredMsg:
+		// A new registration (esc, then sent again): start fresh.
+		if msg.err == nil {
+			s.code, s.err, s.attempts, s.done, s.loaded = codeInput{}, nil, -1, nil, false
+		}
+		return s, nil
+	case challengeLoadedMsg:
+		if msg.step != s.step {
+			return s, nil
+		}
+		s.busy, s.loaded = false, true
+		if msg.err != nil {
+			s.err = msg.err
+			return s, nil
+		}
+		ch := msg.challenge
+		sh.wiz.Challenge = &ch
+		return s, s.rs.set(ch)
+	case tickMsg:
+		return s, s.rs.tick(msg, sh.now())
+	case verifiedMsg:
+		if msg.step != s.step {
+			return s, nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = msg.err
+			ue := flows.Explain(msg.err)
+			if ue.Key == flows.ErrKeyInvalidCode {
+				s.attempts = ue.AttemptsLeft
+			}
+			// A refused code stays on screen beside the error; the next
+			// digit typed starts a new one.
+			s.code.stale = true
+			return s, nil
+		}
+		res := msg.res
+		s.done = &res
+		sh.wiz.NewAccount = true
+		sh.wiz.Identifier = accountLabel(res.Account)
+		if res.Session != nil {
+			acc := res.Session.Account
+			if acc.MiID == "" {
+				acc = res.Account
+			}
+			sh.wiz.Account = &acc
+		}
+		if ch := sh.wiz.Challenge; ch != nil {
+			ch.State = api.ChallengeVerified
+		}
+		return s, nil
+	case resentMsg:
+		if msg.step != s.step {
+			return s, nil
+		}
+		s.resendOn = false
+		if msg.err != nil {
+			s.err = msg.err
+			if ue := flows.Explain(msg.err); ue.Wait > 0 {
+				return s, s.rs.wait(sh.now(), ue.Wait)
+			}
+			return s, nil
+		}
+		ch := msg.challenge
+		sh.wiz.Challenge = &ch
+		s.err, s.attempts, s.rs.sent = nil, ch.AttemptsLeft, true
+		return s, s.rs.set(ch)
+	case tea.PasteMsg:
+		if s.focus.i == ccCode && !s.busy && s.done == nil {
+			s.code.paste(msg.Content)
+			if s.code.full() {
+				return s, s.verify()
+			}
+		}
+		return s, nil
+	case tea.KeyPressMsg:
+		return s, s.key(msg)
+	}
+	return s, spin(&s.spin, s.busy || s.resendOn, msg)
+}
+
+// HandlesBack implements backBlocker: after success esc does not go back
+// into a used code.
+func (s *codeScreen) HandlesBack() bool { return s.done != nil }
+
+func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	sh := s.sh
+	if s.done != nil {
+		if isKey(msg, kEnter) {
+			return s.next()
+		}
+		return nil
+	}
+	if s.busy {
+		return nil
+	}
+	switch {
+	case isKey(msg, kTab, kDown):
+		s.focus.next()
+		return nil
+	case isKey(msg, kShiftTab, kUp):
+		s.focus.prev()
+		return nil
+	}
+	switch s.focus.i {
+	case ccCode:
+		if isKey(msg, kEnter) && !s.code.stale {
+			return s.verify()
+		}
+		if s.code.key(msg) {
+			s.rs.sent = false
+			if s.code.full() {
+				return s.verify()
+			}
+		}
+	case ccResend:
+		if isKey(msg, kEnter, kSpace) && s.rs.left(sh.now()) == 0 && !s.resendOn {
+			return s.resend()
+		}
+	case ccHelp:
+		if isKey(msg, kEnter, kSpace) {
+			return navigateCmd(s.step, flows.StepTroubleshoot)
+		}
+	}
+	return nil
+}
+
+func (s *codeScreen) verify() tea.Cmd {
+	ch := s.challenge()
+	if ch == nil {
+		return nil
+	}
+	if err := flows.ValidateCode(s.code.digits); err != nil {
+		s.err = err
+		return nil
+	}
+	s.busy, s.err = true, nil
+	ctx, cancel := s.sh.callCtx()
+	acc, sess, id, code, step := s.sh.deps.Accounts, s.sh.deps.Sessions, ch.ID, s.code.digits, s.step
+	dev := s.sh.wiz.Device.APIDevice(s.sh.wiz.DeviceID)
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		res, err := flows.Verify(ctx, acc, sess, id, code, &dev)
+		return verifiedMsg{step: step, res: res, err: err}
+	})
+}
+
+func (s *codeScreen) resend() tea.Cmd {
+	ch := s.challenge()
+	if ch == nil {
+		return nil
+	}
+	s.resendOn = true
+	ctx, cancel := s.sh.callCtx()
+	acc, id, step := s.sh.deps.Accounts, ch.ID, s.step
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		c, err := flows.Resend(ctx, acc, id)
+		return resentMsg{step: step, challenge: c, err: err}
+	})
+}
+
+// next leaves after success: on to Mi Cloud when signed in, else to sign-in.
+func (s *codeScreen) next() tea.Cmd {
+	if s.sh.wiz.Account != nil {
+		return resetToCmd(s.step, flows.StepSync)
+	}
+	return navigateCmd(s.step, flows.StepSignIn)
+}
+
+// Keys implements Screen.
+func (s *codeScreen) Keys() []key.Binding {
+	sh := s.sh
+	if s.done != nil {
+		return []key.Binding{sh.keyContinue()}
+	}
+	switch s.focus.i {
+	case ccResend, ccHelp:
+		return []key.Binding{sh.keyActivate(), sh.keyNextField()}
+	}
+	return []key.Binding{sh.bind("0-9", "key.type_code", "0"), sh.keyNextField()}
+}
+
+// View implements Screen.
+func (s *codeScreen) View() string {
+	sh := s.sh
+	ch := s.challenge()
+	if s.done != nil {
+		return s.successView()
+	}
+	var b strings.Builder
+	if ch != nil && ch.Destination != "" {
+		b.WriteString(sh.paragraph(sh.st.Text, sentTo(sh, *ch), 0) + "\n")
+		if !ch.ExpiresAt.IsZero() {
+			mins := int(ch.ExpiresAt.Sub(ch.CreatedAt).Round(time.Minute) / time.Minute)
+			if ch.CreatedAt.IsZero() || mins <= 0 {
+				mins = 10
+			}
+			b.WriteString(sh.paragraph(sh.st.Muted, sh.T("code.valid_for", "min", mins), 0) + "\n")
+		}
+		if ch.Delivery.State == api.DeliveryFailed {
+			b.WriteString(sh.paragraph(sh.st.Fail, sh.T("code.delivery_failed"), 0) + "\n")
+		}
+	}
+	b.WriteString("\n")
+	lw := labelWidth(sh.T("code.label"))
+	b.WriteString(sh.fieldLine(sh.T("code.label"), lw, s.focus.i == ccCode, s.code.view(sh, s.focus.i == ccCode)) + "\n")
+	if s.attempts >= 0 && s.err != nil {
+		b.WriteString(sh.noteLine(lw, sh.st.Warn.Render(sh.T("code.attempts_left", "n", s.attempts))) + "\n")
+	} else {
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	now := sh.now()
+	b.WriteString(sh.buttonView(s.rs.label(sh, now), s.focus.i == ccResend, s.rs.left(now) == 0 && !s.resendOn) + "\n")
+	b.WriteString(sh.buttonView(sh.T("code.no_code"), s.focus.i == ccHelp, true) + "\n")
+	switch {
+	case s.busy:
+		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("code.checking")))
+	case s.resendOn:
+		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("code.resending")))
+	case s.err != nil:
+		b.WriteString("\n" + errorView(sh, s.err))
+	case s.rs.sent:
+		b.WriteString("\n" + sh.st.OK.Render(markOK+" "+sh.T("code.resent")))
+	}
+	return b.String()
+}
+
+func (s *codeScreen) successView() string {
+	sh := s.sh
+	acc := s.done.Account
+	var b strings.Builder
+	b.WriteString(sh.st.OK.Render(markOK+" ") + sh.st.Title.Render(sh.T("code.success")) + "\n\n")
+	lw := labelWidth(sh.T("code.mi_id"), sh.T("code.signed_in_as"))
+	b.WriteString("  " + sh.st.Label.Render(padRight(sh.T("code.mi_id"), lw)) + sh.st.Value.Render(flows.CleanText(acc.MiID)) + "\n")
+	b.WriteString("  " + sh.st.Label.Render(padRight(sh.T("code.signed_in_as"), lw)) + sh.st.Text.Render(flows.CleanText(accountLabel(acc))) + "\n\n")
+	b.WriteString(sh.paragraph(sh.st.Muted, sh.T("code.mi_id_note"), 0) + "\n\n")
+	if s.sh.wiz.Account != nil {
+		b.WriteString(sh.paragraph(sh.st.Text, sh.T("code.next_sync"), 0))
+	} else {
+		b.WriteString(sh.paragraph(sh.st.Text, sh.T("code.next_sign_in"), 0))
+	}
+	return b.String()
+}
+
+// sentTo says where a code went, masked as the service gave it.
+func sentTo(sh *shared, ch api.Challenge) string {
+	dest := flows.CleanText(ch.Destination)
+	if ch.Channel == api.ChannelSMS {
+		return sh.T("code.sent_sms", "to", dest)
+	}
+	return sh.T("code.sent_email", "to", dest)
+}

@@ -1,0 +1,211 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/api"
+	"misetup/flows"
+)
+
+// navigateMsg asks App to show another step. from is the step that asked: a
+// request from a screen that is no longer shown is ignored. reset starts the
+// history over at to (after signing in there is no way back into the
+// sign-in screens).
+type navigateMsg struct {
+	from, to flows.Step
+	reset    bool
+}
+
+// backMsg asks App to go back one step.
+type backMsg struct{}
+
+// quitMsg asks App to end the wizard (after the summary).
+type quitMsg struct{}
+
+// languageChangedMsg tells App the person picked another language.
+type languageChangedMsg struct{ lang string }
+
+// resumeMsg asks App to jump to the step saved in the progress file.
+type resumeMsg struct{ to flows.Step }
+
+// startOverMsg asks App to forget the saved progress and session.
+type startOverMsg struct{}
+
+// serviceStartedMsg reports that the account service is open (or not).
+type serviceStartedMsg struct{ err error }
+
+// progressLoadedMsg carries the saved progress read at start.
+type progressLoadedMsg struct {
+	p   flows.Progress
+	ok  bool
+	err error
+}
+
+// sessionRestoredMsg carries the result of signing back in with the saved
+// token.
+type sessionRestoredMsg struct {
+	account api.Account
+	ok      bool
+	err     error
+}
+
+// deviceReadMsg carries this device's facts and id.
+type deviceReadMsg struct {
+	info flows.DeviceInfo
+	id   string
+	err  error
+}
+
+// progressSavedMsg reports a failed save (successes are silent).
+type progressSavedMsg struct{ err error }
+
+// checkedMsg carries one requirement check's finding; run tells the round
+// of checks apart, so a late answer of an earlier round is dropped.
+type checkedMsg struct {
+	run     int
+	finding flows.Finding
+}
+
+// registeredMsg carries the challenge of a new registration.
+type registeredMsg struct {
+	challenge api.Challenge
+	err       error
+}
+
+// verifiedMsg carries the answer to a code; step says which code screen sent it.
+type verifiedMsg struct {
+	step flows.Step
+	res  api.VerifyResponse
+	err  error
+}
+
+// resentMsg carries a resent challenge.
+type resentMsg struct {
+	step      flows.Step
+	challenge api.Challenge
+	err       error
+}
+
+// challengeLoadedMsg carries a challenge read again (a resumed code screen).
+type challengeLoadedMsg struct {
+	step      flows.Step
+	challenge api.Challenge
+	err       error
+}
+
+// signedInMsg carries a new session.
+type signedInMsg struct {
+	session api.Session
+	err     error
+}
+
+// resetRequestedMsg carries the challenge of a password reset.
+type resetRequestedMsg struct {
+	challenge api.Challenge
+	err       error
+}
+
+// syncLoadedMsg carries the device's sync settings and the storage.
+type syncLoadedMsg struct {
+	choice flows.SyncChoice
+	err    error
+}
+
+// syncSavedMsg carries the saved sync settings.
+type syncSavedMsg struct {
+	settings api.SyncSettings
+	err      error
+}
+
+// findDeviceLoadedMsg carries whether Find Device is on.
+type findDeviceLoadedMsg struct {
+	fd  api.FindDevice
+	err error
+}
+
+// findDeviceSavedMsg carries the saved Find Device setting.
+type findDeviceSavedMsg struct {
+	fd  api.FindDevice
+	err error
+}
+
+// deviceRenamedMsg carries a renamed device.
+type deviceRenamedMsg struct {
+	device api.Device
+	err    error
+}
+
+// tickMsg drives a countdown; tag tells loops apart so only one runs.
+type tickMsg struct {
+	tag int
+	at  time.Time
+}
+
+func navigateCmd(from, to flows.Step) tea.Cmd {
+	return func() tea.Msg { return navigateMsg{from: from, to: to} }
+}
+
+func resetToCmd(from, to flows.Step) tea.Cmd {
+	return func() tea.Msg { return navigateMsg{from: from, to: to, reset: true} }
+}
+
+func backCmd() tea.Msg { return backMsg{} }
+
+func tickCmd(tag int) tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg{tag: tag, at: t} })
+}
+
+func startServiceCmd(ctx context.Context, start func(context.Context) error) tea.Cmd {
+	if start == nil {
+		return nil
+	}
+	return func() tea.Msg { return serviceStartedMsg{err: start(ctx)} }
+}
+
+func loadProgressCmd(ps flows.ProgressStore) tea.Cmd {
+	if ps == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		p, ok, err := ps.LoadProgress()
+		return progressLoadedMsg{p: p, ok: ok, err: err}
+	}
+}
+
+func saveProgressCmd(ps flows.ProgressStore, p flows.Progress) tea.Cmd {
+	if ps == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if err := ps.SaveProgress(p); err != nil {
+			return progressSavedMsg{err: err}
+		}
+		return nil
+	}
+}
+
+func restoreSessionCmd(sh *shared) tea.Cmd {
+	acc, sess := sh.deps.Accounts, sh.deps.Sessions
+	if acc == nil || sess == nil {
+		return nil
+	}
+	ctx, cancel := sh.callCtx()
+	return func() tea.Msg {
+		defer cancel()
+		a, ok, err := flows.Restore(ctx, acc, sess)
+		return sessionRestoredMsg{account: a, ok: ok, err: err}
+	}
+}
+
+func readDeviceCmd(sys flows.System, deviceID func() (string, error)) tea.Cmd {
+	return func() tea.Msg {
+		m := deviceReadMsg{info: sys.Device()}
+		if deviceID != nil {
+			m.id, m.err = deviceID()
+		}
+		return m
+	}
+}

@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"strings"
+
+	"misetup/flows"
+)
+
+// passwordChecklist renders the live rules of a new password in two
+// columns (one at narrow widths): the four structural rules from flows,
+// "not a common password" from the service's answer, and whether the
+// confirmation matches.
+func (sh *shared) passwordChecklist(pw, confirm, commonRefused string) string {
+	c := flows.CheckPassword(pw, commonRefused)
+	type line struct {
+		state flows.RuleState
+		text  string
+	}
+	var lines []line
+	for _, r := range flows.Rules() {
+		st := c.State[r]
+		if pw == "" && r != flows.RuleCommon {
+			st = flows.RuleUnknown
+		}
+		lines = append(lines, line{st, sh.T("pw.rule."+string(r), "min", flows.PasswordMinLen)})
+	}
+	match := flows.RuleUnknown
+	if confirm != "" {
+		match = flows.RuleUnmet
+		if confirm == pw {
+			match = flows.RuleMet
+		}
+	}
+	lines = append(lines, line{match, sh.T("pw.rule.match")})
+
+	cells := make([]string, len(lines))
+	for i, l := range lines {
+		var m string
+		switch l.state {
+		case flows.RuleMet:
+			m = sh.st.OK.Render(markOK)
+		case flows.RuleUnmet:
+			m = sh.st.Fail.Render(markFail)
+		default:
+			m = sh.st.Muted.Render(markPending)
+		}
+		st := sh.st.Muted
+		if l.state == flows.RuleUnmet {
+			st = sh.st.Fail
+		}
+		cells[i] = m + " " + st.Render(l.text)
+	}
+	colW := 0
+	for _, l := range lines[:3] {
+		colW = max(colW, len([]rune(l.text)))
+	}
+	colW = labelWidth(lines[0].text, lines[1].text, lines[2].text) + 2
+	var b strings.Builder
+	if 4+colW+labelWidth(lines[3].text, lines[4].text, lines[5].text) > sh.bodyWidth() {
+		for _, c := range cells {
+			b.WriteString("  " + c + "\n")
+		}
+		return strings.TrimRight(b.String(), "\n")
+	}
+	for i := range 3 {
+		b.WriteString("  " + padRight(cells[i], colW+2) + cells[i+3] + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,423 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/api"
+	"misetup/flows"
+)
+
+// resetScreen is "Forgot password?" (GUIDE section 4): the identifier to
+// send a code to.
+type resetScreen struct {
+	sh   *shared
+	id   textinput.Model
+	busy bool
+	err  error
+	spin spinner.Model
+}
+
+func newResetScreen(sh *shared) *resetScreen {
+	s := &resetScreen{sh: sh, spin: newSpinner(sh)}
+	s.id = newInput(sh, "", 254, false)
+	s.id.SetValue(sh.wiz.Identifier)
+	s.restyle()
+	return s
+}
+
+// Init implements Screen.
+func (s *resetScreen) Init() tea.Cmd {
+	if s.id.Value() == "" {
+		s.id.SetValue(s.sh.wiz.Identifier)
+	}
+	return s.id.Focus()
+}
+
+// CapturesText implements textCapturer.
+func (s *resetScreen) CapturesText() bool { return true }
+
+func (s *resetScreen) restyle() {
+	sh := s.sh
+	s.id.SetStyles(sh.st.Input)
+	s.id.SetWidth(max(sh.bodyWidth()-2-labelWidth(sh.T("signin.id"))-1, 10))
+	s.id.Placeholder = sh.T("signin.id_placeholder")
+	s.spin.Style = sh.st.Spinner
+}
+
+// Update implements Screen.
+func (s *resetScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg, languageChangedMsg, stylesChangedMsg:
+		s.restyle()
+		return s, nil
+	case resetRequestedMsg:
+		s.busy = false
+		if s.err = msg.err; s.err != nil {
+			return s, nil
+		}
+		ch := msg.challenge
+		s.sh.wiz.ResetChallenge = &ch
+		return s, navigateCmd(flows.StepReset, flows.StepResetCode)
+	case tea.KeyPressMsg:
+		if s.busy {
+			return s, nil
+		}
+		if isKey(msg, kEnter) {
+			return s, s.submit()
+		}
+		var cmd tea.Cmd
+		s.id, cmd = s.id.Update(msg)
+		s.err = nil
+		return s, cmd
+	case tea.PasteMsg:
+		var cmd tea.Cmd
+		s.id, cmd = s.id.Update(msg)
+		return s, cmd
+	}
+	return s, spin(&s.spin, s.busy, msg)
+}
+
+func (s *resetScreen) submit() tea.Cmd {
+	sh := s.sh
+	id := strings.TrimSpace(s.id.Value())
+	if _, err := flows.ValidateSignInID(id); err != nil {
+		s.err = err
+		return nil
+	}
+	sh.wiz.Identifier = id
+	s.busy, s.err = true, nil
+	ctx, cancel := sh.callCtx()
+	acc, region := sh.deps.Accounts, sh.wiz.Region
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		ch, err := flows.RequestReset(ctx, acc, id, region)
+		return resetRequestedMsg{challenge: ch, err: err}
+	})
+}
+
+// Keys implements Screen.
+func (s *resetScreen) Keys() []key.Binding {
+	return []key.Binding{s.sh.bind("enter", "key.send_code", kEnter)}
+}
+
+// View implements Screen.
+func (s *resetScreen) View() string {
+	sh := s.sh
+	lw := labelWidth(sh.T("signin.id"))
+	var b strings.Builder
+	b.WriteString(sh.paragraph(sh.st.Text, sh.T("reset.intro"), 0) + "\n\n")
+	b.WriteString(sh.fieldLine(sh.T("signin.id"), lw, true, s.id.View()) + "\n\n")
+	b.WriteString(sh.paragraph(sh.st.Muted, sh.T("reset.unlock_note"), 0) + "\n")
+	switch {
+	case s.busy:
+		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("reset.sending")))
+	case s.err != nil:
+		b.WriteString("\n" + errorView(sh, s.err))
+	}
+	return b.String()
+}
+
+// Focusable parts of the second reset screen.
+const (
+	rcCode = iota
+	rcPassword
+	rcConfirm
+	rcButton
+	rcResend
+	rcHelp
+)
+
+// resetCodeScreen is the second half of a reset: the code, the new password
+// with the same checklist as a new account, resend and help.
+type resetCodeScreen struct {
+	sh            *shared
+	code          codeInput
+	pw, confirm   textinput.Model
+	focus         focusRing
+	rs            resender
+	commonRefused string
+	busy          bool
+	resendOn      bool
+	err           error
+	attempts      int
+	spin          spinner.Model
+	started       bool
+}
+
+func newResetCodeScreen(sh *shared) *resetCodeScreen {
+	s := &resetCodeScreen{sh: sh, focus: focusRing{n: 6}, attempts: -1, spin: newSpinner(sh)}
+	s.pw = newInput(sh, "", flows.PasswordMaxLen, true)
+	s.confirm = newInput(sh, "", flows.PasswordMaxLen, true)
+	s.restyle()
+	return s
+}
+
+func (s *resetCodeScreen) labelWidth() int {
+	sh := s.sh
+	return labelWidth(sh.T("code.label"), sh.T("reset.new_password"), sh.T("create.confirm"))
+}
+
+func (s *resetCodeScreen) restyle() {
+	sh := s.sh
+	w := max(sh.bodyWidth()-2-s.labelWidth()-1, 10)
+	for _, ti := range []*textinput.Model{&s.pw, &s.confirm} {
+		ti.SetStyles(sh.st.Input)
+		ti.SetWidth(w)
+	}
+	s.pw.Placeholder = sh.T("create.password_placeholder", "min", flows.PasswordMinLen)
+	s.confirm.Placeholder = sh.T("create.confirm_placeholder")
+	s.spin.Style = sh.st.Spinner
+}
+
+func (s *resetCodeScreen) focusCmd() tea.Cmd {
+	s.pw.Blur()
+	s.confirm.Blur()
+	switch s.focus.i {
+	case rcPassword:
+		return s.pw.Focus()
+	case rcConfirm:
+		return s.confirm.Focus()
+	}
+	return nil
+}
+
+// Init implements Screen.
+func (s *resetCodeScreen) Init() tea.Cmd {
+	ch := s.sh.wiz.ResetChallenge
+	if ch == nil {
+		return nil
+	}
+	return tea.Batch(s.rs.set(*ch), s.focusCmd())
+}
+
+// CapturesText implements textCapturer.
+func (s *resetCodeScreen) CapturesText() bool {
+	return s.focus.i == rcPassword || s.focus.i == rcConfirm
+}
+
+// Update implements Screen.
+func (s *resetCodeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	sh := s.sh
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg, languageChangedMsg, stylesChangedMsg:
+		s.restyle()
+		return s, nil
+	case resetRequestedMsg:
+		if msg.err == nil { // a new reset: start fresh
+			s.code, s.err, s.attempts, s.commonRefused = codeInput{}, nil, -1, ""
+			s.pw.SetValue("")
+			s.confirm.SetValue("")
+			s.focus.i = rcCode
+		}
+		return s, nil
+	case tickMsg:
+		return s, s.rs.tick(msg, sh.now())
+	case verifiedMsg:
+		if msg.step != flows.StepResetCode {
+			return s, nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = msg.err
+			ue := flows.Explain(msg.err)
+			switch {
+			case ue.Key == flows.ErrKeyInvalidCode:
+				s.attempts = ue.AttemptsLeft
+				s.code.stale, s.focus.i = true, rcCode
+			case flows.IsCommonRefusal(msg.err):
+				s.commonRefused, s.focus.i = s.pw.Value(), rcPassword
+			}
+			return s, s.focusCmd()
+		}
+		s.pw.SetValue("")
+		s.confirm.SetValue("")
+		if msg.res.Session != nil {
+			acc := msg.res.Session.Account
+			sh.wiz.Account = &acc
+			return s, resetToCmd(flows.StepResetCode, flows.StepSync)
+		}
+		sh.wiz.ResetDone = true
+		sh.wiz.Identifier = firstNonEmpty(sh.wiz.Identifier, accountLabel(msg.res.Account))
+		return s, navigateCmd(flows.StepResetCode, flows.StepSignIn)
+	case resentMsg:
+		if msg.step != flows.StepResetCode {
+			return s, nil
+		}
+		s.resendOn = false
+		if msg.err != nil {
+			s.err = msg.err
+			if ue := flows.Explain(msg.err); ue.Wait > 0 {
+				return s, s.rs.wait(sh.now(), ue.Wait)
+			}
+			return s, nil
+		}
+		ch := msg.challenge
+		sh.wiz.ResetChallenge = &ch
+		s.err, s.rs.sent = nil, true
+		return s, s.rs.set(ch)
+	case tea.PasteMsg:
+		switch s.focus.i {
+		case rcCode:
+			s.code.paste(msg.Content)
+		case rcPassword, rcConfirm:
+			return s, s.typeInto(msg)
+		}
+		return s, nil
+	case tea.KeyPressMsg:
+		if s.busy {
+			return s, nil
+		}
+		return s, s.key(msg)
+	}
+	return s, spin(&s.spin, s.busy || s.resendOn, msg)
+}
+
+func (s *resetCodeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	sh := s.sh
+	switch {
+	case isKey(msg, kTab, kDown):
+		s.focus.next()
+		return s.focusCmd()
+	case isKey(msg, kShiftTab, kUp):
+		s.focus.prev()
+		return s.focusCmd()
+	}
+	switch s.focus.i {
+	case rcResend:
+		if isKey(msg, kEnter, kSpace) && s.rs.left(sh.now()) == 0 && !s.resendOn {
+			return s.resend()
+		}
+		return nil
+	case rcHelp:
+		if isKey(msg, kEnter, kSpace) {
+			return navigateCmd(flows.StepResetCode, flows.StepTroubleshoot)
+		}
+		return nil
+	}
+	if isKey(msg, kEnter) {
+		if s.focus.i == rcButton || s.complete() {
+			return s.submit()
+		}
+		s.focus.next()
+		return s.focusCmd()
+	}
+	if s.focus.i == rcCode {
+		if s.code.key(msg) {
+			s.err, s.rs.sent = nil, false
+			if s.code.full() {
+				s.focus.i = rcPassword
+				return s.focusCmd()
+			}
+		}
+		return nil
+	}
+	return s.typeInto(msg)
+}
+
+func (s *resetCodeScreen) typeInto(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	switch s.focus.i {
+	case rcPassword:
+		s.pw, cmd = s.pw.Update(msg)
+	case rcConfirm:
+		s.confirm, cmd = s.confirm.Update(msg)
+	}
+	return cmd
+}
+
+func (s *resetCodeScreen) complete() bool {
+	return s.code.full() && !s.code.stale &&
+		flows.ValidateNewPassword(s.pw.Value(), s.confirm.Value(), s.commonRefused) == nil
+}
+
+func (s *resetCodeScreen) submit() tea.Cmd {
+	sh := s.sh
+	ch := sh.wiz.ResetChallenge
+	if ch == nil {
+		return nil
+	}
+	if err := flows.ValidateCode(s.code.digits); err != nil {
+		s.err, s.focus.i = err, rcCode
+		return s.focusCmd()
+	}
+	if err := flows.ValidateNewPassword(s.pw.Value(), s.confirm.Value(), s.commonRefused); err != nil {
+		s.err, s.focus.i = err, rcPassword
+		return s.focusCmd()
+	}
+	in := flows.ResetInput{ChallengeID: ch.ID, Code: s.code.digits, Password: s.pw.Value(),
+		Confirm: s.confirm.Value(), CommonRefused: s.commonRefused}
+	s.busy, s.err = true, nil
+	ctx, cancel := sh.callCtx()
+	acc, sess := sh.deps.Accounts, sh.deps.Sessions
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		res, err := flows.FinishReset(ctx, acc, sess, in)
+		return verifiedMsg{step: flows.StepResetCode, res: res, err: err}
+	})
+}
+
+func (s *resetCodeScreen) resend() tea.Cmd {
+	ch := s.sh.wiz.ResetChallenge
+	if ch == nil {
+		return nil
+	}
+	s.resendOn = true
+	ctx, cancel := s.sh.callCtx()
+	acc, id := s.sh.deps.Accounts, ch.ID
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		c, err := flows.Resend(ctx, acc, id)
+		return resentMsg{step: flows.StepResetCode, challenge: c, err: err}
+	})
+}
+
+// Keys implements Screen.
+func (s *resetCodeScreen) Keys() []key.Binding {
+	sh := s.sh
+	switch s.focus.i {
+	case rcResend, rcHelp, rcButton:
+		return []key.Binding{sh.keyActivate(), sh.keyNextField()}
+	}
+	return []key.Binding{sh.keyContinue(), sh.keyNextField()}
+}
+
+// View implements Screen.
+func (s *resetCodeScreen) View() string {
+	sh := s.sh
+	lw := s.labelWidth()
+	var b strings.Builder
+	if ch := sh.wiz.ResetChallenge; ch != nil {
+		b.WriteString(sh.paragraph(sh.st.Text, sentTo(sh, *ch), 0) + "\n")
+		if ch.Delivery.State == api.DeliveryFailed {
+			b.WriteString(sh.paragraph(sh.st.Fail, sh.T("code.delivery_failed"), 0) + "\n")
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(sh.fieldLine(sh.T("code.label"), lw, s.focus.i == rcCode, s.code.view(sh, s.focus.i == rcCode)) + "\n")
+	if s.attempts >= 0 && s.err != nil && flows.Explain(s.err).Key == flows.ErrKeyInvalidCode {
+		b.WriteString(sh.noteLine(lw, sh.st.Warn.Render(sh.T("code.attempts_left", "n", s.attempts))) + "\n")
+	}
+	b.WriteString(sh.fieldLine(sh.T("reset.new_password"), lw, s.focus.i == rcPassword, s.pw.View()) + "\n")
+	b.WriteString(sh.fieldLine(sh.T("create.confirm"), lw, s.focus.i == rcConfirm, s.confirm.View()) + "\n")
+	b.WriteString(sh.passwordChecklist(s.pw.Value(), s.confirm.Value(), s.commonRefused) + "\n\n")
+	now := sh.now()
+	b.WriteString(sh.buttonView(sh.T("reset.submit"), s.focus.i == rcButton, !s.busy) + "\n")
+	b.WriteString(sh.buttonView(s.rs.label(sh, now), s.focus.i == rcResend, s.rs.left(now) == 0 && !s.resendOn) + "\n")
+	b.WriteString(sh.buttonView(sh.T("code.no_code"), s.focus.i == rcHelp, true) + "\n")
+	switch {
+	case s.busy:
+		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("reset.saving")))
+	case s.resendOn:
+		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("code.resending")))
+	case s.err != nil:
+		b.WriteString("\n" + errorView(sh, s.err))
+	case s.rs.sent:
+		b.WriteString("\n" + sh.st.OK.Render(markOK+" "+sh.T("code.resent")))
+	}
+	return b.String()
+}

@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/api"
+	"misetup/assets"
+	"misetup/flows"
+)
+
+// Screen is one wizard step. Screens return strings; only App builds a
+// tea.View. A screen never quits the program: it asks App with a message.
+type Screen interface {
+	// Init starts what the screen needs each time it is shown.
+	Init() tea.Cmd
+	// Update handles a message. Key presses reach only the shown screen;
+	// other messages (results of calls, ticks) reach every live screen, so
+	// a result that arrives after esc still lands where it belongs.
+	Update(tea.Msg) (Screen, tea.Cmd)
+	// View renders the body, at most sh.bodyWidth() wide.
+	View() string
+	// Keys are the keys that work now, for the footer.
+	Keys() []key.Binding
+}
+
+// textCapturer is a screen whose focused widget takes typed text, so App
+// leaves printable keys such as ? to it.
+type textCapturer interface {
+	CapturesText() bool
+}
+
+// backBlocker is a screen that handles esc itself (e.g. to close a panel).
+type backBlocker interface {
+	HandlesBack() bool
+}
+
+// Deps is what the wizard needs from outside: flows interfaces (which
+// *client.Client satisfies; main wires them), where state is kept, and the
+// system facts. ui never imports client.
+type Deps struct {
+	Accounts flows.Accounts
+	Cloud    flows.Cloud
+	Checker  flows.Checker
+	Progress flows.ProgressStore
+	Sessions flows.SessionStore
+	System   flows.System
+	// DeviceID returns this machine's stable device id.
+	DeviceID func() (string, error)
+	// Start opens the account service (the embedded one is slow to open); it
+	// is called after the first frame. nil when there is nothing to open.
+	Start func(ctx context.Context) error
+	// Now is the clock (time.Now when nil); tests pin it.
+	Now func() time.Time
+}
+
+// Options are the wizard's settings.
+type Options struct {
+	Lang    string        // the first language ("" → English)
+	Locale  string        // the POSIX locale (LANG), for the phone picker's default country
+	Timeout time.Duration // per call to the service; 15 s when 0
+	Server  string        // the service's URL, "" for the built-in one (shown in texts)
+	// Version is this build's version.
+	Version string
+}
+
+// wizardState is the answers and facts shared by the steps.
+type wizardState struct {
+	Method     string // api.MethodEmail or api.MethodPhone
+	Identifier string // as typed (registration or sign-in)
+	Region     string // the phone picker's country
+	Device     flows.DeviceInfo
+	DeviceID   string
+	Network    flows.NetworkKind
+
+	Challenge      *api.Challenge // the registration's pending challenge
+	ResetChallenge *api.Challenge
+	ResetDone      bool // a reset finished: sign-in says so
+
+	Account    *api.Account // signed in when non-nil
+	NewAccount bool         // the account was created in this run
+	Sync       *api.SyncSettings
+	Storage    *api.Storage
+	FindDevice *bool
+
+	Resume     *flows.Progress // saved progress offered on the welcome screen
+	ResumeStep flows.Step
+}
+
+// shared is what every screen reads: deps, the language, styles, size and
+// the answers. It lives on the event loop: Cmds copy what they need first.
+type shared struct {
+	ctx  context.Context
+	deps Deps
+	opts Options
+	tr   *assets.Catalog
+	st   Styles
+
+	width, height int
+	wiz           wizardState
+}
+
+func (sh *shared) now() time.Time {
+	if sh.deps.Now != nil {
+		return sh.deps.Now()
+	}
+	return time.Now()
+}
+
+func (sh *shared) timeout() time.Duration {
+	if sh.opts.Timeout > 0 {
+		return sh.opts.Timeout
+	}
+	return 15 * time.Second
+}
+
+// callCtx is the context of one call to the service.
+func (sh *shared) callCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(sh.ctx, sh.timeout())
+}
+
+// bodyWidth is the width screens render at.
+func (sh *shared) bodyWidth() int {
+	w := min(sh.width, designWidth) - 2*marginX
+	return max(w, minWidth-2*marginX)
+}
+
+// bodyHeight is the number of lines a screen's body has: the window less
+// the header, its rule, a blank line and the footer.
+func (sh *shared) bodyHeight() int {
+	h := sh.height
+	if h == 0 {
+		h = 24
+	}
+	return h - 4
+}
+
+// T translates.
+func (sh *shared) T(key string, args ...any) string { return sh.tr.T(key, args...) }
+
+// Text translates a flows.Text.
+func (sh *shared) Text(t flows.Text) string { return sh.tr.T(t.Key, t.Args...) }
+
+// Layout sizes.
+const (
+	designWidth = 80
+	minWidth    = 60
+	minHeight   = 20
+	marginX     = 2
+)

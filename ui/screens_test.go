@@ -1,0 +1,363 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"misetup/api"
+	"misetup/flows"
+)
+
+// harness drives App by feeding it messages, as the Cmds would produce them;
+// no Cmd runs, so every frame is deterministic.
+type harness struct {
+	t     testing.TB
+	app   *App
+	svc   *fakeService
+	files *memFiles
+}
+
+func newHarness(t testing.TB, w, h int, lang string) *harness {
+	t.Helper()
+	svc := newFakeService()
+	files := &memFiles{}
+	deps := Deps{
+		Accounts: svc, Cloud: svc, Progress: files, Sessions: files,
+		Checker:  flows.Checker{Status: svc, ClientVersion: api.Version},
+		DeviceID: func() (string, error) { return "dev-1", nil },
+		Now:      func() time.Time { return t0 },
+	}
+	a := New(context.Background(), deps, Options{Lang: lang, Locale: "en_US.UTF-8"})
+	hs := &harness{t: t, app: a, svc: svc, files: files}
+	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
+	hs.send(deviceReadMsg{info: flows.DeviceInfo{Name: "ann-laptop", Model: "ThinkPad X1", OS: "Debian GNU/Linux 12 (bookworm)"}, id: "dev-1"})
+	hs.send(progressLoadedMsg{})
+	hs.send(sessionRestoredMsg{})
+	return hs
+}
+
+// send feeds messages to App and drops the Cmds it returns.
+func (h *harness) send(msgs ...tea.Msg) {
+	for _, m := range msgs {
+		h.app.Update(m)
+	}
+}
+
+func (h *harness) goTo(s flows.Step) { h.send(navigateMsg{from: h.app.Current(), to: s}) }
+
+func press(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+func (h *harness) keys(ks ...string) {
+	for _, k := range ks {
+		h.send(press(k))
+	}
+}
+
+func (h *harness) typeText(s string) {
+	for _, r := range s {
+		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// screen is what the terminal shows, colours off.
+func (h *harness) screen() string { return ansi.Strip(h.app.View().Content) }
+
+func apiErr(code string, mod ...func(*api.Error)) error {
+	e := &api.Error{Code: code, Message: "raw server message"}
+	for _, m := range mod {
+		m(e)
+	}
+	return e
+}
+
+func ok(check string, key string, args ...any) checkedMsg {
+	return checkedMsg{run: 1, finding: flows.Finding{Check: check, Level: flows.LevelOK, Msg: flows.T(key, args...)}}
+}
+
+// screenCases set App up on each screen the wizard has.
+var screenCases = []struct {
+	name  string
+	lang  string
+	setup func(h *harness)
+}{
+	{"welcome", "en", func(h *harness) {}},
+	{"welcome_zh", "zh-CN", func(h *harness) {}},
+	{"welcome_resume", "en", func(h *harness) {
+		h.send(progressLoadedMsg{ok: true, p: flows.Progress{Step: "create", Identifier: "ann@example.com", Method: "email"}})
+		h.send(sessionRestoredMsg{})
+	}},
+	{"requirements_checking", "en", func(h *harness) { h.goTo(flows.StepRequirements) }},
+	{"requirements_ok", "en", func(h *harness) {
+		h.goTo(flows.StepRequirements)
+		h.send(ok(flows.CheckConnection, "check.connection.ok", "n", 5, "ms", 42),
+			ok(flows.CheckVersion, "check.version.ok", "version", "1.0.0"),
+			ok(flows.CheckClock, "check.clock.ok", "s", 1),
+			ok(flows.CheckNetwork, "check.network.wifi", "iface", "wlan0"))
+	}},
+	{"requirements_warn", "en", func(h *harness) {
+		h.goTo(flows.StepRequirements)
+		h.send(
+			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckConnection, Level: flows.LevelWarn,
+				Msg: flows.T("check.connection.lossy", "lost", 2, "n", 5, "ms", 180), Fix: flows.T("check.connection.lossy.fix")}},
+			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckVersion, Level: flows.LevelWarn,
+				Msg: flows.T("check.version.update", "version", "1.0.0", "latest", "1.2.0"), Fix: flows.T("check.version.update.fix")}},
+			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckClock, Level: flows.LevelWarn,
+				Msg: flows.T("check.clock.ahead", "min", 3), Fix: flows.T("check.clock.fix")}},
+			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckNetwork, Level: flows.LevelOK, Network: flows.NetworkMobile,
+				Msg: flows.T("check.network.mobile", "iface", "wwan0"), Fix: flows.T("check.network.mobile.fix")}})
+	}},
+	{"requirements_down", "en", func(h *harness) {
+		h.goTo(flows.StepRequirements)
+		h.svc.fail["Status"] = &api.Error{Code: api.CodeUnavailable, Message: "connection refused"}
+		c := flows.Checker{Status: h.svc, Server: "http://10.0.0.5:8417", ClientVersion: api.Version}
+		for _, name := range []string{flows.CheckConnection, flows.CheckVersion, flows.CheckClock} {
+			h.send(checkedMsg{run: 1, finding: c.Run(context.Background(), name)})
+		}
+		h.send(ok(flows.CheckNetwork, "check.network.wired", "iface", "eth0"))
+	}},
+	{"device", "en", func(h *harness) { h.goTo(flows.StepDevice) }},
+	{"device_empty_name", "en", func(h *harness) {
+		h.goTo(flows.StepDevice)
+		h.keys("ctrl+u", "enter")
+	}},
+	{"account", "en", func(h *harness) { h.goTo(flows.StepAccount) }},
+	{"create", "en", func(h *harness) { h.goTo(flows.StepCreate) }},
+	{"create_phone_typing", "en", func(h *harness) {
+		h.goTo(flows.StepCreate)
+		h.typeText("2015550123")
+		h.keys("tab")
+		h.typeText("abc12345")
+		h.keys("tab")
+		h.typeText("abc1")
+	}},
+	{"create_email_common", "en", func(h *harness) {
+		h.goTo(flows.StepCreate)
+		h.keys("shift+tab", "shift+tab", "right", "tab")
+		h.typeText("ann@example.com")
+		h.keys("tab")
+		h.typeText("p@ssw0rd")
+		h.keys("tab")
+		h.typeText("p@ssw0rd")
+		h.keys("enter")
+		h.send(registeredMsg{err: flows.Explain(apiErr(api.CodeWeakPassword, func(e *api.Error) { e.Reasons = []string{"common"} }))})
+	}},
+	{"create_unavailable", "en", func(h *harness) {
+		h.goTo(flows.StepCreate)
+		h.send(registeredMsg{err: flows.Explain(&api.Error{Code: api.CodeUnavailable, Cause: context.DeadlineExceeded})})
+	}},
+	{"code", "en", codeSetup},
+	{"code_wrong", "en", func(h *harness) {
+		codeSetup(h)
+		h.typeText("111111")
+		left := 4
+		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))})
+	}},
+	{"code_rate_limited", "en", func(h *harness) {
+		codeSetup(h)
+		h.keys("tab", "enter")
+		h.send(resentMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeRateLimited, func(e *api.Error) { e.RetryAfterS = 42 }))})
+	}},
+	{"code_success", "en", func(h *harness) {
+		codeSetup(h)
+		acc := api.Account{MiID: "1234567890", Email: "ann@example.com"}
+		h.send(verifiedMsg{step: flows.StepCode, res: api.VerifyResponse{Account: acc, Session: &api.Session{Token: "t", Account: acc}}})
+	}},
+	{"signin", "en", func(h *harness) { h.goTo(flows.StepSignIn) }},
+	{"signin_locked", "en", func(h *harness) {
+		h.goTo(flows.StepSignIn)
+		h.typeText("ann@example.com")
+		h.send(signedInMsg{err: flows.Explain(apiErr(api.CodeAccountLocked, func(e *api.Error) { e.RetryAfterS = 14*60 + 5 }))})
+	}},
+	{"signin_totp", "en", func(h *harness) {
+		h.goTo(flows.StepSignIn)
+		h.typeText("ann@example.com")
+		h.send(signedInMsg{err: flows.Explain(apiErr(api.CodeSecondFactorRequired))})
+	}},
+	{"signin_zh_wrong", "zh-CN", func(h *harness) {
+		h.goTo(flows.StepSignIn)
+		h.typeText("ann@example.com")
+		h.send(signedInMsg{err: flows.Explain(apiErr(api.CodeInvalidCredentials))})
+	}},
+	{"reset", "en", func(h *harness) {
+		h.goTo(flows.StepSignIn)
+		h.typeText("ann@example.com")
+		h.goTo(flows.StepReset)
+	}},
+	{"reset_code", "en", func(h *harness) {
+		h.goTo(flows.StepSignIn)
+		h.goTo(flows.StepReset)
+		ch := h.svc.challenge(api.PurposePasswordReset)
+		h.send(resetRequestedMsg{challenge: ch})
+		h.goTo(flows.StepResetCode)
+		h.typeText("123456")
+		h.typeText("N3w#Secret")
+	}},
+	{"sync", "en", func(h *harness) { syncSetup(h, flows.NetworkWired) }},
+	{"sync_mobile_zh", "zh-CN", func(h *harness) { syncSetup(h, flows.NetworkMobile) }},
+	{"sync_none", "en", func(h *harness) {
+		syncSetup(h, flows.NetworkWired)
+		h.keys("down", "a", "a", "enter")
+	}},
+	{"find_device", "en", func(h *harness) {
+		signedIn(h)
+		h.goTo(flows.StepFindDevice)
+		h.send(findDeviceLoadedMsg{})
+	}},
+	{"summary", "en", func(h *harness) {
+		signedIn(h)
+		on := true
+		h.app.sh.wiz.Sync = &api.SyncSettings{AutoSync: true, WifiOnly: true, Categories: []string{"contacts", "gallery", "notes"}}
+		h.app.sh.wiz.FindDevice = &on
+		h.goTo(flows.StepSummary)
+	}},
+	{"summary_zh", "zh-CN", func(h *harness) {
+		signedIn(h)
+		on := true
+		h.app.sh.wiz.Sync = &api.SyncSettings{AutoSync: true, Categories: []string{"contacts", "messages", "gallery", "notes", "calendar"}}
+		h.app.sh.wiz.FindDevice = &on
+		h.goTo(flows.StepSummary)
+	}},
+	{"troubleshoot", "en", func(h *harness) {
+		codeSetup(h)
+		h.keys("tab", "tab", "enter")
+		h.goTo(flows.StepTroubleshoot)
+	}},
+	{"help", "en", func(h *harness) {
+		h.goTo(flows.StepRequirements)
+		h.keys("?")
+	}},
+	{"quit_confirm", "en", func(h *harness) {
+		h.goTo(flows.StepDevice)
+		h.keys("ctrl+c")
+	}},
+}
+
+func codeSetup(h *harness) {
+	h.goTo(flows.StepCreate)
+	h.send(registeredMsg{challenge: h.svc.challenge(api.PurposeRegistration)})
+	h.goTo(flows.StepCode)
+}
+
+func signedIn(h *harness) {
+	h.app.sh.wiz.Account = &api.Account{MiID: "1234567890", Email: "ann@example.com"}
+}
+
+func syncSetup(h *harness, net flows.NetworkKind) {
+	signedIn(h)
+	h.app.sh.wiz.Network = net
+	h.send(navigateMsg{from: h.app.Current(), to: flows.StepSync, reset: true})
+	h.send(syncLoadedMsg{choice: flows.SyncChoice{
+		Settings: api.SyncSettings{AutoSync: true, WifiOnly: net == flows.NetworkMobile, Categories: []string{"contacts", "messages", "gallery", "notes", "calendar"}},
+		Storage:  api.Storage{QuotaBytes: 5 << 30, UsedBytes: 1288490188}, WifiOnlyRecommended: net == flows.NetworkMobile,
+	}})
+}
+
+// TestScreens renders every screen at the design size (80x24) and at the
+// narrow width (60 columns), colours off, against golden files. Refresh
+// them with go test ./ui -run TestScreens -update.
+func TestScreens(t *testing.T) {
+	for _, tc := range screenCases {
+		for _, size := range [][2]int{{80, 24}, {60, 24}} {
+			t.Run(fmt.Sprintf("%s/%dx%d", tc.name, size[0], size[1]), func(t *testing.T) {
+				h := newHarness(t, size[0], size[1], tc.lang)
+				tc.setup(h)
+				s := h.screen()
+				checkFrame(t, s, size[0], size[1])
+				golden.RequireEqual(t, s)
+			})
+		}
+	}
+}
+
+// checkFrame checks what every frame must be: exactly the window's height,
+// no line wider than the window, and no raw error text.
+func checkFrame(t *testing.T, s string, w, h int) {
+	t.Helper()
+	lines := strings.Split(s, "\n")
+	if len(lines) != h {
+		t.Errorf("frame has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			t.Errorf("line %d is %d wide (> %d): %q", i+1, ansi.StringWidth(l), w, l)
+		}
+	}
+	for _, raw := range []string{"raw server message", "context deadline exceeded", "EOF", "invalid_code", "unavailable:"} {
+		if strings.Contains(s, raw) {
+			t.Errorf("frame shows the raw error text %q", raw)
+		}
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	h := newHarness(t, 50, 15, "en")
+	s := h.screen()
+	if !strings.Contains(strings.Join(strings.Fields(s), " "), "at least 60 columns wide and 20 rows high") {
+		t.Fatalf("too-small window does not say the size it needs:\n%s", s)
+	}
+	golden.RequireEqual(t, s)
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	if s := h.screen(); !strings.Contains(s, "Step 1 of 8") {
+		t.Fatalf("resized to 60x20, the wizard does not show:\n%s", s)
+	}
+}
+
+// TestMinimumSizeKeepsEverything renders every screen at the smallest size
+// the wizard accepts: frames stay within the window, and nothing but blank
+// lines is dropped from a body.
+func TestMinimumSizeKeepsEverything(t *testing.T) {
+	for _, tc := range screenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, minWidth, minHeight, tc.lang)
+			tc.setup(h)
+			checkFrame(t, h.screen(), minWidth, minHeight)
+			body := h.app.current().View()
+			switch {
+			case h.app.confirmQuit:
+				body = h.app.quitView()
+			case h.app.showHelp:
+				body = h.app.fullHelpView()
+			}
+			lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+			if n := len(dropBlankLines(lines, len(lines))); n > h.app.sh.bodyHeight() {
+				t.Errorf("%d lines of text in a %d-line body at %dx%d:\n%s", n, h.app.sh.bodyHeight(), minWidth, minHeight, body)
+			}
+		})
+	}
+}

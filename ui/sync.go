@@ -1,0 +1,293 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/api"
+	"misetup/flows"
+)
+
+// Focus positions of the sync screen: auto sync, the categories, Wi-Fi only,
+// the button.
+const (
+	syAuto     = 0
+	syCatFirst = 1
+)
+
+// syncScreen is step 6 (GUIDE section 5): "Sync automatically", what to
+// sync, "Sync over Wi-Fi only", storage used of quota; saved for this
+// device.
+type syncScreen struct {
+	sh       *shared
+	choice   *flows.SyncChoice // nil while loading
+	settings api.SyncSettings
+	focus    int
+	loading  bool
+	saving   bool
+	err      error
+	spin     spinner.Model
+}
+
+func newSyncScreen(sh *shared) *syncScreen { return &syncScreen{sh: sh, spin: newSpinner(sh)} }
+
+func (s *syncScreen) nCats() int   { return len(api.Categories) }
+func (s *syncScreen) wifiPos() int { return syCatFirst + s.nCats() }
+func (s *syncScreen) buttonPos() int {
+	return s.wifiPos() + 1
+}
+
+// Init implements Screen: reads the settings the first time.
+func (s *syncScreen) Init() tea.Cmd {
+	if s.choice != nil || s.loading {
+		return nil
+	}
+	return s.load()
+}
+
+func (s *syncScreen) load() tea.Cmd {
+	sh := s.sh
+	s.loading, s.err = true, nil
+	ctx, cancel := sh.callCtx()
+	cloud, id, net := sh.deps.Cloud, sh.wiz.DeviceID, sh.wiz.Network
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		c, err := flows.LoadSync(ctx, cloud, id, net)
+		return syncLoadedMsg{choice: c, err: err}
+	})
+}
+
+// Update implements Screen.
+func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case stylesChangedMsg:
+		s.spin.Style = s.sh.st.Spinner
+	case syncLoadedMsg:
+		s.loading = false
+		if s.err = msg.err; s.err == nil {
+			c := msg.choice
+			s.choice, s.settings = &c, c.Settings
+			st := c.Storage
+			s.sh.wiz.Storage = &st
+		}
+		return s, nil
+	case syncSavedMsg:
+		s.saving = false
+		if s.err = msg.err; s.err != nil {
+			return s, nil
+		}
+		saved := msg.settings
+		s.sh.wiz.Sync = &saved
+		return s, navigateCmd(flows.StepSync, flows.StepFindDevice)
+	case tea.KeyPressMsg:
+		return s, s.key(msg)
+	}
+	return s, spin(&s.spin, s.loading || s.saving, msg)
+}
+
+func (s *syncScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	if s.loading || s.saving {
+		return nil
+	}
+	if s.choice == nil {
+		if isKey(msg, "r", "R", kEnter) {
+			return s.load()
+		}
+		return nil
+	}
+	n := s.buttonPos() + 1
+	switch {
+	case isKey(msg, kTab, kDown):
+		s.focus = (s.focus + 1) % n
+		if !s.settings.AutoSync && s.isCat(s.focus) {
+			s.focus = s.wifiPos()
+		}
+	case isKey(msg, kShiftTab, kUp):
+		s.focus = (s.focus - 1 + n) % n
+		if !s.settings.AutoSync && s.isCat(s.focus) {
+			s.focus = syAuto
+		}
+	case isKey(msg, kLeft, kRight) && s.isCat(s.focus):
+		// Two columns: left and right jump between them.
+		half := (s.nCats() + 1) / 2
+		i := s.focus - syCatFirst
+		if i < half {
+			i = min(i+half, s.nCats()-1)
+		} else {
+			i -= half
+		}
+		s.focus = syCatFirst + i
+	case isKey(msg, kSpace, "x"):
+		s.toggle()
+	case isKey(msg, kEnter):
+		return s.save()
+	case isKey(msg, "a", "A") && s.settings.AutoSync:
+		if len(s.settings.Categories) == s.nCats() {
+			s.settings.Categories = nil
+		} else {
+			s.settings.Categories = slices.Clone(api.Categories)
+		}
+		s.err = nil
+	}
+	return nil
+}
+
+func (s *syncScreen) isCat(i int) bool { return i >= syCatFirst && i < syCatFirst+s.nCats() }
+
+func (s *syncScreen) toggle() {
+	s.err = nil
+	switch {
+	case s.focus == syAuto:
+		s.settings.AutoSync = !s.settings.AutoSync
+	case s.focus == s.wifiPos():
+		s.settings.WifiOnly = !s.settings.WifiOnly
+	case s.isCat(s.focus):
+		c := api.Categories[s.focus-syCatFirst]
+		if i := slices.Index(s.settings.Categories, c); i >= 0 {
+			s.settings.Categories = slices.Delete(slices.Clone(s.settings.Categories), i, i+1)
+		} else {
+			s.settings.Categories = append(slices.Clone(s.settings.Categories), c)
+		}
+	}
+}
+
+func (s *syncScreen) save() tea.Cmd {
+	sh := s.sh
+	if s.settings.AutoSync && len(s.settings.Categories) == 0 {
+		s.err = &flows.UserError{Key: flows.ErrKeyNoCategories, AttemptsLeft: -1}
+		return nil
+	}
+	s.saving, s.err = true, nil
+	ctx, cancel := sh.callCtx()
+	cloud, id, settings := sh.deps.Cloud, sh.wiz.DeviceID, s.settings
+	settings.Categories = slices.Clone(settings.Categories)
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		defer cancel()
+		out, err := flows.SaveSync(ctx, cloud, id, settings)
+		return syncSavedMsg{settings: out, err: err}
+	})
+}
+
+// Keys implements Screen.
+func (s *syncScreen) Keys() []key.Binding {
+	sh := s.sh
+	if s.choice == nil {
+		if s.err != nil {
+			return []key.Binding{sh.keyRetry()}
+		}
+		return nil
+	}
+	keys := []key.Binding{sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
+	if s.isCat(s.focus) {
+		keys = append(keys, sh.bind("a", "key.all_none", "a"))
+	}
+	return keys
+}
+
+// View implements Screen.
+func (s *syncScreen) View() string {
+	sh := s.sh
+	var b strings.Builder
+	b.WriteString(sh.paragraph(sh.st.Text, sh.T("sync.intro"), 0) + "\n\n")
+	switch {
+	case s.loading:
+		b.WriteString(sh.busyLine(s.spin, sh.T("sync.loading")))
+		return b.String()
+	case s.choice == nil && s.err != nil:
+		b.WriteString(errorView(sh, s.err) + "\n\n" + sh.st.Muted.Render(sh.T("common.press_r_retry")))
+		return b.String()
+	case s.choice == nil:
+		return b.String()
+	}
+	b.WriteString(sh.toggleView(sh.T("sync.auto"), s.settings.AutoSync, s.focus == syAuto) + "\n")
+	b.WriteString(s.categoriesView() + "\n")
+	b.WriteString(sh.toggleView(sh.T("sync.wifi_only"), s.settings.WifiOnly, s.focus == s.wifiPos()) + "\n")
+	switch {
+	case s.choice.WifiOnlyRecommended:
+		b.WriteString("      " + sh.st.Warn.Render(sh.T("sync.wifi_recommended_mobile")) + "\n")
+	default:
+		b.WriteString("      " + sh.st.Muted.Render(sh.T("sync.wifi_tip")) + "\n")
+	}
+	b.WriteString("\n" + s.storageView() + "\n\n")
+	b.WriteString(sh.buttonView(sh.T("sync.submit"), s.focus == s.buttonPos(), !s.saving))
+	switch {
+	case s.saving:
+		b.WriteString("\n\n" + sh.busyLine(s.spin, sh.T("sync.saving")))
+	case s.err != nil:
+		b.WriteString("\n\n" + errorView(sh, s.err))
+	}
+	return b.String()
+}
+
+func (s *syncScreen) categoriesView() string {
+	sh := s.sh
+	names := make([]string, s.nCats())
+	for i, c := range api.Categories {
+		names[i] = sh.T("sync.cat." + c)
+	}
+	half := (s.nCats() + 1) / 2
+	colW := labelWidth(names...) + 6
+	cell := func(i int) string {
+		c := api.Categories[i]
+		box := "[ ]"
+		if slices.Contains(s.settings.Categories, c) {
+			box = "[x]"
+		}
+		focused := s.focus == syCatFirst+i
+		p := "  "
+		st := sh.st.Text
+		switch {
+		case !s.settings.AutoSync:
+			st = sh.st.Muted
+		case focused:
+			p, st = sh.st.LabelOn.Render(pointer)+" ", sh.st.Selected
+		}
+		return p + st.Render(padRight(box+" "+names[i], colW))
+	}
+	var b strings.Builder
+	b.WriteString("    " + sh.st.Label.Render(sh.T("sync.what")) + "\n")
+	for r := range half {
+		b.WriteString("    " + cell(r))
+		if r+half < s.nCats() {
+			b.WriteString(cell(r + half))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (s *syncScreen) storageView() string {
+	sh := s.sh
+	st := s.choice.Storage
+	label := sh.st.Label.Render(sh.T("sync.storage") + "  ")
+	if st.QuotaBytes <= 0 {
+		return "  " + label + sh.st.Text.Render(humanBytes(st.UsedBytes))
+	}
+	frac := float64(st.UsedBytes) / float64(st.QuotaBytes)
+	const barW = 20
+	filled := min(int(frac*barW+0.5), barW)
+	if st.UsedBytes > 0 {
+		filled = max(filled, 1)
+	}
+	bar := sh.st.Selected.Render(strings.Repeat("█", filled)) + sh.st.Rule.Render(strings.Repeat("░", barW-filled))
+	return "  " + label + sh.st.Text.Render(sh.T("sync.used_of", "used", humanBytes(st.UsedBytes), "quota", humanBytes(st.QuotaBytes))) + "  " + bar
+}
+
+// humanBytes writes a size in B, KB, MB, GB (powers of 1024, as phones do).
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "KMGTP"[exp])
+}

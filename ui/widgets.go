@@ -1,0 +1,211 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"misetup/api"
+)
+
+// Marks drawn before findings and checklist lines. They are text, so they
+// read the same with colours off.
+const (
+	markOK      = "✓"
+	markWarn    = "!"
+	markFail    = "✗"
+	markPending = "·"
+	pointer     = "›"
+)
+
+// newInput builds a text input in the wizard's style: no prompt (the label
+// is drawn beside it), a steady cursor.
+func newInput(sh *shared, placeholder string, limit int, secret bool) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.Placeholder = placeholder
+	ti.CharLimit = limit
+	if secret {
+		ti.EchoMode = textinput.EchoPassword
+		ti.EchoCharacter = '•'
+	}
+	ti.SetStyles(sh.st.Input)
+	return ti
+}
+
+// focusRing is which of n widgets has the focus.
+type focusRing struct{ i, n int }
+
+func (f *focusRing) next() { f.i = (f.i + 1) % f.n }
+func (f *focusRing) prev() { f.i = (f.i - 1 + f.n) % f.n }
+
+// labelWidth is the width of the widest label, plus a gap.
+func labelWidth(labels ...string) int {
+	w := 0
+	for _, l := range labels {
+		w = max(w, lipgloss.Width(l))
+	}
+	return w + 2
+}
+
+// fieldLine renders "› Label   value" with the label padded to lw.
+func (sh *shared) fieldLine(label string, lw int, focused bool, value string) string {
+	p, st := "  ", sh.st.Label
+	if focused {
+		p, st = sh.st.LabelOn.Render(pointer)+" ", sh.st.LabelOn
+	}
+	return p + st.Render(padRight(label, lw)) + value
+}
+
+// noteLine renders a line under a field, aligned with its value.
+func (sh *shared) noteLine(lw int, text string) string {
+	if text == "" {
+		return ""
+	}
+	return strings.Repeat(" ", 2+lw) + sh.wrapStyled(text, 2+lw)
+}
+
+// choiceView renders options side by side, the chosen one marked.
+func (sh *shared) choiceView(options []string, chosen int, focused bool) string {
+	parts := make([]string, len(options))
+	for i, o := range options {
+		switch {
+		case i == chosen && focused:
+			parts[i] = sh.st.Selected.Render("(•) " + o)
+		case i == chosen:
+			parts[i] = sh.st.Text.Render("(•) " + o)
+		default:
+			parts[i] = sh.st.Muted.Render("( ) " + o)
+		}
+	}
+	return strings.Join(parts, "  ")
+}
+
+// toggleView renders an on/off switch.
+func (sh *shared) toggleView(label string, on, focused bool) string {
+	box := "[ ]"
+	if on {
+		box = "[x]"
+	}
+	p := "  "
+	st := sh.st.Text
+	if focused {
+		p = sh.st.LabelOn.Render(pointer) + " "
+		st = sh.st.Selected
+	}
+	state := sh.T("common.off")
+	if on {
+		state = sh.T("common.on")
+	}
+	return p + st.Render(box+" "+label) + sh.st.Muted.Render("  "+state)
+}
+
+// buttonView renders a button; a disabled one is dimmed.
+func (sh *shared) buttonView(label string, focused, enabled bool) string {
+	txt := "[ " + label + " ]"
+	switch {
+	case !enabled:
+		return "  " + sh.st.ButtonOff.Render(txt)
+	case focused:
+		return sh.st.LabelOn.Render(pointer) + " " + sh.st.ButtonOn.Render(txt)
+	}
+	return "  " + sh.st.Button.Render(txt)
+}
+
+// mark renders a checklist or finding mark.
+func (sh *shared) mark(ok bool) string {
+	if ok {
+		return sh.st.OK.Render(markOK)
+	}
+	return sh.st.Fail.Render(markFail)
+}
+
+// wrap wraps plain text to the body width, indenting the lines after the
+// first by indent.
+func (sh *shared) wrap(text string, indent int) string {
+	lines := wrapText(text, sh.bodyWidth()-indent)
+	pad := strings.Repeat(" ", indent)
+	for i := range lines {
+		if i > 0 {
+			lines[i] = pad + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrapStyled wraps text that already carries styling.
+func (sh *shared) wrapStyled(text string, indent int) string {
+	w := sh.bodyWidth() - indent
+	out := strings.Split(ansi.Hardwrap(ansi.Wordwrap(text, w, ""), w, true), "\n")
+	pad := strings.Repeat(" ", indent)
+	for i := range out {
+		if i > 0 {
+			out[i] = pad + out[i]
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// paragraph renders wrapped text in a style, each line styled.
+func (sh *shared) paragraph(st lipgloss.Style, text string, indent int) string {
+	lines := strings.Split(sh.wrap(text, indent), "\n")
+	for i, l := range lines {
+		lines[i] = st.Render(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// busyLine is a spinner and what is happening.
+func (sh *shared) busyLine(sp spinner.Model, text string) string {
+	return sp.View() + " " + sh.st.Muted.Render(text)
+}
+
+// newSpinner builds the wizard's spinner.
+func newSpinner(sh *shared) spinner.Model {
+	return spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(sh.st.Spinner))
+}
+
+// spin forwards spinner ticks to sp while busy; it returns the next tick.
+func spin(sp *spinner.Model, busy bool, msg tea.Msg) tea.Cmd {
+	t, ok := msg.(spinner.TickMsg)
+	if !ok || !busy {
+		return nil
+	}
+	var cmd tea.Cmd
+	*sp, cmd = sp.Update(t)
+	return cmd
+}
+
+func padRight(s string, w int) string {
+	if d := w - lipgloss.Width(s); d > 0 {
+		return s + strings.Repeat(" ", d)
+	}
+	return s
+}
+
+// joinLines joins the non-nil parts of a body, keeping deliberate blank
+// lines ("").
+func joinLines(lines ...string) string { return strings.Join(lines, "\n") }
+
+type lipglossStyle = lipgloss.Style
+
+// wordwrap wraps plain text to w (see wrapText).
+func wordwrap(s string, w int) string { return strings.Join(wrapText(s, w), "\n") }
+
+// accountLabel names an account the way the person knows it.
+func accountLabel(a api.Account) string {
+	switch {
+	case a.Email != "":
+		return a.Email
+	case a.Phone != "":
+		return a.Phone
+	}
+	return a.MiID
+}
+
+// lipglossHeight is the number of lines of s.
+func lipglossHeight(s string) int { return lipgloss.Height(strings.TrimRight(s, "\n")) }

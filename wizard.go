@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/api"
+	"misetup/assets"
+	"misetup/client"
+	"misetup/flows"
+	"misetup/ui"
+)
+
+// wizardEnv is what main hands the wizard.
+type wizardEnv struct {
+	ServerURL                   string // "" → the embedded in-process service
+	Lang                        string // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
+	DataDir, StateDir, CacheDir string // misetup's XDG dirs, already created (0700)
+	Accessible                  bool   // ACCESSIBLE=1 or --accessible
+	Kiosk                       bool   // reserved for later (kiosk mode issue); ignore now
+	In                          io.Reader
+	Out                         io.Writer
+	Environ                     []string
+	// Embedded opens the in-process service (SQLite under DataDir, codes to the outbox under StateDir):
+	// it returns the handler and a close func. Slow (opens the DB, runs migrations): call it AFTER the first frame.
+	Embedded func(ctx context.Context) (http.Handler, func() error, error)
+}
+
+// runWizard runs the setup wizard: the full-screen UI, or plain prompts when
+// accessible mode is asked for (ACCESSIBLE=1, --accessible, TERM=dumb).
+func runWizard(ctx context.Context, env wizardEnv) error {
+	svc := newService(env)
+	defer svc.close()
+
+	deps, opts := wizardDeps(env, svc)
+	if env.Accessible || envValue(env.Environ, "TERM") == "dumb" {
+		return ui.RunAccessible(ctx, deps, opts, env.In, env.Out, env.Environ)
+	}
+	app := ui.New(ctx, deps, opts)
+	p := tea.NewProgram(app,
+		tea.WithContext(ctx),
+		tea.WithInput(env.In),
+		tea.WithOutput(env.Out),
+		tea.WithEnvironment(env.Environ),
+		tea.WithFPS(30),
+	)
+	_, err := p.Run()
+	switch {
+	case errors.Is(err, tea.ErrInterrupted):
+		return nil // ctrl+c is not an error
+	case errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
+		return nil // SIGTERM or the caller's cancel
+	case err != nil:
+		return fmt.Errorf("wizard: %w", err)
+	}
+	if msg := app.ExitMessage(); msg != "" {
+		fmt.Fprintln(env.Out, msg)
+	}
+	return nil
+}
+
+// wizardDeps wires the client into the flows interfaces the ui takes.
+func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
+	files := flows.Files{Dir: env.StateDir}
+	sys := flows.System{Root: "/", Hostname: os.Hostname}
+	deps := ui.Deps{
+		Accounts: svc.client,
+		Cloud:    svc.client,
+		Checker: flows.Checker{
+			Status:        svc.statusSource(),
+			System:        sys,
+			ClientVersion: api.Version,
+			Server:        env.ServerURL,
+		},
+		Progress: files,
+		Sessions: files,
+		System:   sys,
+		DeviceID: files.DeviceID,
+		Start:    svc.start,
+	}
+	locale := localeOf(env.Environ)
+	lang := env.Lang
+	if lang == "" {
+		lang = locale
+	}
+	opts := ui.Options{
+		Lang:    assets.MatchLanguage(lang),
+		Locale:  locale,
+		Server:  env.ServerURL,
+		Version: api.Version,
+	}
+	return deps, opts
+}
+
+// localeOf is the locale the environment asks for: LC_ALL, then
+// LC_MESSAGES, then LANG.
+func localeOf(environ []string) string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := envValue(environ, k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func envValue(environ []string, key string) string {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// service is the account service the wizard talks to: a remote URL, or the
+// embedded one, which opens after the first frame. Until it is open, its
+// requests wait (each within its own deadline).
+type service struct {
+	client *client.Client
+	probe  *client.Client // no retries: a lost probe of the connection check counts as lost
+	lazy   *lazyHandler   // nil for a remote service
+	open   func(ctx context.Context) (http.Handler, func() error, error)
+}
+
+func newService(env wizardEnv) *service {
+	ua := client.WithUserAgent("misetup/" + api.Version)
+	if env.ServerURL != "" {
+		return &service{
+			client: client.New(env.ServerURL, ua),
+			probe:  client.New(env.ServerURL, ua, client.WithRetries(0), client.WithTimeout(2*time.Second)),
+		}
+	}
+	lazy := &lazyHandler{ready: make(chan struct{})}
+	return &service{
+		client: client.New("", client.WithHandler(lazy), ua),
+		probe:  client.New("", client.WithHandler(lazy), ua, client.WithRetries(0)),
+		lazy:   lazy,
+		open:   env.Embedded,
+	}
+}
+
+// start opens the embedded service (ui calls it after the first frame).
+func (s *service) start(ctx context.Context) error {
+	if s.lazy == nil {
+		return nil
+	}
+	if s.open == nil {
+		err := fmt.Errorf("%w: no embedded service", flows.ErrServiceNotStarted)
+		s.lazy.set(nil, nil, err)
+		return err
+	}
+	h, closeFn, err := s.open(ctx)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", flows.ErrServiceNotStarted, err)
+	}
+	s.lazy.set(h, closeFn, err)
+	return err
+}
+
+func (s *service) close() {
+	if s.lazy != nil {
+		s.lazy.close()
+	}
+}
+
+// statusSource is the connection check's view of the service: an embedded
+// service that failed to open says so instead of "unreachable".
+func (s *service) statusSource() flows.StatusSource {
+	if s.lazy == nil {
+		return s.probe
+	}
+	return embeddedStatus{s}
+}
+
+type embeddedStatus struct{ s *service }
+
+func (e embeddedStatus) Status(ctx context.Context) (api.Status, error) {
+	st, err := e.s.probe.Status(ctx)
+	if err != nil {
+		if oerr := e.s.lazy.err(); oerr != nil {
+			return st, oerr
+		}
+	}
+	return st, err
+}
+
+// lazyHandler serves requests with the embedded service once it is open;
+// until then a request waits for it or for its own context.
+type lazyHandler struct {
+	ready chan struct{}
+	once  sync.Once
+
+	mu      sync.Mutex
+	h       http.Handler
+	closeFn func() error
+	openErr error
+	closed  bool
+}
+
+func (l *lazyHandler) set(h http.Handler, closeFn func() error, err error) {
+	l.mu.Lock()
+	l.h, l.closeFn, l.openErr = h, closeFn, err
+	if l.closed && closeFn != nil {
+		_ = closeFn() // the wizard ended while the service was opening
+		l.closeFn = nil
+	}
+	l.mu.Unlock()
+	l.once.Do(func() { close(l.ready) })
+}
+
+func (l *lazyHandler) err() error {
+	select {
+	case <-l.ready:
+	default:
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.openErr
+}
+
+func (l *lazyHandler) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if l.closeFn != nil {
+		_ = l.closeFn()
+		l.closeFn = nil
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-l.ready:
+	case <-r.Context().Done():
+		unavailable(w, "the built-in account service is still starting")
+		return
+	}
+	l.mu.Lock()
+	h := l.h
+	l.mu.Unlock()
+	if h == nil {
+		unavailable(w, "the built-in account service could not start")
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+func unavailable(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: &api.Error{Code: api.CodeUnavailable, Message: msg}})
+}
