@@ -86,7 +86,7 @@ func tokenize(s string) []token {
 func wrapLine(s string, w int) []string {
 	toks := tokenize(s)
 	if len(toks) == 0 {
-		return []string{s}
+		return []string{""} // empty or only spaces: an empty line, never wider than w
 	}
 	var lines []string
 	var cur strings.Builder
