@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -155,8 +156,11 @@ func (c *config) courier() (courier.Courier, error) {
 }
 
 // openService opens the store and builds the account service on it. The
-// returned close func stops deliveries and closes the store.
-func (c *config) openService(ctx context.Context) (*server.Server, func() error, error) {
+// returned close func stops deliveries and closes the store. With logPath
+// set, what the service cannot tell a client (a courier's failure) is
+// logged to that file instead of stderr, where it would be drawn over the
+// wizard or mixed into doctor's table.
+func (c *config) openService(ctx context.Context, logPath string) (*server.Server, func() error, error) {
 	scfg, err := c.Rules.apply(server.DefaultConfig())
 	if err != nil {
 		return nil, nil, err
@@ -165,20 +169,34 @@ func (c *config) openService(ctx context.Context) (*server.Server, func() error,
 	if err != nil {
 		return nil, nil, err
 	}
+	closeLog := func() error { return nil }
+	if logPath != "" {
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("service log: %w", err)
+		}
+		scfg.Logger = slog.New(slog.NewTextHandler(f, nil))
+		closeLog = f.Close
+	}
 	st, err := store.Open(ctx, c.Serve.DB)
 	if err != nil {
+		closeLog()
 		return nil, nil, fmt.Errorf("open store: %w", err)
 	}
 	srv, err := server.New(st, cour, scfg)
 	if err != nil {
 		st.Close()
+		closeLog()
 		return nil, nil, err
 	}
 	closeFn := func() error {
-		return errors.Join(srv.Close(context.Background()), st.Close())
+		return errors.Join(srv.Close(context.Background()), st.Close(), closeLog())
 	}
 	return srv, closeFn, nil
 }
+
+// serviceLog is where the embedded service (wizard, doctor) logs.
+func (c *config) serviceLog() string { return filepath.Join(c.stateDir, "service.log") }
 
 // wizardFlags are the root command's own flags.
 type wizardFlags struct {
@@ -206,7 +224,7 @@ func (c *config) wizardEnv(cmd *cobra.Command, f wizardFlags) wizardEnv {
 		Out:        cmd.OutOrStdout(),
 		Environ:    os.Environ(),
 		Embedded: func(ctx context.Context) (http.Handler, func() error, error) {
-			srv, closeFn, err := c.openService(ctx)
+			srv, closeFn, err := c.openService(ctx, c.serviceLog())
 			if err != nil {
 				return nil, nil, err
 			}

@@ -127,7 +127,7 @@ func openDoctorService(ctx context.Context, cfg *config) doctorService {
 			close:  func() {},
 		}
 	}
-	srv, closeFn, err := cfg.openService(ctx)
+	srv, closeFn, err := cfg.openService(ctx, cfg.serviceLog())
 	if err != nil {
 		err = fmt.Errorf("%w: %w", flows.ErrServiceNotStarted, err)
 		down := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

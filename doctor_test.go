@@ -80,7 +80,7 @@ type seeded struct {
 func seedAccount(t *testing.T, cfg *config) seeded {
 	t.Helper()
 	ctx := context.Background()
-	srv, closeFn, err := cfg.openService(ctx)
+	srv, closeFn, err := cfg.openService(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

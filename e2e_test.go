@@ -1,21 +1,27 @@
 package main
 
 // The end-to-end test: the real binary in a real terminal (tmux), on a
-// fresh machine (isolated XDG dirs), with the embedded service. It creates
-// an account reading the code from the outbox, quits, runs the wizard again,
-// signs in, chooses sync and Find Device, and checks what the service stored.
+// fresh machine (isolated XDG dirs), with the embedded service. One journey
+// creates an account reading the code from the outbox, quits, runs the
+// wizard again, signs in, chooses sync and Find Device, and checks what the
+// service stored. Another sends the code through an SMS gateway that fails
+// and asks troubleshooting why it did not come.
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,19 +130,34 @@ func TestEndToEndInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	root := t.TempDir()
-	bin := filepath.Join(root, "misetup")
+	bin := filepath.Join(t.TempDir(), "misetup")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	xdg := func(name string) string { return filepath.Join(root, name) }
-	tm := &tmuxTerm{t: t, dir: root, env: []string{
+	t.Run("create an account, then sign in", func(t *testing.T) { e2eSetup(t, bin) })
+	t.Run("code not received with a failing courier", func(t *testing.T) { e2eCodeNotDelivered(t, bin) })
+}
+
+// e2eMachine is a fresh machine for one journey: XDG dirs of its own under
+// root, and a tmux of its own running the wizard there.
+func e2eMachine(t *testing.T) (tm *tmuxTerm, xdg func(name string) string) {
+	root := t.TempDir()
+	xdg = func(name string) string { return filepath.Join(root, name) }
+	tm = &tmuxTerm{t: t, dir: root, env: []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + xdg("home"), "TERM=xterm-256color", "LANG=en_US.UTF-8",
 		"XDG_DATA_HOME=" + xdg("data"), "XDG_STATE_HOME=" + xdg("state"),
 		"XDG_CACHE_HOME=" + xdg("cache"), "XDG_CONFIG_HOME=" + xdg("config"),
 	}}
 	t.Cleanup(tm.kill)
+	return tm, xdg
+}
+
+// e2eSetup creates an account reading the code from the outbox, quits,
+// runs the wizard again, signs in, chooses sync and Find Device, and checks
+// what the service stored.
+func e2eSetup(t *testing.T, bin string) {
+	tm, xdg := e2eMachine(t)
 	const (
 		email    = "e2e@example.com"
 		password = "Tr1cky#Pass"
@@ -245,5 +266,96 @@ func TestEndToEndInTmux(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(xdg("state"), "misetup", "session")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("session file: %v %v, want mode 0600", fi, err)
+	}
+}
+
+// e2eCodeNotDelivered starts creating an account with a phone number while
+// the SMS gateway answers 500, opens "Didn't get the code?" and checks the
+// diagnosis: delivery failed with the gateway's reason, change the address,
+// no resend. Then `misetup doctor` finds the same failure after the wizard
+// quit.
+func e2eCodeNotDelivered(t *testing.T, bin string) {
+	var posts atomic.Int32
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		http.Error(w, "gateway overloaded", http.StatusInternalServerError)
+	}))
+	defer gateway.Close()
+	tm, xdg := e2eMachine(t)
+	// The embedded service reads the config `misetup serve` reads.
+	cfg := fmt.Sprintf("[serve]\ncourier = \"webhook\"\n\n[serve.webhook]\nurl = %q\n", gateway.URL+"/send")
+	if err := os.MkdirAll(filepath.Join(xdg("config"), "misetup"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(xdg("config"), "misetup", "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const password = "Tr1cky#Pass"
+
+	tm.start(bin)
+	tm.wait("Step 1 of 8 · Welcome")
+	tm.keys("Enter")
+	tm.wait("All set. Press enter to continue.")
+	tm.keys("Enter")
+	tm.wait("Step 3 of 8 · This device")
+	tm.keys("Enter")
+	tm.wait("Do you already have a Mi Account?")
+	tm.keys("c")
+	tm.wait("Step 5 of 8 · Create account")
+	tm.keys("BTab", "C", "C") // the country: from the locale's United States to Canada, then China
+	tm.wait("China (+86)")
+	tm.keys("Tab")
+	tm.typeText("13800138000")
+	tm.wait("✓ +86 138 0013 8000")
+	tm.keys("Tab")
+	tm.typeText(password)
+	tm.keys("Tab")
+	tm.typeText(password)
+	tm.wait("✓ both passwords match")
+	tm.keys("Enter")
+	tm.wait("We sent a 6-digit code by SMS to +86")
+	tm.keys("Tab", "Tab") // past "Resend code" to "Didn't get the code?"
+	tm.wait("› [ Didn't get the code? ]")
+	tm.keys("Enter")
+	s := tm.wait("could not send the code")
+	flat := strings.Join(strings.Fields(s), " ") // wrapped lines joined
+	for _, want := range []string{"Troubleshooting", "Verification code not received", "Text message (SMS)",
+		"failed at", "gateway answered 500", "Resending will not help", "[ Change address ]"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the diagnosis lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(flat, "[ Resend") || strings.Contains(flat, "Resend code") {
+		t.Errorf("a failed delivery offers a resend:\n%s", s)
+	}
+	if posts.Load() == 0 {
+		t.Error("the gateway was never asked to send the code")
+	}
+	// esc goes back to the code screen; quit there.
+	tm.keys("Escape")
+	tm.wait("We sent a 6-digit code by SMS to +86")
+	tm.keys("C-c")
+	tm.wait("Quit the setup?")
+	tm.keys("y")
+	tm.wait("EXIT=0")
+	tm.kill()
+
+	// The wizard left the challenge for the doctor, which finds the failure.
+	if _, err := os.Stat(filepath.Join(xdg("state"), "misetup", "last-challenge.json")); err != nil {
+		t.Errorf("the wizard did not remember the challenge: %v", err)
+	}
+	doctor := exec.Command(bin, "doctor", "--json")
+	doctor.Env = tm.env
+	out, err := doctor.Output()
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("doctor: %v, want exit status 2 (a failure)\n%s", err, out)
+	}
+	var findings []struct{ ID, Status, Finding string }
+	if err := json.Unmarshal(out, &findings); err != nil {
+		t.Fatalf("doctor --json: %v\n%s", err, out)
+	}
+	i := slices.IndexFunc(findings, func(f struct{ ID, Status, Finding string }) bool { return f.ID == "last_code" })
+	if i < 0 || findings[i].Status != "fail" || !strings.Contains(findings[i].Finding, "500") {
+		t.Errorf("doctor's last code finding: %+v", findings)
 	}
 }

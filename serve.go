@@ -33,7 +33,7 @@ file's [rules] table or with the --rules-* flags.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 
-			srv, closeFn, err := cfg.openService(ctx)
+			srv, closeFn, err := cfg.openService(ctx, "")
 			if err != nil {
 				return err
 			}

@@ -87,6 +87,8 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 		System:   sys,
 		DeviceID: files.DeviceID,
 		Start:    svc.start,
+		CacheDir: env.CacheDir,
+		StateDir: env.StateDir,
 	}
 	locale := localeOf(env.Environ)
 	lang := env.Lang

@@ -467,8 +467,7 @@ func (p *plain) codeLoop(ch func() *api.Challenge, setCh func(api.Challenge), ve
 			p.say(p.T("code.resent"))
 			continue
 		case "?":
-			ts := newTroubleshootScreen(sh)
-			p.show(ts.View())
+			p.diagnoseCode(*ch())
 			continue
 		}
 		if err := verify(code); err != nil {
@@ -480,6 +479,30 @@ func (p *plain) codeLoop(ch func() *api.Challenge, setCh func(api.Challenge), ve
 			continue
 		}
 		return nil
+	}
+}
+
+// diagnoseCode is "Didn't get the code?" in plain text: the code
+// diagnosis of the challenge, its finding, fix and notes.
+func (p *plain) diagnoseCode(c api.Challenge) {
+	sh := p.sh
+	in := flows.CodeInput{ChallengeID: c.ID, Typed: sh.wiz.Identifier, Now: sh.now()}
+	d, err := call(p, func(ctx context.Context) (flows.CodeDiagnosis, error) {
+		return flows.DiagnoseCode(ctx, sh.deps.Accounts, in)
+	})
+	if err != nil {
+		p.sayErr(err)
+		return
+	}
+	p.say(sh.renderText(d.Finding))
+	if !d.Fix.IsZero() {
+		p.say(sh.renderText(d.Fix))
+	}
+	for _, n := range d.Notes {
+		p.say(sh.renderText(n))
+	}
+	if sh.opts.Server == "" && d.Challenge.Delivery.State == api.DeliverySent && d.Cause != flows.CodeVerified {
+		p.say(p.T("ts.code.outbox"))
 	}
 }
 

@@ -10,6 +10,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -107,7 +108,19 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepSummary:
 		return newSummaryScreen(sh)
 	}
-	return newTroubleshootScreen(sh)
+	// flows.StepTroubleshoot: opened on top of the step it was asked from.
+	return newDiagnoseScreen(sh, a.diagnoseEntry())
+}
+
+// diagnoseEntry is what troubleshooting starts from: the step under it in
+// the history, the last failed sign-in, and misetup's dirs.
+func (a *App) diagnoseEntry() diagnoseEntry {
+	from := flows.StepWelcome
+	if n := len(a.history); n >= 2 && a.history[n-1] == flows.StepTroubleshoot {
+		from = a.history[n-2]
+	}
+	sh := a.sh
+	return diagnoseEntry{From: from, SignIn: sh.wiz.LastSignIn, CacheDir: sh.deps.CacheDir, StateDir: sh.deps.StateDir}
 }
 
 // Update implements tea.Model.
@@ -172,8 +185,29 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case progressSavedMsg:
 		a.saveErr = msg.err
 		return a, nil
+	case registeredMsg:
+		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
+	case resentMsg:
+		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
+	case resetRequestedMsg:
+		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	}
 	return a, a.broadcast(msg)
+}
+
+// rememberChallenge keeps the id of a challenge the service just sent in
+// the state dir, so the code diagnosis and `misetup doctor` find it after a
+// restart. It is only for them: a failed write is not worth an error.
+func (a *App) rememberChallenge(ch api.Challenge, err error) tea.Cmd {
+	dir := a.sh.deps.StateDir
+	if err != nil || dir == "" || ch.ID == "" {
+		return nil
+	}
+	now := a.sh.now()
+	return func() tea.Msg {
+		_ = flows.RememberChallenge(dir, ch, now)
+		return nil
+	}
 }
 
 // offerResume decides, once the saved progress and session are known,
@@ -216,6 +250,14 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.quitting = true
 		return tea.Sequence(a.saveProgress(), tea.Quit)
 	}
+	if isKey(msg, kCtrlT) {
+		// Troubleshooting is one key away from every screen, text fields
+		// included (a ctrl key is never typed text).
+		if a.Current() == flows.StepTroubleshoot {
+			return nil
+		}
+		return a.navigate(flows.StepTroubleshoot, false)
+	}
 	if a.showHelp {
 		if isKey(msg, "?", kEsc, "q") {
 			a.showHelp = false
@@ -254,16 +296,24 @@ func (a *App) broadcast(msg tea.Msg) tea.Cmd {
 
 // navigate shows step to, keeping the screens already built (with their
 // answers). Going to a step already in the history goes back to it.
+// Troubleshooting is the exception: it opens on top of the step it is asked
+// from (esc goes back there), built afresh each time, since it diagnoses
+// the state of now.
 func (a *App) navigate(to flows.Step, reset bool) tea.Cmd {
 	switch {
 	case reset:
 		a.history = []flows.Step{to}
+	case to == flows.StepTroubleshoot:
+		a.history = append(slices.DeleteFunc(a.history, func(s flows.Step) bool { return s == to }), to)
 	default:
 		if i := indexOf(a.history, to); i >= 0 {
 			a.history = a.history[:i+1]
 		} else {
 			a.history = append(a.history, to)
 		}
+	}
+	if to == flows.StepTroubleshoot {
+		delete(a.screens, to)
 	}
 	s, ok := a.screens[to]
 	if !ok {
@@ -450,36 +500,83 @@ func (a *App) render() string {
 }
 
 // footer is the line of keys that work now: the screen's, then the global
-// ones. When it does not fit, the screen's last keys go first: help and
-// quit always show.
+// ones, in that order. When they do not all fit, the line keeps help and
+// quit, then as many as fit of, in this order: the screen's first key,
+// troubleshooting, back, and the screen's other keys.
 func (a *App) footer(width int) string {
-	screen, global := a.footerKeys()
+	keys := a.footerKeys()
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return keys[i].rank - keys[j].rank })
 	h := a.help
 	h.SetWidth(0) // measure untruncated
-	for {
-		line := h.ShortHelpView(append(append([]key.Binding{}, screen...), global...))
-		if lipgloss.Width(line) <= width || len(screen) == 0 {
-			h.SetWidth(width)
-			return h.ShortHelpView(append(screen, global...))
+	shown := make([]bool, len(keys))
+	line := func() []key.Binding {
+		var bs []key.Binding
+		for i, k := range keys {
+			if shown[i] {
+				bs = append(bs, k.b)
+			}
 		}
-		screen = screen[:len(screen)-1]
+		return bs
 	}
+	for _, i := range order {
+		shown[i] = true
+		if keys[i].rank == rankAlways || lipgloss.Width(h.ShortHelpView(line())) <= width {
+			continue
+		}
+		shown[i] = false
+		if keys[i].rank > rankBack {
+			break // the screen's later keys show in order: none after one left out
+		}
+	}
+	h.SetWidth(width)
+	return h.ShortHelpView(line())
 }
 
-// footerKeys are the keys that work now: the screen's and the global ones.
-func (a *App) footerKeys() (screen, global []key.Binding) {
+// footerKey is a key of the footer with its precedence (rank: lower stays
+// longer when the line is too long).
+type footerKey struct {
+	b    key.Binding
+	rank int
+}
+
+// Ranks of the footer's keys; the screen's keys after the first rank
+// after rankBack, in their order.
+const (
+	rankAlways = iota // help and quit
+	rankScreen        // the screen's first key
+	rankTroubleshoot
+	rankBack
+)
+
+// footerKeys are the keys that work now, in the footer's order: the
+// screen's, then the global ones.
+func (a *App) footerKeys() []footerKey {
 	sh := a.sh
 	if a.confirmQuit {
-		return []key.Binding{sh.bind("y", "key.quit_yes", "y"), sh.bind("n", "key.quit_no", "n")}, nil
+		return []footerKey{{sh.bind("y", "key.quit_yes", "y"), rankAlways}, {sh.bind("n", "key.quit_no", "n"), rankAlways}}
 	}
 	if a.showHelp {
-		return []key.Binding{sh.bind("?/esc", "key.close_help", "?", kEsc)}, nil
+		return []footerKey{{sh.bind("?/esc", "key.close_help", "?", kEsc), rankAlways}}
 	}
-	screen = append(screen, a.current().Keys()...)
+	var keys []footerKey
+	for i, b := range a.current().Keys() {
+		rank := rankScreen
+		if i > 0 {
+			rank = rankBack + i
+		}
+		keys = append(keys, footerKey{b, rank})
+	}
 	if bb, ok := a.current().(backBlocker); len(a.history) > 1 && (!ok || !bb.HandlesBack()) {
-		global = append(global, sh.keyBack())
+		keys = append(keys, footerKey{sh.keyBack(), rankBack})
 	}
-	return screen, append(global, sh.keyHelp(), sh.keyQuit())
+	if a.Current() != flows.StepTroubleshoot {
+		keys = append(keys, footerKey{sh.keyTroubleshoot(), rankTroubleshoot})
+	}
+	return append(keys, footerKey{sh.keyHelp(), rankAlways}, footerKey{sh.keyQuit(), rankAlways})
 }
 
 func (a *App) fullHelpView() string {
@@ -487,6 +584,9 @@ func (a *App) fullHelpView() string {
 	global := []key.Binding{sh.keyContinue(), sh.keyNextField(), sh.keyPrevField()}
 	if len(a.history) > 1 {
 		global = append(global, sh.keyBack())
+	}
+	if a.Current() != flows.StepTroubleshoot {
+		global = append(global, sh.keyTroubleshoot())
 	}
 	global = append(global, sh.keyHelp(), sh.keyQuit())
 	h := a.help

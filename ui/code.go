@@ -230,7 +230,7 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			if acc.MiID == "" {
 				acc = res.Account
 			}
-			sh.wiz.Account = &acc
+			sh.wiz.Account, sh.wiz.LastSignIn = &acc, nil
 		}
 		if ch := sh.wiz.Challenge; ch != nil {
 			ch.State = api.ChallengeVerified

@@ -156,7 +156,11 @@ func (s *diagnoseScreen) View() string {
 		}
 		b.WriteString("     " + sh.paragraph(sh.st.Muted, sh.T("ts.problem."+p.String()+".desc"), 5) + "\n")
 	}
-	b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("ts.menu.doctor"), 0))
+	// The note on `misetup doctor` is the first to go in a short window.
+	note := sh.paragraph(sh.st.Muted, sh.T("ts.menu.doctor"), 0)
+	if strings.Count(b.String(), "\n")+1+strings.Count(note, "\n")+1 <= sh.bodyHeight() {
+		b.WriteString("\n" + note)
+	}
 	return b.String()
 }
 
@@ -164,7 +168,7 @@ func (s *diagnoseScreen) View() string {
 // screen (App shows it in the footer). A ctrl key, because most screens
 // have a text field that takes printable keys.
 func (sh *shared) keyTroubleshoot() key.Binding {
-	return sh.bind("ctrl+t", "ts.key.troubleshoot", "ctrl+t")
+	return sh.bind("ctrl+t", "ts.key.troubleshoot", kCtrlT)
 }
 
 // Messages of the diagnoses. run tells the rounds of one view apart, so a

@@ -81,23 +81,27 @@ func (s *lostDiagnosis) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		d := msg.d
+		var remember tea.Cmd
 		if d.Cause == flows.LostResetSent && d.Challenge != nil {
 			if s.d != nil {
 				d.Account = s.d.Account // still the same person, signed in or not
 			}
 			ch := *d.Challenge
 			sh.wiz.ResetChallenge = &ch
-			if dir := s.entry.StateDir; dir != "" {
-				_ = flows.RememberChallenge(dir, ch, sh.now()) // only for the doctor
+			if dir, now := s.entry.StateDir, sh.now(); dir != "" {
+				remember = func() tea.Msg {
+					_ = flows.RememberChallenge(dir, ch, now) // only for the doctor: not worth failing for
+					return nil
+				}
 			}
 		}
 		s.d = &d
 		s.acts.set(d.Actions, nil)
 		s.idOn = !s.signedIn() && d.Cause != flows.LostResetSent && strings.TrimSpace(s.id.Value()) == ""
 		if s.idOn {
-			return s.id.Focus()
+			return tea.Batch(remember, s.id.Focus())
 		}
-		return nil
+		return remember
 	case caseWrittenMsg:
 		if msg.run != s.run {
 			return nil

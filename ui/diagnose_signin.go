@@ -138,7 +138,7 @@ func (s *signInDiagnosis) update(msg tea.Msg) tea.Cmd {
 		s.pw.SetValue("")
 		if msg.session != nil {
 			acc := msg.session.Account
-			sh.wiz.Account = &acc
+			sh.wiz.Account, sh.wiz.LastSignIn = &acc, nil
 		}
 		if len(s.acts.actions) > 0 {
 			s.focus, s.acts.focus = sdActions, 0
@@ -314,8 +314,8 @@ func (s *signInDiagnosis) view() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// signInFailed is what App keeps of a failed sign-in for troubleshooting
-// (wire it where the sign-in screen gets its answer).
+// signInFailed is what the wizard keeps of a failed sign-in for
+// troubleshooting (wizardState.LastSignIn).
 func signInFailed(sh *shared, identifier string, err error) *flows.SignInAttempt {
 	return &flows.SignInAttempt{Identifier: identifier, Region: sh.wiz.Region, Err: err, At: sh.now()}
 }

@@ -209,12 +209,26 @@ func newDiagHarness(t *testing.T, w, h int, lang string, fake *diagFake, sys flo
 	return dh
 }
 
-// open shows troubleshooting as App will once it is wired: a fresh screen
-// for the entry, then navigation to it.
+// open shows troubleshooting as the person would: the wizard stands on
+// entry.From (the screens on the way built, as a resumed wizard builds
+// them), with entry's last sign-in and dirs, and ctrl+t opens it.
 func (dh *diagHarness) open(entry diagnoseEntry) {
-	dh.app.screens[flows.StepTroubleshoot] = newDiagnoseScreen(dh.app.sh, entry)
-	_, cmd := dh.app.Update(navigateMsg{from: dh.app.Current(), to: flows.StepTroubleshoot})
+	a := dh.app
+	a.sh.deps.CacheDir, a.sh.deps.StateDir = entry.CacheDir, entry.StateDir
+	a.sh.wiz.LastSignIn = entry.SignIn
+	if entry.From != a.Current() {
+		a.history = flows.PathTo(entry.From)
+		for _, s := range a.history {
+			if _, ok := a.screens[s]; !ok {
+				a.screens[s] = a.newScreen(s)
+			}
+		}
+	}
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 't', Mod: tea.ModCtrl})
 	dh.run(cmd)
+	if got := dh.screen().entry; got != entry {
+		dh.t.Fatalf("troubleshooting opened with %+v, want %+v", got, entry)
+	}
 }
 
 func (dh *diagHarness) key(keys ...string) {

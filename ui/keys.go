@@ -17,6 +17,7 @@ const (
 	kRight    = "right"
 	kSpace    = "space"
 	kCtrlC    = "ctrl+c"
+	kCtrlT    = "ctrl+t"
 )
 
 // bind builds a binding with translated help.

@@ -236,6 +236,7 @@ func (s *resetCodeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		s.pw.SetValue("")
 		s.confirm.SetValue("")
+		sh.wiz.LastSignIn = nil // a completed reset unlocks: the last failure says nothing now
 		if msg.res.Session != nil {
 			acc := msg.res.Session.Account
 			sh.wiz.Account = &acc

@@ -55,6 +55,13 @@ type Deps struct {
 	Start func(ctx context.Context) error
 	// Now is the clock (time.Now when nil); tests pin it.
 	Now func() time.Time
+	// CacheDir is misetup's cache dir: the sync settings' cached copy, and
+	// what troubleshooting's "clear cache and retry" empties. "" when none.
+	CacheDir string
+	// StateDir is misetup's state dir: where the last challenge is
+	// remembered (for `misetup doctor`) and support case files go. "" when
+	// none (nothing is written).
+	StateDir string
 }
 
 // Options are the wizard's settings.
@@ -79,6 +86,9 @@ type wizardState struct {
 	Challenge      *api.Challenge // the registration's pending challenge
 	ResetChallenge *api.Challenge
 	ResetDone      bool // a reset finished: sign-in says so
+	// LastSignIn is the last failed sign-in of this run and its answer, for
+	// troubleshooting; nil when none, or once signed in or reset.
+	LastSignIn *flows.SignInAttempt
 
 	Account    *api.Account // signed in when non-nil
 	NewAccount bool         // the account was created in this run

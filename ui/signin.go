@@ -131,7 +131,7 @@ func (s *signInScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		acc := msg.session.Account
 		s.sh.wiz.Account = &acc
-		s.sh.wiz.ResetDone = false
+		s.sh.wiz.ResetDone, s.sh.wiz.LastSignIn = false, nil
 		s.pw.SetValue("")
 		s.totp.SetValue("")
 		return s, resetToCmd(flows.StepSignIn, flows.StepSync)
@@ -149,6 +149,7 @@ func (s *signInScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 // failed shows a failed sign-in and moves the focus where it helps.
 func (s *signInScreen) failed(err error) tea.Cmd {
 	s.err = err
+	s.sh.wiz.LastSignIn = signInFailed(s.sh, s.id.Value(), err) // troubleshooting starts from it
 	switch flows.Explain(err).Key {
 	case flows.ErrKeySecondFactor:
 		s.needTOTP, s.focus = true, sfTOTP

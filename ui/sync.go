@@ -42,12 +42,42 @@ func (s *syncScreen) buttonPos() int {
 	return s.wifiPos() + 1
 }
 
-// Init implements Screen: reads the settings the first time.
+// Init implements Screen: reads the settings the first time, and again
+// when they changed meanwhile (a fix in troubleshooting saved them).
 func (s *syncScreen) Init() tea.Cmd {
-	if s.choice != nil || s.loading {
+	if s.loading || s.saving || (s.choice != nil && !s.changedElsewhere()) {
 		return nil
 	}
 	return s.load()
+}
+
+// changedElsewhere reports whether the service's settings for this device
+// are no longer the ones the screen read: troubleshooting puts what it
+// read or saved in wizardState.Sync.
+func (s *syncScreen) changedElsewhere() bool {
+	w := s.sh.wiz.Sync
+	switch {
+	case w == nil || s.choice == nil:
+		return false
+	case !s.choice.Saved:
+		return w.UpdatedAt != nil // saved since: the defaults shown are stale
+	}
+	return !sameSync(*w, s.choice.Settings)
+}
+
+// sameSync compares two saved sync settings: the choices and when they
+// were saved.
+func sameSync(a, b api.SyncSettings) bool {
+	if a.AutoSync != b.AutoSync || a.WifiOnly != b.WifiOnly {
+		return false
+	}
+	if (a.UpdatedAt == nil) != (b.UpdatedAt == nil) || (a.UpdatedAt != nil && !a.UpdatedAt.Equal(*b.UpdatedAt)) {
+		return false
+	}
+	ca, cb := slices.Clone(a.Categories), slices.Clone(b.Categories)
+	slices.Sort(ca)
+	slices.Sort(cb)
+	return slices.Equal(ca, cb)
 }
 
 func (s *syncScreen) load() tea.Cmd {
@@ -83,6 +113,9 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		saved := msg.settings
 		s.sh.wiz.Sync = &saved
+		if s.choice != nil { // what the service holds now: back here is not a change
+			s.choice.Settings, s.choice.Saved = saved, true
+		}
 		return s, navigateCmd(flows.StepSync, flows.StepFindDevice)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
@@ -164,11 +197,16 @@ func (s *syncScreen) save() tea.Cmd {
 	}
 	s.saving, s.err = true, nil
 	ctx, cancel := sh.callCtx()
-	cloud, id, settings := sh.deps.Cloud, sh.wiz.DeviceID, s.settings
+	cloud, id, settings, cacheDir := sh.deps.Cloud, sh.wiz.DeviceID, s.settings, sh.deps.CacheDir
 	settings.Categories = slices.Clone(settings.Categories)
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		defer cancel()
 		out, err := flows.SaveSync(ctx, cloud, id, settings)
+		if err == nil && cacheDir != "" {
+			// The copy troubleshooting's "clear cache and retry" compares
+			// with the service's; a cache, not worth failing the save for.
+			_ = flows.SaveSyncCache(cacheDir, id, out)
+		}
 		return syncSavedMsg{settings: out, err: err}
 	})
 }

@@ -93,11 +93,12 @@ func (s *welcomeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 // Keys implements Screen.
 func (s *welcomeScreen) Keys() []key.Binding {
 	sh := s.sh
-	keys := []key.Binding{sh.bind("←/→", "key.language", kLeft, kRight)}
+	// The way on first: a narrow footer keeps the first key.
+	lang := sh.bind("←/→", "key.language", kLeft, kRight)
 	if sh.wiz.Resume != nil && !s.waiting {
-		return append(keys, sh.bind("enter", "key.resume", kEnter), sh.bind("n", "key.start_over", "n"))
+		return []key.Binding{sh.bind("enter", "key.resume", kEnter), sh.bind("n", "key.start_over", "n"), lang}
 	}
-	return append(keys, sh.keyContinue())
+	return []key.Binding{sh.keyContinue(), lang}
 }
 
 // View implements Screen.
