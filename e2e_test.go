@@ -153,6 +153,31 @@ func e2eMachine(t *testing.T) (tm *tmuxTerm, xdg func(name string) string) {
 	return tm, xdg
 }
 
+// toCreateAccount starts the wizard and walks it to "Create account".
+func (tm *tmuxTerm) toCreateAccount(bin string) {
+	tm.start(bin)
+	tm.wait("Step 1 of 8 · Welcome")
+	tm.keys("Enter")
+	tm.wait("All set. Press enter to continue.")
+	tm.keys("Enter")
+	tm.wait("Step 3 of 8 · This device")
+	tm.keys("Enter")
+	tm.wait("Do you already have a Mi Account?")
+	tm.keys("c")
+	tm.wait("Step 5 of 8 · Create account")
+}
+
+// sendPassword tabs to the password and its confirmation, types pw into
+// both and sends the form.
+func (tm *tmuxTerm) sendPassword(pw string) {
+	tm.keys("Tab")
+	tm.typeText(pw)
+	tm.keys("Tab")
+	tm.typeText(pw)
+	tm.wait("✓ both passwords match")
+	tm.keys("Enter")
+}
+
 // e2eSetup creates an account reading the code from the outbox, quits,
 // runs the wizard again, signs in, chooses sync and Find Device, and checks
 // what the service stored.
@@ -165,26 +190,12 @@ func e2eSetup(t *testing.T, bin string) {
 	outbox := filepath.Join(xdg("state"), "misetup", "outbox.jsonl")
 
 	// First run: create the account.
-	tm.start(bin)
-	tm.wait("Step 1 of 8 · Welcome")
-	tm.keys("Enter")
-	tm.wait("All set. Press enter to continue.")
-	tm.keys("Enter")
-	tm.wait("Step 3 of 8 · This device")
-	tm.keys("Enter")
-	tm.wait("Do you already have a Mi Account?")
-	tm.keys("c")
-	tm.wait("Step 5 of 8 · Create account")
+	tm.toCreateAccount(bin)
 	tm.keys("BTab", "BTab", "Right", "Tab")
 	tm.wait("you@example.com")
 	tm.typeText(email)
 	tm.wait("looks right")
-	tm.keys("Tab")
-	tm.typeText(password)
-	tm.keys("Tab")
-	tm.typeText(password)
-	tm.wait("✓ both passwords match")
-	tm.keys("Enter")
+	tm.sendPassword(password)
 	tm.wait("We sent a 6-digit code by email to e***@example.com")
 	tm.typeText(lastCode(t, outbox, email))
 	s := tm.wait("Your Mi Account is ready")
@@ -292,27 +303,13 @@ func e2eCodeNotDelivered(t *testing.T, bin string) {
 	}
 	const password = "Tr1cky#Pass"
 
-	tm.start(bin)
-	tm.wait("Step 1 of 8 · Welcome")
-	tm.keys("Enter")
-	tm.wait("All set. Press enter to continue.")
-	tm.keys("Enter")
-	tm.wait("Step 3 of 8 · This device")
-	tm.keys("Enter")
-	tm.wait("Do you already have a Mi Account?")
-	tm.keys("c")
-	tm.wait("Step 5 of 8 · Create account")
+	tm.toCreateAccount(bin)
 	tm.keys("BTab", "C", "C") // the country: from the locale's United States to Canada, then China
 	tm.wait("China (+86)")
 	tm.keys("Tab")
 	tm.typeText("13800138000")
 	tm.wait("✓ +86 138 0013 8000")
-	tm.keys("Tab")
-	tm.typeText(password)
-	tm.keys("Tab")
-	tm.typeText(password)
-	tm.wait("✓ both passwords match")
-	tm.keys("Enter")
+	tm.sendPassword(password)
 	tm.wait("We sent a 6-digit code by SMS to +86")
 	tm.keys("Tab", "Tab") // past "Resend code" to "Didn't get the code?"
 	tm.wait("› [ Didn't get the code? ]")

@@ -218,10 +218,7 @@ func TestDiagnoseCodeStates(t *testing.T) {
 	t.Run("too many wrong codes", func(t *testing.T) {
 		ch := e.register(t, "dead@example.com")
 		right := e.box.lastCodeTo(t, "dead@example.com", 1)
-		wrong := "000000"
-		if right == wrong {
-			wrong = "111111"
-		}
+		wrong := wrongCode(right)
 		for range 5 {
 			_, _ = flows.Verify(ctx, e.c, e.files, ch.ID, wrong, nil)
 		}

@@ -161,12 +161,12 @@ func tokenOf(t *testing.T, e *tsEnv) string {
 	return tok
 }
 
-func (o *tsOutbox) allCodes() []string {
+func (o *outbox) allCodes() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []string
 	for _, m := range o.msgs {
-		if c := tsCodeRE.FindStringSubmatch(m.Body); c != nil {
+		if c := codeRE.FindStringSubmatch(m.Body); c != nil {
 			out = append(out, c[1])
 		}
 	}

@@ -105,7 +105,10 @@ type env struct {
 	dev   api.Device
 }
 
-func newEnv(t *testing.T, tweak ...func(*server.Config)) *env {
+// startService runs the account service on a temporary SQLite store, its
+// clock settable and its email recorded in an outbox. sms, when set,
+// delivers text messages (else they go to the outbox too).
+func startService(t testing.TB, sms courier.Courier, tweak ...func(*server.Config)) (*server.Server, store.Store, *outbox, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
@@ -121,7 +124,11 @@ func newEnv(t *testing.T, tweak ...func(*server.Config)) *env {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	srv, err := server.New(st, out, cfg)
+	var cour courier.Courier = out
+	if sms != nil {
+		cour = courier.Router{Email: out, SMS: sms}
+	}
+	srv, err := server.New(st, cour, cfg)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
@@ -129,6 +136,12 @@ func newEnv(t *testing.T, tweak ...func(*server.Config)) *env {
 		_ = srv.Close(ctx)
 		_ = st.Close()
 	})
+	return srv, st, out, clk
+}
+
+func newEnv(t *testing.T, tweak ...func(*server.Config)) *env {
+	t.Helper()
+	srv, st, out, clk := startService(t, nil, tweak...)
 	return &env{
 		c: client.New("", client.WithHandler(srv)), st: st, out: out, clock: clk,
 		files: flows.Files{Dir: t.TempDir()},
@@ -164,6 +177,14 @@ func (e *env) createAccount(t *testing.T, id string) api.VerifyResponse {
 		t.Fatalf("verify: %v", err)
 	}
 	return res
+}
+
+// wrongCode is a six-digit code other than right.
+func wrongCode(right string) string {
+	if right == "000000" {
+		return "111111"
+	}
+	return "000000"
 }
 
 func keyOf(err error) string {
@@ -231,10 +252,7 @@ func TestCodeErrors(t *testing.T) {
 		e := newEnv(t)
 		ch := e.register(t, email)
 		right := e.out.code(t, 1)
-		wrong := "000000"
-		if wrong == right {
-			wrong = "111111"
-		}
+		wrong := wrongCode(right)
 		_, err := flows.Verify(ctx, e.c, e.files, ch.ID, wrong, &e.dev)
 		ue := flows.Explain(err)
 		if ue == nil || ue.Key != flows.ErrKeyInvalidCode || ue.AttemptsLeft != 4 {
@@ -258,10 +276,7 @@ func TestCodeErrors(t *testing.T) {
 		e := newEnv(t)
 		ch := e.register(t, email)
 		right := e.out.code(t, 1)
-		wrong := "000000"
-		if wrong == right {
-			wrong = "111111"
-		}
+		wrong := wrongCode(right)
 		var err error
 		for range 5 {
 			_, err = flows.Verify(ctx, e.c, e.files, ch.ID, wrong, &e.dev)

@@ -9,7 +9,6 @@ package flows_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,47 +25,12 @@ import (
 	"misetup/flows"
 	"misetup/server"
 	"misetup/server/courier"
-	"misetup/server/policy"
 	"misetup/server/store"
 )
 
-// tsClock is the service's clock, moved by the tests.
-type tsClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *tsClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *tsClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// tsOutbox records what the service sends.
-type tsOutbox struct {
-	mu   sync.Mutex
-	msgs []courier.Message
-}
-
-// Send implements courier.Courier.
-func (o *tsOutbox) Send(_ context.Context, m courier.Message) error {
-	o.mu.Lock()
-	o.msgs = append(o.msgs, m)
-	o.mu.Unlock()
-	return nil
-}
-
-var tsCodeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
 // lastCodeTo waits for a message to `to` and returns the code of the
 // newest one.
-func (o *tsOutbox) lastCodeTo(t testing.TB, to string, n int) string {
+func (o *outbox) lastCodeTo(t testing.TB, to string, n int) string {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		o.mu.Lock()
@@ -79,7 +42,7 @@ func (o *tsOutbox) lastCodeTo(t testing.TB, to string, n int) string {
 		}
 		o.mu.Unlock()
 		if len(got) >= n {
-			c := tsCodeRE.FindStringSubmatch(got[len(got)-1].Body)
+			c := codeRE.FindStringSubmatch(got[len(got)-1].Body)
 			if c == nil {
 				t.Fatalf("no code in %q", got[len(got)-1].Body)
 			}
@@ -90,13 +53,7 @@ func (o *tsOutbox) lastCodeTo(t testing.TB, to string, n int) string {
 	return ""
 }
 
-func (o *tsOutbox) count() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.msgs)
-}
-
-func (o *tsOutbox) countTo(to string) int {
+func (o *outbox) countTo(to string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := 0
@@ -123,8 +80,8 @@ type tsEnv struct {
 	srv   *server.Server
 	st    store.Store
 	c     *client.Client
-	box   *tsOutbox
-	clock *tsClock
+	box   *outbox
+	clock *clock
 	files flows.Files
 	dev   api.Device
 }
@@ -138,29 +95,7 @@ const (
 // (email always goes to the recording outbox).
 func newTSEnv(t testing.TB, sms courier.Courier) *tsEnv {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	clk := &tsClock{t: time.Now().UTC().Truncate(time.Second)}
-	box := &tsOutbox{}
-	cfg := server.DefaultConfig()
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Argon2 = policy.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	cfg.Now = clk.Now
-	var cour courier.Courier = box
-	if sms != nil {
-		cour = courier.Router{Email: box, SMS: sms}
-	}
-	srv, err := server.New(st, cour, cfg)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Close(ctx)
-		_ = st.Close()
-	})
+	srv, st, box, clk := startService(t, sms)
 	return &tsEnv{
 		srv: srv, st: st, c: client.New("", client.WithHandler(srv)), box: box, clock: clk,
 		files: flows.Files{Dir: t.TempDir()},

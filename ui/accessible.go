@@ -664,7 +664,7 @@ func (p *plain) syncStep() (flows.Step, error) {
 	st := choice.Storage
 	sh.wiz.Storage = &st
 	if st.QuotaBytes > 0 {
-		p.say(p.T("sync.storage") + ": " + p.T("sync.used_of", "used", humanBytes(st.UsedBytes), "quota", humanBytes(st.QuotaBytes)))
+		p.say(p.T("sync.storage") + ": " + p.T("sync.used_of", "used", flows.FormatBytes(st.UsedBytes), "quota", flows.FormatBytes(st.QuotaBytes)))
 	}
 	s := choice.Settings
 	for {

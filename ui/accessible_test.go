@@ -44,7 +44,7 @@ func TestAccessibleCreateAccount(t *testing.T) {
 	if strings.Contains(got, "\x1b[") {
 		t.Errorf("escape sequences written to a plain output")
 	}
-	if svc.called("Verify") != 2 || len(svc.registered) != 1 || svc.registered[0].Identifier != "ann@example.com" {
+	if svc.count("Verify") != 2 || len(svc.registered) != 1 || svc.registered[0].Identifier != "ann@example.com" {
 		t.Errorf("calls %v, registered %+v", svc.calls, svc.registered)
 	}
 	want := []string{"contacts", "messages", "gallery", "notes", "calendar", "call_history"}

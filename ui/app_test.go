@@ -15,12 +15,7 @@ import (
 
 func TestEscGoesBackWithAnswersKept(t *testing.T) {
 	h := newHarness(t, 80, 24, "en")
-	h.goTo(flows.StepRequirements)
-	h.goTo(flows.StepDevice)
-	h.goTo(flows.StepAccount)
-	h.goTo(flows.StepCreate)
-	h.keys("shift+tab", "shift+tab", "right", "tab")
-	h.typeText("ann@example.com")
+	h.createByEmail("ann@example.com")
 	h.keys("esc")
 	if h.app.Current() != flows.StepAccount {
 		t.Fatalf("esc went to %v, want the account choice", h.app.Current())
@@ -173,7 +168,7 @@ func TestResendCountdown(t *testing.T) {
 	h.app.sh.deps.Now = func() time.Time { return now }
 	codeSetup(h)
 	h.keys("tab", "enter") // resend, too early
-	if h.svc.called("Resend") != 0 {
+	if h.svc.count("Resend") != 0 {
 		t.Fatal("resend ran during the countdown")
 	}
 	if s := h.screen(); !strings.Contains(s, "Resend code in 1:00") {
@@ -196,12 +191,7 @@ func TestResendCountdown(t *testing.T) {
 
 func TestProgressNeverHoldsSecrets(t *testing.T) {
 	h := newHarness(t, 80, 24, "en")
-	h.goTo(flows.StepRequirements)
-	h.goTo(flows.StepDevice)
-	h.goTo(flows.StepAccount)
-	h.goTo(flows.StepCreate)
-	h.keys("shift+tab", "shift+tab", "right", "tab")
-	h.typeText("ann@example.com")
+	h.createByEmail("ann@example.com")
 	h.keys("tab")
 	h.typeText("Tr1cky#Pass")
 	h.send(registeredMsg{challenge: h.svc.challenge(api.PurposeRegistration)})

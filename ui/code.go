@@ -85,6 +85,7 @@ func (c *codeInput) view(sh *shared, focused bool) string {
 type resender struct {
 	until time.Time // a resend is allowed from then on
 	tag   int       // the running tick loop
+	on    bool      // a resend is in flight
 	sent  bool      // a new code was just sent
 }
 
@@ -112,6 +113,62 @@ func (r *resender) tick(msg tickMsg, now time.Time) tea.Cmd {
 		return nil
 	}
 	return tickCmd(r.tag)
+}
+
+// resent takes the answer to a resend: the new challenge (nil when the
+// resend failed), and the countdown's next tick; a rate-limited answer
+// pushes the countdown later.
+func (r *resender) resent(msg resentMsg, now time.Time) (*api.Challenge, tea.Cmd) {
+	r.on = false
+	if msg.err != nil {
+		if ue := flows.Explain(msg.err); ue.Wait > 0 {
+			return nil, r.wait(now, ue.Wait)
+		}
+		return nil, nil
+	}
+	ch := msg.challenge
+	r.sent = true
+	return &ch, r.set(ch)
+}
+
+// resendCmd asks the service for a new code for challenge id; the answer
+// is a resentMsg for step.
+func resendCmd(sh *shared, id string, step flows.Step) tea.Cmd {
+	ctx, cancel := sh.callCtx()
+	acc := sh.deps.Accounts
+	return func() tea.Msg {
+		defer cancel()
+		c, err := flows.Resend(ctx, acc, id)
+		return resentMsg{step: step, challenge: c, err: err}
+	}
+}
+
+// ready reports whether "Resend code" can be pressed now.
+func (r *resender) ready(now time.Time) bool { return r.left(now) == 0 && !r.on }
+
+// buttons are "Resend code" with its countdown and "Didn't get the
+// code?", each on its line.
+func (r *resender) buttons(sh *shared, resendFocused, helpFocused bool) string {
+	now := sh.now()
+	return sh.buttonView(r.label(sh, now), resendFocused, r.ready(now)) + "\n" +
+		sh.buttonView(sh.T("code.no_code"), helpFocused, true) + "\n"
+}
+
+// status is the line under a code screen's buttons, after a blank one:
+// the screen's own call in flight (busy, saying busyText), a resend in
+// flight, err, or that a new code went out; "" when there is none.
+func (r *resender) status(sh *shared, sp spinner.Model, busy bool, busyText string, err error) string {
+	switch {
+	case busy:
+		return "\n" + sh.busyLine(sp, busyText)
+	case r.on:
+		return "\n" + sh.busyLine(sp, sh.T("code.resending"))
+	case err != nil:
+		return "\n" + errorView(sh, err)
+	case r.sent:
+		return "\n" + sh.st.OK.Render(markOK+" "+sh.T("code.resent"))
+	}
+	return ""
 }
 
 // label is the resend button's text with its countdown.
@@ -142,7 +199,6 @@ type codeScreen struct {
 
 	loaded   bool // the challenge was read (a resumed screen reads it again)
 	busy     bool
-	resendOn bool // a resend is in flight
 	err      error
 	attempts int // tries left after a wrong code, -1 unknown
 	done     *api.VerifyResponse
@@ -240,18 +296,11 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.step != s.step {
 			return s, nil
 		}
-		s.resendOn = false
-		if msg.err != nil {
-			s.err = msg.err
-			if ue := flows.Explain(msg.err); ue.Wait > 0 {
-				return s, s.rs.wait(sh.now(), ue.Wait)
-			}
-			return s, nil
+		ch, cmd := s.rs.resent(msg, sh.now())
+		if s.err = msg.err; ch != nil {
+			sh.wiz.Challenge, s.attempts = ch, ch.AttemptsLeft
 		}
-		ch := msg.challenge
-		sh.wiz.Challenge = &ch
-		s.err, s.attempts, s.rs.sent = nil, ch.AttemptsLeft, true
-		return s, s.rs.set(ch)
+		return s, cmd
 	case tea.PasteMsg:
 		if s.focus.i == ccCode && !s.busy && s.done == nil {
 			s.code.paste(msg.Content)
@@ -263,7 +312,7 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	}
-	return s, spin(&s.spin, s.busy || s.resendOn, msg)
+	return s, spin(&s.spin, s.busy || s.rs.on, msg)
 }
 
 // HandlesBack implements backBlocker: after success esc does not go back
@@ -301,7 +350,7 @@ func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 	case ccResend:
-		if isKey(msg, kEnter, kSpace) && s.rs.left(sh.now()) == 0 && !s.resendOn {
+		if isKey(msg, kEnter, kSpace) && s.rs.ready(sh.now()) {
 			return s.resend()
 		}
 	case ccHelp:
@@ -337,14 +386,8 @@ func (s *codeScreen) resend() tea.Cmd {
 	if ch == nil {
 		return nil
 	}
-	s.resendOn = true
-	ctx, cancel := s.sh.callCtx()
-	acc, id, step := s.sh.deps.Accounts, ch.ID, s.step
-	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		defer cancel()
-		c, err := flows.Resend(ctx, acc, id)
-		return resentMsg{step: step, challenge: c, err: err}
-	})
+	s.rs.on = true
+	return tea.Batch(s.spin.Tick, resendCmd(s.sh, ch.ID, s.step))
 }
 
 // next leaves after success: on to Mi Cloud when signed in, else to sign-in.
@@ -398,19 +441,8 @@ func (s *codeScreen) View() string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-	now := sh.now()
-	b.WriteString(sh.buttonView(s.rs.label(sh, now), s.focus.i == ccResend, s.rs.left(now) == 0 && !s.resendOn) + "\n")
-	b.WriteString(sh.buttonView(sh.T("code.no_code"), s.focus.i == ccHelp, true) + "\n")
-	switch {
-	case s.busy:
-		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("code.checking")))
-	case s.resendOn:
-		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("code.resending")))
-	case s.err != nil:
-		b.WriteString("\n" + errorView(sh, s.err))
-	case s.rs.sent:
-		b.WriteString("\n" + sh.st.OK.Render(markOK+" "+sh.T("code.resent")))
-	}
+	b.WriteString(s.rs.buttons(sh, s.focus.i == ccResend, s.focus.i == ccHelp))
+	b.WriteString(s.rs.status(sh, s.spin, s.busy, sh.T("code.checking"), s.err))
 	return b.String()
 }
 

@@ -79,51 +79,33 @@ func (s *createScreen) fields() []createField {
 	return []createField{cfMethod, cfCountry, cfIdentifier, cfPassword, cfConfirm, cfButton}
 }
 
+// inputs are the fields that take text.
+func (s *createScreen) inputs() map[createField]*textinput.Model {
+	return map[createField]*textinput.Model{cfIdentifier: &s.id, cfPassword: &s.pw, cfConfirm: &s.confirm}
+}
+
 func (s *createScreen) move(d int) tea.Cmd {
-	fs := s.fields()
-	i := 0
-	for j, f := range fs {
-		if f == s.focus {
-			i = j
-		}
-	}
 	if s.focus == cfIdentifier {
 		s.touched = true
 	}
-	s.focus = fs[(i+d+len(fs))%len(fs)]
+	s.focus = cycle(s.fields(), s.focus, d)
 	return s.focusCmd()
 }
 
-func (s *createScreen) focusCmd() tea.Cmd {
-	s.id.Blur()
-	s.pw.Blur()
-	s.confirm.Blur()
-	switch s.focus {
-	case cfIdentifier:
-		return s.id.Focus()
-	case cfPassword:
-		return s.pw.Focus()
-	case cfConfirm:
-		return s.confirm.Focus()
-	}
-	return nil
-}
+func (s *createScreen) focusCmd() tea.Cmd { return focusInput(s.focus, s.inputs()) }
 
 // Init implements Screen.
 func (s *createScreen) Init() tea.Cmd { return s.focusCmd() }
 
 // CapturesText implements textCapturer.
 func (s *createScreen) CapturesText() bool {
-	return s.focus == cfIdentifier || s.focus == cfPassword || s.focus == cfConfirm
+	_, ok := s.inputs()[s.focus]
+	return ok
 }
 
 func (s *createScreen) restyle() {
 	sh := s.sh
-	w := max(sh.bodyWidth()-2-s.labelWidth()-1, 10)
-	for _, ti := range []*textinput.Model{&s.id, &s.pw, &s.confirm} {
-		ti.SetStyles(sh.st.Input)
-		ti.SetWidth(w)
-	}
+	sh.styleInputs(s.labelWidth(), &s.id, &s.pw, &s.confirm)
 	if s.method == 1 {
 		s.id.Placeholder = sh.T("create.email_placeholder")
 	} else {
@@ -223,17 +205,12 @@ func (s *createScreen) jumpRegion(letter string) {
 
 // typeInto hands a key or a paste to the focused input.
 func (s *createScreen) typeInto(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch s.focus {
-	case cfIdentifier:
-		s.id, cmd = s.id.Update(msg)
-		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
-	case cfPassword:
-		s.pw, cmd = s.pw.Update(msg)
-	case cfConfirm:
-		s.confirm, cmd = s.confirm.Update(msg)
-	default:
+	cmd, ok := updateInput(s.focus, s.inputs(), msg)
+	if !ok {
 		return nil
+	}
+	if s.focus == cfIdentifier {
+		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
 	}
 	s.err = nil
 	return cmd

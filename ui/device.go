@@ -116,8 +116,7 @@ func (s *deviceScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 func (s *deviceScreen) restyle() {
 	lw := s.labelWidth()
 	for i := range s.inputs {
-		s.inputs[i].SetStyles(s.sh.st.Input)
-		s.inputs[i].SetWidth(max(s.sh.bodyWidth()-2-lw-1, 10))
+		s.sh.styleInputs(lw, &s.inputs[i])
 	}
 	s.inputs[0].Placeholder = s.sh.T("device.name_placeholder")
 	s.inputs[1].Placeholder = s.sh.T("device.model_placeholder")

@@ -171,6 +171,29 @@ func (sh *shared) keyTroubleshoot() key.Binding {
 	return sh.bind("ctrl+t", "ts.key.troubleshoot", kCtrlT)
 }
 
+// diagRun is the round a diagnosis has in flight: its number, whether it
+// runs, and the error of the last answer.
+type diagRun struct {
+	run  int
+	busy bool
+	err  error
+}
+
+// settle takes the answer of round run: it reports whether the answer is
+// a result to show, false when it is late (an earlier round) or failed
+// (kept in err).
+func (r *diagRun) settle(run int, err error) bool {
+	if run != r.run {
+		return false
+	}
+	r.busy = false
+	if err != nil {
+		r.err = err
+		return false
+	}
+	return true
+}
+
 // Messages of the diagnoses. run tells the rounds of one view apart, so a
 // late answer of an earlier round is dropped.
 

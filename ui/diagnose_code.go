@@ -26,12 +26,10 @@ type codeDiagnosis struct {
 	sh    *shared
 	entry diagnoseEntry
 
+	diagRun
 	d        *flows.CodeDiagnosis // nil while reading
-	err      error
-	busy     bool
-	action   flows.Action // the action in flight
-	run      int
-	tick     int // the running countdown loop
+	action   flows.Action         // the action in flight
+	tick     int                  // the running countdown loop
 	rechecks int
 	acts     actionList
 	spin     spinner.Model
@@ -113,12 +111,7 @@ func (c *codeDiagnosis) update(msg tea.Msg) tea.Cmd {
 	case stylesChangedMsg:
 		c.spin.Style = sh.st.Spinner
 	case codeDiagnosedMsg:
-		if msg.run != c.run {
-			return nil
-		}
-		c.busy = false
-		if msg.err != nil {
-			c.err = msg.err
+		if !c.settle(msg.run, msg.err) {
 			return nil
 		}
 		d := msg.d

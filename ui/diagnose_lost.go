@@ -20,13 +20,11 @@ type lostDiagnosis struct {
 	sh    *shared
 	entry diagnoseEntry
 
+	diagRun
 	d    *flows.LostAccessDiagnosis
-	err  error
 	id   textinput.Model // the account, when not signed in
 	idOn bool            // the identifier field has the focus
 	acts actionList
-	busy bool
-	run  int
 	path string             // the case file written
 	sc   *flows.SupportCase // as written
 	spin spinner.Model
@@ -41,8 +39,7 @@ func newLostDiagnosis(sh *shared, entry diagnoseEntry) *lostDiagnosis {
 
 func (s *lostDiagnosis) restyle() {
 	sh := s.sh
-	s.id.SetStyles(sh.st.Input)
-	s.id.SetWidth(max(sh.bodyWidth()-2-labelWidth(sh.T("signin.id"))-1, 10))
+	sh.styleInputs(labelWidth(sh.T("signin.id")), &s.id)
 	s.id.Placeholder = sh.T("signin.id_placeholder")
 	s.spin.Style = sh.st.Spinner
 }
@@ -72,12 +69,7 @@ func (s *lostDiagnosis) update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg, languageChangedMsg, stylesChangedMsg:
 		s.restyle()
 	case lostDiagnosedMsg:
-		if msg.run != s.run {
-			return nil
-		}
-		s.busy = false
-		if msg.err != nil {
-			s.err = msg.err
+		if !s.settle(msg.run, msg.err) {
 			return nil
 		}
 		d := msg.d
@@ -103,12 +95,7 @@ func (s *lostDiagnosis) update(msg tea.Msg) tea.Cmd {
 		}
 		return remember
 	case caseWrittenMsg:
-		if msg.run != s.run {
-			return nil
-		}
-		s.busy = false
-		if msg.err != nil {
-			s.err = msg.err
+		if !s.settle(msg.run, msg.err) {
 			return nil
 		}
 		c := msg.c

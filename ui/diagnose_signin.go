@@ -53,11 +53,7 @@ func (s *signInDiagnosis) labelWidth() int {
 
 func (s *signInDiagnosis) restyle() {
 	sh := s.sh
-	w := max(sh.bodyWidth()-2-s.labelWidth()-1, 10)
-	for _, ti := range []*textinput.Model{&s.id, &s.pw} {
-		ti.SetStyles(sh.st.Input)
-		ti.SetWidth(w)
-	}
+	sh.styleInputs(s.labelWidth(), &s.id, &s.pw)
 	s.id.Placeholder = sh.T("signin.id_placeholder")
 	s.spin.Style = sh.st.Spinner
 }
@@ -110,19 +106,17 @@ func (s *signInDiagnosis) startTick() tea.Cmd {
 	return diagTickCmd(s.tick)
 }
 
-func (s *signInDiagnosis) focusCmd() tea.Cmd {
-	s.id.Blur()
-	s.pw.Blur()
-	switch s.focus {
-	case sdID:
-		return s.id.Focus()
-	case sdPassword:
-		return s.pw.Focus()
-	}
-	return nil
+// inputs are the fields that take text.
+func (s *signInDiagnosis) inputs() map[int]*textinput.Model {
+	return map[int]*textinput.Model{sdID: &s.id, sdPassword: &s.pw}
 }
 
-func (s *signInDiagnosis) capturesText() bool { return s.focus == sdID || s.focus == sdPassword }
+func (s *signInDiagnosis) focusCmd() tea.Cmd { return focusInput(s.focus, s.inputs()) }
+
+func (s *signInDiagnosis) capturesText() bool {
+	_, ok := s.inputs()[s.focus]
+	return ok
+}
 
 func (s *signInDiagnosis) update(msg tea.Msg) tea.Cmd {
 	sh := s.sh
@@ -195,13 +189,9 @@ func (s *signInDiagnosis) key(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (s *signInDiagnosis) typeInto(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch s.focus {
-	case sdID:
-		s.id, cmd = s.id.Update(msg)
+	cmd, _ := updateInput(s.focus, s.inputs(), msg)
+	if s.focus == sdID {
 		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
-	case sdPassword:
-		s.pw, cmd = s.pw.Update(msg)
 	}
 	return cmd
 }

@@ -21,13 +21,11 @@ type syncDiagnosis struct {
 	sh    *shared
 	entry diagnoseEntry
 
-	d      *flows.SyncDiagnosis // nil before the first answer
-	err    error                // a fix that failed
-	busy   bool
-	action flows.Action // in flight
-	run    int
-	acts   actionList
-	spin   spinner.Model
+	diagRun                      // err: a fix that failed
+	d       *flows.SyncDiagnosis // nil before the first answer
+	action  flows.Action         // in flight
+	acts    actionList
+	spin    spinner.Model
 }
 
 func newSyncDiagnosis(sh *shared, entry diagnoseEntry) *syncDiagnosis {
@@ -72,12 +70,7 @@ func (s *syncDiagnosis) update(msg tea.Msg) tea.Cmd {
 	case stylesChangedMsg:
 		s.spin.Style = s.sh.st.Spinner
 	case syncDiagnosedMsg:
-		if msg.run != s.run {
-			return nil
-		}
-		s.busy = false
-		if msg.err != nil {
-			s.err = msg.err
+		if !s.settle(msg.run, msg.err) {
 			return nil
 		}
 		d := msg.d

@@ -27,8 +27,8 @@ var diagT0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.Local)
 // diagFake is the account service as troubleshooting sees it: answers set
 // per test, and a record of what was asked.
 type diagFake struct {
-	mu    sync.Mutex
-	calls []string
+	callLog
+	mu sync.Mutex
 
 	token      string
 	account    api.Account
@@ -51,24 +51,6 @@ func newDiagFake() *diagFake {
 		serverTime: diagT0,
 		storage:    api.Storage{QuotaBytes: 5 << 30, UsedBytes: 1 << 30},
 	}
-}
-
-func (f *diagFake) rec(name string) {
-	f.mu.Lock()
-	f.calls = append(f.calls, name)
-	f.mu.Unlock()
-}
-
-func (f *diagFake) count(name string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		if c == name {
-			n++
-		}
-	}
-	return n
 }
 
 func (f *diagFake) Status(context.Context) (api.Status, error) {
@@ -504,15 +486,7 @@ func TestDiagnoseScreens(t *testing.T) {
 // text shows.
 func checkDiagFrame(t *testing.T, s string, w, h int) {
 	t.Helper()
-	lines := strings.Split(s, "\n")
-	if len(lines) != h {
-		t.Errorf("frame has %d lines, want %d", len(lines), h)
-	}
-	for i, l := range lines {
-		if ansi.StringWidth(l) > w {
-			t.Errorf("line %d is %d wide (> %d): %q", i+1, ansi.StringWidth(l), w, l)
-		}
-	}
+	lines := checkSize(t, s, w, h)
 	if strings.TrimSpace(lines[h-2]) != "" {
 		t.Errorf("the body fills the window to the footer: it may be cut:\n%s", s)
 	}

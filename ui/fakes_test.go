@@ -18,9 +18,9 @@ var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 // flows interfaces: canned answers, a record of calls (tests check them),
 // and a failure to inject per call.
 type fakeService struct {
+	callLog
 	mu sync.Mutex
 
-	calls []string
 	token string
 
 	code        string                      // the right code
@@ -43,23 +43,38 @@ func newFakeService() *fakeService {
 	}
 }
 
-func (f *fakeService) record(name string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, name)
-	return f.fail[name]
+// callLog is the record of calls of a fake; Cmds call fakes on other
+// goroutines.
+type callLog struct {
+	logMu sync.Mutex
+	calls []string
 }
 
-func (f *fakeService) called(name string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (l *callLog) rec(name string) {
+	l.logMu.Lock()
+	l.calls = append(l.calls, name)
+	l.logMu.Unlock()
+}
+
+// count is how many times method name was called.
+func (l *callLog) count(name string) int {
+	l.logMu.Lock()
+	defer l.logMu.Unlock()
 	n := 0
-	for _, c := range f.calls {
+	for _, c := range l.calls {
 		if c == name {
 			n++
 		}
 	}
 	return n
+}
+
+// record logs a call and returns the error injected for it.
+func (f *fakeService) record(name string) error {
+	f.rec(name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fail[name]
 }
 
 func (f *fakeService) challenge(purpose string) api.Challenge {

@@ -171,7 +171,7 @@ func TestJourneyResumeSignIn(t *testing.T) {
 		in.Device != (api.Device{ID: "dev-1", Name: "kitchen-pc", Model: "NUC", OS: "Debian 12"}) {
 		t.Errorf("sign-in sent %+v", in)
 	}
-	if svc.called("Register") != 0 {
+	if svc.count("Register") != 0 {
 		t.Errorf("a resumed sign-in registered")
 	}
 }

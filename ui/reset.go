@@ -43,8 +43,7 @@ func (s *resetScreen) CapturesText() bool { return true }
 
 func (s *resetScreen) restyle() {
 	sh := s.sh
-	s.id.SetStyles(sh.st.Input)
-	s.id.SetWidth(max(sh.bodyWidth()-2-labelWidth(sh.T("signin.id"))-1, 10))
+	sh.styleInputs(labelWidth(sh.T("signin.id")), &s.id)
 	s.id.Placeholder = sh.T("signin.id_placeholder")
 	s.spin.Style = sh.st.Spinner
 }
@@ -142,7 +141,6 @@ type resetCodeScreen struct {
 	rs            resender
 	commonRefused string
 	busy          bool
-	resendOn      bool
 	err           error
 	attempts      int
 	spin          spinner.Model
@@ -164,27 +162,18 @@ func (s *resetCodeScreen) labelWidth() int {
 
 func (s *resetCodeScreen) restyle() {
 	sh := s.sh
-	w := max(sh.bodyWidth()-2-s.labelWidth()-1, 10)
-	for _, ti := range []*textinput.Model{&s.pw, &s.confirm} {
-		ti.SetStyles(sh.st.Input)
-		ti.SetWidth(w)
-	}
+	sh.styleInputs(s.labelWidth(), &s.pw, &s.confirm)
 	s.pw.Placeholder = sh.T("create.password_placeholder", "min", flows.PasswordMinLen)
 	s.confirm.Placeholder = sh.T("create.confirm_placeholder")
 	s.spin.Style = sh.st.Spinner
 }
 
-func (s *resetCodeScreen) focusCmd() tea.Cmd {
-	s.pw.Blur()
-	s.confirm.Blur()
-	switch s.focus.i {
-	case rcPassword:
-		return s.pw.Focus()
-	case rcConfirm:
-		return s.confirm.Focus()
-	}
-	return nil
+// inputs are the fields that take text (the code has its own widget).
+func (s *resetCodeScreen) inputs() map[int]*textinput.Model {
+	return map[int]*textinput.Model{rcPassword: &s.pw, rcConfirm: &s.confirm}
 }
+
+func (s *resetCodeScreen) focusCmd() tea.Cmd { return focusInput(s.focus.i, s.inputs()) }
 
 // Init implements Screen.
 func (s *resetCodeScreen) Init() tea.Cmd {
@@ -197,7 +186,8 @@ func (s *resetCodeScreen) Init() tea.Cmd {
 
 // CapturesText implements textCapturer.
 func (s *resetCodeScreen) CapturesText() bool {
-	return s.focus.i == rcPassword || s.focus.i == rcConfirm
+	_, ok := s.inputs()[s.focus.i]
+	return ok
 }
 
 // Update implements Screen.
@@ -249,18 +239,11 @@ func (s *resetCodeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if msg.step != flows.StepResetCode {
 			return s, nil
 		}
-		s.resendOn = false
-		if msg.err != nil {
-			s.err = msg.err
-			if ue := flows.Explain(msg.err); ue.Wait > 0 {
-				return s, s.rs.wait(sh.now(), ue.Wait)
-			}
-			return s, nil
+		ch, cmd := s.rs.resent(msg, sh.now())
+		if s.err = msg.err; ch != nil {
+			sh.wiz.ResetChallenge = ch
 		}
-		ch := msg.challenge
-		sh.wiz.ResetChallenge = &ch
-		s.err, s.rs.sent = nil, true
-		return s, s.rs.set(ch)
+		return s, cmd
 	case tea.PasteMsg:
 		switch s.focus.i {
 		case rcCode:
@@ -275,7 +258,7 @@ func (s *resetCodeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		return s, s.key(msg)
 	}
-	return s, spin(&s.spin, s.busy || s.resendOn, msg)
+	return s, spin(&s.spin, s.busy || s.rs.on, msg)
 }
 
 func (s *resetCodeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -290,7 +273,7 @@ func (s *resetCodeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch s.focus.i {
 	case rcResend:
-		if isKey(msg, kEnter, kSpace) && s.rs.left(sh.now()) == 0 && !s.resendOn {
+		if isKey(msg, kEnter, kSpace) && s.rs.ready(sh.now()) {
 			return s.resend()
 		}
 		return nil
@@ -321,13 +304,7 @@ func (s *resetCodeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (s *resetCodeScreen) typeInto(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch s.focus.i {
-	case rcPassword:
-		s.pw, cmd = s.pw.Update(msg)
-	case rcConfirm:
-		s.confirm, cmd = s.confirm.Update(msg)
-	}
+	cmd, _ := updateInput(s.focus.i, s.inputs(), msg)
 	return cmd
 }
 
@@ -367,14 +344,8 @@ func (s *resetCodeScreen) resend() tea.Cmd {
 	if ch == nil {
 		return nil
 	}
-	s.resendOn = true
-	ctx, cancel := s.sh.callCtx()
-	acc, id := s.sh.deps.Accounts, ch.ID
-	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		defer cancel()
-		c, err := flows.Resend(ctx, acc, id)
-		return resentMsg{step: flows.StepResetCode, challenge: c, err: err}
-	})
+	s.rs.on = true
+	return tea.Batch(s.spin.Tick, resendCmd(s.sh, ch.ID, flows.StepResetCode))
 }
 
 // Keys implements Screen.
@@ -406,19 +377,8 @@ func (s *resetCodeScreen) View() string {
 	b.WriteString(sh.fieldLine(sh.T("reset.new_password"), lw, s.focus.i == rcPassword, s.pw.View()) + "\n")
 	b.WriteString(sh.fieldLine(sh.T("create.confirm"), lw, s.focus.i == rcConfirm, s.confirm.View()) + "\n")
 	b.WriteString(sh.passwordChecklist(s.pw.Value(), s.confirm.Value(), s.commonRefused) + "\n\n")
-	now := sh.now()
 	b.WriteString(sh.buttonView(sh.T("reset.submit"), s.focus.i == rcButton, !s.busy) + "\n")
-	b.WriteString(sh.buttonView(s.rs.label(sh, now), s.focus.i == rcResend, s.rs.left(now) == 0 && !s.resendOn) + "\n")
-	b.WriteString(sh.buttonView(sh.T("code.no_code"), s.focus.i == rcHelp, true) + "\n")
-	switch {
-	case s.busy:
-		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("reset.saving")))
-	case s.resendOn:
-		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("code.resending")))
-	case s.err != nil:
-		b.WriteString("\n" + errorView(sh, s.err))
-	case s.rs.sent:
-		b.WriteString("\n" + sh.st.OK.Render(markOK+" "+sh.T("code.resent")))
-	}
+	b.WriteString(s.rs.buttons(sh, s.focus.i == rcResend, s.focus.i == rcHelp))
+	b.WriteString(s.rs.status(sh, s.spin, s.busy, sh.T("reset.saving"), s.err))
 	return b.String()
 }

@@ -98,6 +98,16 @@ func (h *harness) typeText(s string) {
 }
 
 // screen is what the terminal shows, colours off.
+// createByEmail walks from the welcome to account creation, chooses an
+// email address and types addr into it.
+func (h *harness) createByEmail(addr string) {
+	for _, s := range []flows.Step{flows.StepRequirements, flows.StepDevice, flows.StepAccount, flows.StepCreate} {
+		h.goTo(s)
+	}
+	h.keys("shift+tab", "shift+tab", "right", "tab")
+	h.typeText(addr)
+}
+
 func (h *harness) screen() string { return ansi.Strip(h.app.View().Content) }
 
 func apiErr(code string, mod ...func(*api.Error)) error {
@@ -310,6 +320,18 @@ func TestScreens(t *testing.T) {
 // no line wider than the window, and no raw error text.
 func checkFrame(t *testing.T, s string, w, h int) {
 	t.Helper()
+	checkSize(t, s, w, h)
+	for _, raw := range []string{"raw server message", "context deadline exceeded", "EOF", "invalid_code", "unavailable:"} {
+		if strings.Contains(s, raw) {
+			t.Errorf("frame shows the raw error text %q", raw)
+		}
+	}
+}
+
+// checkSize checks that frame s is exactly h lines and none is wider than
+// w; it returns the lines.
+func checkSize(t *testing.T, s string, w, h int) []string {
+	t.Helper()
 	lines := strings.Split(s, "\n")
 	if len(lines) != h {
 		t.Errorf("frame has %d lines, want %d", len(lines), h)
@@ -319,11 +341,7 @@ func checkFrame(t *testing.T, s string, w, h int) {
 			t.Errorf("line %d is %d wide (> %d): %q", i+1, ansi.StringWidth(l), w, l)
 		}
 	}
-	for _, raw := range []string{"raw server message", "context deadline exceeded", "EOF", "invalid_code", "unavailable:"} {
-		if strings.Contains(s, raw) {
-			t.Errorf("frame shows the raw error text %q", raw)
-		}
-	}
+	return lines
 }
 
 func TestTooSmall(t *testing.T) {

@@ -55,32 +55,17 @@ func (s *signInScreen) fields() []signInField {
 	return []signInField{sfID, sfPassword, sfButton, sfForgot}
 }
 
+// inputs are the fields that take text.
+func (s *signInScreen) inputs() map[signInField]*textinput.Model {
+	return map[signInField]*textinput.Model{sfID: &s.id, sfPassword: &s.pw, sfTOTP: &s.totp}
+}
+
 func (s *signInScreen) move(d int) tea.Cmd {
-	fs := s.fields()
-	i := 0
-	for j, f := range fs {
-		if f == s.focus {
-			i = j
-		}
-	}
-	s.focus = fs[(i+d+len(fs))%len(fs)]
+	s.focus = cycle(s.fields(), s.focus, d)
 	return s.focusCmd()
 }
 
-func (s *signInScreen) focusCmd() tea.Cmd {
-	s.id.Blur()
-	s.pw.Blur()
-	s.totp.Blur()
-	switch s.focus {
-	case sfID:
-		return s.id.Focus()
-	case sfPassword:
-		return s.pw.Focus()
-	case sfTOTP:
-		return s.totp.Focus()
-	}
-	return nil
-}
+func (s *signInScreen) focusCmd() tea.Cmd { return focusInput(s.focus, s.inputs()) }
 
 // Init implements Screen.
 func (s *signInScreen) Init() tea.Cmd {
@@ -107,11 +92,7 @@ func (s *signInScreen) labelWidth() int {
 
 func (s *signInScreen) restyle() {
 	sh := s.sh
-	w := max(sh.bodyWidth()-2-s.labelWidth()-1, 10)
-	for _, ti := range []*textinput.Model{&s.id, &s.pw, &s.totp} {
-		ti.SetStyles(sh.st.Input)
-		ti.SetWidth(w)
-	}
+	sh.styleInputs(s.labelWidth(), &s.id, &s.pw, &s.totp)
 	s.id.Placeholder = sh.T("signin.id_placeholder")
 	s.pw.Placeholder = ""
 	s.totp.Placeholder = sh.T("signin.totp_placeholder")
@@ -187,17 +168,12 @@ func (s *signInScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (s *signInScreen) typeInto(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch s.focus {
-	case sfID:
-		s.id, cmd = s.id.Update(msg)
-		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
-	case sfPassword:
-		s.pw, cmd = s.pw.Update(msg)
-	case sfTOTP:
-		s.totp, cmd = s.totp.Update(msg)
-	default:
+	cmd, ok := updateInput(s.focus, s.inputs(), msg)
+	if !ok {
 		return nil
+	}
+	if s.focus == sfID {
+		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
 	}
 	if _, ok := msg.(tea.KeyPressMsg); ok && flows.Explain(s.err) != nil &&
 		flows.Explain(s.err).Key != flows.ErrKeyAccountLocked {

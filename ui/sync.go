@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -304,7 +303,7 @@ func (s *syncScreen) storageView() string {
 	st := s.choice.Storage
 	label := sh.st.Label.Render(sh.T("sync.storage") + "  ")
 	if st.QuotaBytes <= 0 {
-		return "  " + label + sh.st.Text.Render(humanBytes(st.UsedBytes))
+		return "  " + label + sh.st.Text.Render(flows.FormatBytes(st.UsedBytes))
 	}
 	frac := float64(st.UsedBytes) / float64(st.QuotaBytes)
 	const barW = 20
@@ -313,19 +312,5 @@ func (s *syncScreen) storageView() string {
 		filled = max(filled, 1)
 	}
 	bar := sh.st.Selected.Render(strings.Repeat("█", filled)) + sh.st.Rule.Render(strings.Repeat("░", barW-filled))
-	return "  " + label + sh.st.Text.Render(sh.T("sync.used_of", "used", humanBytes(st.UsedBytes), "quota", humanBytes(st.QuotaBytes))) + "  " + bar
-}
-
-// humanBytes writes a size in B, KB, MB, GB (powers of 1024, as phones do).
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "KMGTP"[exp])
+	return "  " + label + sh.st.Text.Render(sh.T("sync.used_of", "used", flows.FormatBytes(st.UsedBytes), "quota", flows.FormatBytes(st.QuotaBytes))) + "  " + bar
 }

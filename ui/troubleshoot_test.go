@@ -22,12 +22,7 @@ import (
 
 func TestCtrlTOpensTroubleshootingFromATextField(t *testing.T) {
 	h := newHarness(t, 80, 24, "en")
-	h.goTo(flows.StepRequirements)
-	h.goTo(flows.StepDevice)
-	h.goTo(flows.StepAccount)
-	h.goTo(flows.StepCreate)
-	h.keys("shift+tab", "shift+tab", "right", "tab")
-	h.typeText("ann@example.com")
+	h.createByEmail("ann@example.com")
 	h.keys("ctrl+t")
 	if h.app.Current() != flows.StepTroubleshoot || !strings.Contains(h.screen(), "What is wrong?") {
 		t.Fatalf("ctrl+t in the email field did not open troubleshooting:\n%s", h.screen())

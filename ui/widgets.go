@@ -43,6 +43,51 @@ type focusRing struct{ i, n int }
 func (f *focusRing) next() { f.i = (f.i + 1) % f.n }
 func (f *focusRing) prev() { f.i = (f.i - 1 + f.n) % f.n }
 
+// cycle is the field d steps from cur in fields, wrapping around; a cur
+// not in fields counts as the first.
+func cycle[F comparable](fields []F, cur F, d int) F {
+	i := 0
+	for j, f := range fields {
+		if f == cur {
+			i = j
+		}
+	}
+	return fields[(i+d+len(fields))%len(fields)]
+}
+
+// focusInput blurs every input in inputs, then focuses the one of the
+// focused field, if it has one.
+func focusInput[F comparable](focus F, inputs map[F]*textinput.Model) tea.Cmd {
+	for _, ti := range inputs {
+		ti.Blur()
+	}
+	if ti, ok := inputs[focus]; ok {
+		return ti.Focus()
+	}
+	return nil
+}
+
+// updateInput hands msg to the input of the focused field; ok is false
+// when the field has no input.
+func updateInput[F comparable](focus F, inputs map[F]*textinput.Model, msg tea.Msg) (cmd tea.Cmd, ok bool) {
+	ti, ok := inputs[focus]
+	if !ok {
+		return nil, false
+	}
+	*ti, cmd = ti.Update(msg)
+	return cmd, true
+}
+
+// styleInputs gives inputs the wizard's style and the width left beside
+// labels lw wide.
+func (sh *shared) styleInputs(lw int, inputs ...*textinput.Model) {
+	w := max(sh.bodyWidth()-2-lw-1, 10)
+	for _, ti := range inputs {
+		ti.SetStyles(sh.st.Input)
+		ti.SetWidth(w)
+	}
+}
+
 // labelWidth is the width of the widest label, plus a gap.
 func labelWidth(labels ...string) int {
 	w := 0
