@@ -89,6 +89,9 @@ func Load(lang string) (*Catalog, error) {
 		return nil, err
 	}
 	for k, v := range def {
+		if strings.HasSuffix(k, PluralOne) {
+			continue // English's singular forms are not the other language's
+		}
 		if _, ok := texts[k]; !ok {
 			texts[k] = v
 		}
@@ -149,8 +152,12 @@ func (c *Catalog) Keys() []string {
 // T returns the text of key with its placeholders filled: args are name,
 // value pairs, and "{name}" in the text becomes fmt.Sprint(value). A missing
 // key returns the key itself, so it is visible rather than blank.
+//
+// Plurals: when the argument n is 1 and the catalog has key+".one", that
+// text is used ("1 attempt left", not "1 attempts left"); languages without
+// a singular form (Chinese) simply have no ".one" keys.
 func (c *Catalog) T(key string, args ...any) string {
-	s, ok := c.texts[key]
+	s, ok := c.lookup(key, args)
 	if !ok {
 		return key
 	}
@@ -159,10 +166,34 @@ func (c *Catalog) T(key string, args ...any) string {
 
 // TOr is T, or fallback (filled the same way) when key is missing.
 func (c *Catalog) TOr(key, fallback string, args ...any) string {
-	if s, ok := c.texts[key]; ok {
+	if s, ok := c.lookup(key, args); ok {
 		return fill(s, args)
 	}
 	return fill(fallback, args)
+}
+
+// lookup finds the text of key, its singular form when args say n is 1.
+func (c *Catalog) lookup(key string, args []any) (string, bool) {
+	if isOne(args) {
+		if s, ok := c.texts[key+PluralOne]; ok {
+			return s, true
+		}
+	}
+	s, ok := c.texts[key]
+	return s, ok
+}
+
+// PluralOne is the suffix of a key's singular form.
+const PluralOne = ".one"
+
+// isOne reports whether the argument named n is the number 1.
+func isOne(args []any) bool {
+	for i := 0; i+1 < len(args); i += 2 {
+		if fmt.Sprint(args[i]) == "n" {
+			return fmt.Sprint(args[i+1]) == "1"
+		}
+	}
+	return false
 }
 
 func fill(s string, args []any) string {

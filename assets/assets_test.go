@@ -33,6 +33,8 @@ func TestCatalogsComplete(t *testing.T) {
 		for k, v := range en {
 			o, ok := other[k]
 			switch {
+			case !ok && strings.HasSuffix(k, PluralOne):
+				// A singular form is optional: a language without one uses the key itself.
 			case !ok:
 				t.Errorf("%s lacks %q", lang, k)
 			case strings.TrimSpace(o) == "" && strings.TrimSpace(v) != "":
@@ -71,6 +73,42 @@ func TestLanguages(t *testing.T) {
 	}
 	if got := zh.T("no.such.key"); got != "no.such.key" {
 		t.Fatalf("missing key shows %q, want the key", got)
+	}
+}
+
+// TestPlurals checks that "n" = 1 picks a key's singular form where the
+// language has one, and that every singular form has its plural beside it.
+func TestPlurals(t *testing.T) {
+	en, zh := MustLoad("en"), MustLoad("zh-CN")
+	for _, tc := range []struct {
+		c    *Catalog
+		n    int
+		want string
+	}{
+		{en, 1, "1 attempt left"}, {en, 2, "2 attempts left"}, {en, 0, "0 attempts left"},
+		{zh, 1, "还可尝试 1 次"}, {zh, 4, "还可尝试 4 次"},
+	} {
+		if got := tc.c.T("code.attempts_left", "n", tc.n); got != tc.want {
+			t.Errorf("%s code.attempts_left n=%d: %q, want %q", tc.c.Lang(), tc.n, got, tc.want)
+		}
+	}
+	for _, c := range []*Catalog{en, zh} {
+		for _, k := range c.Keys() {
+			if base, ok := strings.CutSuffix(k, PluralOne); ok && !c.Has(base) {
+				t.Errorf("%s has %q but not %q", c.Lang(), k, base)
+			}
+		}
+	}
+}
+
+// TestChineseAccountWord checks the Chinese texts write 账号 (the word the
+// service's messages use), never the variant 帐号.
+func TestChineseAccountWord(t *testing.T) {
+	zh := MustLoad("zh-CN")
+	for _, k := range zh.Keys() {
+		if strings.Contains(zh.T(k), "帐") {
+			t.Errorf("zh-CN %q: %q writes 帐号; write 账号", k, zh.T(k))
+		}
 	}
 }
 

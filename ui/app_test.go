@@ -104,7 +104,7 @@ func TestLanguageSwitchOnWelcome(t *testing.T) {
 		t.Fatal("no language change")
 	}
 	h.send(cmd())
-	if s := h.screen(); !strings.Contains(s, "设置您的小米帐号") || !strings.Contains(s, "第 1 步，共 8 步") {
+	if s := h.screen(); !strings.Contains(s, "设置您的小米账号") || !strings.Contains(s, "第 1 步，共 8 步") {
 		t.Fatalf("screen not in Chinese:\n%s", s)
 	}
 	if h.app.Lang() != "zh-CN" {

@@ -163,7 +163,7 @@ func TestSavedSyncIsCachedForClearCache(t *testing.T) {
 	}
 	dh.open(diagnoseEntry{From: flows.StepFindDevice, CacheDir: cache})
 	dh.key("3", "enter") // Sync not working; nothing found: clear the cache and retry
-	if f := dh.frame(); !strings.Contains(f, "cleared: 1 files") {
+	if f := dh.frame(); !strings.Contains(f, "cleared: 1 file,") {
 		t.Fatalf("clear cache found no cached settings:\n%s", f)
 	}
 }

@@ -17,8 +17,8 @@ func TestWrapText(t *testing.T) {
 	}{
 		{"latin breaks at spaces", "the quick brown fox", 10, []string{"the quick", "brown fox"}},
 		{"long word is cut", "abcdefghijkl", 5, []string{"abcde", "fghij", "kl"}},
-		{"CJK breaks anywhere", "设置您的小米帐号", 6, []string{"设置您", "的小米", "帐号"}},
-		{"closing punctuation never starts a line", "检查网络连接、创建帐号", 8, []string{"检查网络", "连接、创", "建帐号"}},
+		{"CJK breaks anywhere", "设置您的小米账号", 6, []string{"设置您", "的小米", "账号"}},
+		{"closing punctuation never starts a line", "检查网络连接、创建账号", 8, []string{"检查网络", "连接、创", "建账号"}},
 		{"opening punctuation never ends a line", "选择“忘记密码”", 6, []string{"选择", "“忘记", "密码”"}},
 		{"mixed keeps latin words whole", "请按 enter 继续", 8, []string{"请按", "enter 继", "续"}},
 		{"latin punctuation stays with its word", "automatically in your system settings, then", 37, []string{"automatically in your system", "settings, then"}},
@@ -44,7 +44,7 @@ func TestWrapText(t *testing.T) {
 }
 
 func FuzzWrapText(f *testing.F) {
-	for _, s := range []string{"hello world", "设置您的小米帐号，请按 enter 继续。", "（a）", "……"} {
+	for _, s := range []string{"hello world", "设置您的小米账号，请按 enter 继续。", "（a）", "……"} {
 		f.Add(s, 7)
 	}
 	f.Fuzz(func(t *testing.T, s string, w int) {
