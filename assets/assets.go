@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-//go:embed locales palette.json
+//go:embed locales palette.json words
 var files embed.FS
 
 // Catalog is the texts of one language, by key. A Catalog is read-only after
@@ -205,6 +205,29 @@ func fill(s string, args []any) string {
 		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
 	}
 	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+// Words returns the words of the languages written without spaces
+// (Chinese), from words/*.txt: one word a line, "#" starts a comment. Text
+// is wrapped between these words and never inside one, so 日历 is never
+// split across two lines. A test checks that every Chinese text of the
+// catalogs is made of these words, so a new text cannot bring in an unknown
+// word unnoticed.
+func Words() []string {
+	names, _ := fs.Glob(files, "words/*.txt")
+	var out []string
+	for _, name := range names {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l, _, _ = strings.Cut(l, "#"); strings.TrimSpace(l) != "" {
+				out = append(out, strings.TrimSpace(l))
+			}
+		}
+	}
+	return out
 }
 
 // Palette is the wizard's colours as hex strings ("#RRGGBB"), one variant for

@@ -436,7 +436,7 @@ func (s *codeScreen) View() string {
 	lw := labelWidth(sh.T("code.label"))
 	b.WriteString(sh.fieldLine(sh.T("code.label"), lw, s.focus.i == ccCode, s.code.view(sh, s.focus.i == ccCode)) + "\n")
 	if s.attempts >= 0 && s.err != nil {
-		b.WriteString(sh.noteLine(lw, sh.st.Warn.Render(sh.T("code.attempts_left", "n", s.attempts))) + "\n")
+		b.WriteString(sh.noteLine(lw, sh.st.Warn, sh.T("code.attempts_left", "n", s.attempts)) + "\n")
 	} else {
 		b.WriteString("\n")
 	}

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"misetup/api"
 	"misetup/flows"
@@ -289,7 +290,8 @@ func (s *createScreen) View() string {
 		idLabel = sh.T("create.email")
 	}
 	b.WriteString(sh.fieldLine(idLabel, lw, s.focus == cfIdentifier, s.id.View()) + "\n")
-	b.WriteString(sh.noteLine(lw, s.identifierNote()) + "\n")
+	noteSt, note := s.identifierNote()
+	b.WriteString(sh.noteLine(lw, noteSt, note) + "\n")
 	b.WriteString(sh.fieldLine(sh.T("create.password"), lw, s.focus == cfPassword, s.pw.View()) + "\n")
 	b.WriteString(sh.fieldLine(sh.T("create.confirm"), lw, s.focus == cfConfirm, s.confirm.View()) + "\n")
 	b.WriteString(sh.passwordChecklist(s.pw.Value(), s.confirm.Value(), s.commonRefused) + "\n\n")
@@ -305,31 +307,31 @@ func (s *createScreen) View() string {
 	return b.String()
 }
 
-// identifierNote is the live line under the identifier: the number as it
-// will be dialled, or what is wrong.
-func (s *createScreen) identifierNote() string {
+// identifierNote is the live line under the identifier, in its style: the
+// number as it will be dialled, or what is wrong.
+func (s *createScreen) identifierNote() (lipgloss.Style, string) {
 	sh := s.sh
 	v := strings.TrimSpace(s.id.Value())
 	if v == "" {
-		return ""
+		return sh.st.Muted, ""
 	}
 	err := s.identifierErr()
 	if s.method == 1 {
 		switch {
 		case err == nil:
-			return sh.st.OK.Render(markOK + " " + sh.T("create.email_ok"))
+			return sh.st.OK, markOK + " " + sh.T("create.email_ok")
 		case s.touched || s.focus != cfIdentifier:
-			return errorLine(sh, err)
+			return sh.st.Fail, errorText(sh, err)
 		}
-		return sh.st.Muted.Render(sh.T("create.keep_typing"))
+		return sh.st.Muted, sh.T("create.keep_typing")
 	}
 	shown := flows.FormatPhone(v, s.regionCode())
 	switch {
 	case err == nil:
 		e164, _ := flows.ParsePhone(v, s.regionCode())
-		return sh.st.OK.Render(markOK+" ") + sh.st.Text.Render(flows.FormatPhone(e164, ""))
+		return sh.st.OK, markOK + " " + flows.FormatPhone(e164, "")
 	case s.touched || s.focus != cfIdentifier:
-		return errorLine(sh, err)
+		return sh.st.Fail, errorText(sh, err)
 	}
-	return sh.st.Muted.Render(shown + "  " + sh.T("create.keep_typing"))
+	return sh.st.Muted, shown + "  " + sh.T("create.keep_typing")
 }

@@ -20,11 +20,12 @@ func errorView(sh *shared, err error) string {
 	return msg + "\n  " + sh.paragraph(sh.st.Muted, hint, 2)
 }
 
-// errorLine is errorView's sentence alone, for a field's status line.
-func errorLine(sh *shared, err error) string {
+// errorText is errorView's sentence alone with its mark, unstyled, for a
+// field's status line.
+func errorText(sh *shared, err error) string {
 	ue := flows.Explain(err)
 	if ue == nil {
 		return ""
 	}
-	return sh.st.Fail.Render(markFail + " " + sh.T(ue.Key, ue.Args...))
+	return markFail + " " + sh.T(ue.Key, ue.Args...)
 }

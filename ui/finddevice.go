@@ -109,7 +109,7 @@ func (s *findDeviceScreen) View() string {
 		b.WriteString("  • " + sh.paragraph(sh.st.Text, sh.T("find."+k), 4) + "\n")
 	}
 	b.WriteString(sh.paragraph(sh.st.Muted, sh.T("find.web"), 0) + "\n\n")
-	b.WriteString(sh.toggleView(sh.T("find.toggle"), s.enabled, s.focus == 0) + "\n")
+	b.WriteString(sh.toggleView(sh.T("find.toggle"), labelWidth(sh.T("find.toggle")), s.enabled, s.focus == 0) + "\n")
 	if s.enabled {
 		b.WriteString("      " + sh.paragraph(sh.st.OK, sh.T("find.recommended"), 6) + "\n")
 	} else {

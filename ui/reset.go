@@ -372,7 +372,7 @@ func (s *resetCodeScreen) View() string {
 	b.WriteString("\n")
 	b.WriteString(sh.fieldLine(sh.T("code.label"), lw, s.focus.i == rcCode, s.code.view(sh, s.focus.i == rcCode)) + "\n")
 	if s.attempts >= 0 && s.err != nil && flows.Explain(s.err).Key == flows.ErrKeyInvalidCode {
-		b.WriteString(sh.noteLine(lw, sh.st.Warn.Render(sh.T("code.attempts_left", "n", s.attempts))) + "\n")
+		b.WriteString(sh.noteLine(lw, sh.st.Warn, sh.T("code.attempts_left", "n", s.attempts)) + "\n")
 	}
 	b.WriteString(sh.fieldLine(sh.T("reset.new_password"), lw, s.focus.i == rcPassword, s.pw.View()) + "\n")
 	b.WriteString(sh.fieldLine(sh.T("create.confirm"), lw, s.focus.i == rcConfirm, s.confirm.View()) + "\n")

@@ -380,3 +380,28 @@ func TestMinimumSizeKeepsEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncSwitchesLineUp checks that the on/off words of "Sync
+// automatically" and "Sync over Wi-Fi only" stand in one column, in every
+// language and at both widths.
+func TestSyncSwitchesLineUp(t *testing.T) {
+	for _, lang := range []string{"en", "zh-CN"} {
+		for _, w := range []int{80, 60} {
+			h := newHarness(t, w, 24, lang)
+			syncSetup(h, flows.NetworkWired)
+			tr := h.app.sh.tr
+			var cols []int
+			for _, l := range strings.Split(h.screen(), "\n") {
+				for _, label := range []string{tr.T("sync.auto"), tr.T("sync.wifi_only")} {
+					if i := strings.Index(l, "] "+label); i >= 0 {
+						rest := strings.TrimLeft(l[i+len("] "+label):], " ")
+						cols = append(cols, ansi.StringWidth(l)-ansi.StringWidth(rest))
+					}
+				}
+			}
+			if len(cols) != 2 || cols[0] != cols[1] {
+				t.Errorf("%s at %d columns: on/off at columns %v:\n%s", lang, w, cols, h.screen())
+			}
+		}
+	}
+}

@@ -250,7 +250,7 @@ func (s *signInScreen) View() string {
 	b.WriteString(sh.fieldLine(sh.T("signin.password"), lw, s.focus == sfPassword, s.pw.View()) + "\n")
 	if s.needTOTP {
 		b.WriteString(sh.fieldLine(sh.T("signin.totp"), lw, s.focus == sfTOTP, s.totp.View()) + "\n")
-		b.WriteString(sh.noteLine(lw, sh.st.Muted.Render(sh.T("signin.totp_note"))) + "\n")
+		b.WriteString(sh.noteLine(lw, sh.st.Muted, sh.T("signin.totp_note")) + "\n")
 	}
 	b.WriteString("\n" + sh.buttonView(sh.T("signin.submit"), s.focus == sfButton, !s.busy) + "\n")
 	b.WriteString(sh.buttonView(sh.T("signin.forgot"), s.focus == sfForgot, !s.busy) + "\n")

@@ -241,9 +241,10 @@ func (s *syncScreen) View() string {
 	case s.choice == nil:
 		return b.String()
 	}
-	b.WriteString(sh.toggleView(sh.T("sync.auto"), s.settings.AutoSync, s.focus == syAuto) + "\n")
+	tw := labelWidth(sh.T("sync.auto"), sh.T("sync.wifi_only"))
+	b.WriteString(sh.toggleView(sh.T("sync.auto"), tw, s.settings.AutoSync, s.focus == syAuto) + "\n")
 	b.WriteString(s.categoriesView() + "\n")
-	b.WriteString(sh.toggleView(sh.T("sync.wifi_only"), s.settings.WifiOnly, s.focus == s.wifiPos()) + "\n")
+	b.WriteString(sh.toggleView(sh.T("sync.wifi_only"), tw, s.settings.WifiOnly, s.focus == s.wifiPos()) + "\n")
 	switch {
 	case s.choice.WifiOnlyRecommended:
 		b.WriteString("      " + sh.st.Warn.Render(sh.T("sync.wifi_recommended_mobile")) + "\n")

@@ -7,7 +7,6 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"misetup/api"
 )
@@ -106,12 +105,13 @@ func (sh *shared) fieldLine(label string, lw int, focused bool, value string) st
 	return p + st.Render(padRight(label, lw)) + value
 }
 
-// noteLine renders a line under a field, aligned with its value.
-func (sh *shared) noteLine(lw int, text string) string {
+// noteLine renders a line under a field, aligned with its value: text in
+// style st, wrapped under the value.
+func (sh *shared) noteLine(lw int, st lipgloss.Style, text string) string {
 	if text == "" {
 		return ""
 	}
-	return strings.Repeat(" ", 2+lw) + sh.wrapStyled(text, 2+lw)
+	return strings.Repeat(" ", 2+lw) + sh.paragraph(st, text, 2+lw)
 }
 
 // choiceView renders options side by side, the chosen one marked.
@@ -130,8 +130,9 @@ func (sh *shared) choiceView(options []string, chosen int, focused bool) string 
 	return strings.Join(parts, "  ")
 }
 
-// toggleView renders an on/off switch.
-func (sh *shared) toggleView(label string, on, focused bool) string {
+// toggleView renders an on/off switch, its label padded to lw so the
+// on/off words of a screen's switches line up (labelWidth of them all).
+func (sh *shared) toggleView(label string, lw int, on, focused bool) string {
 	box := "[ ]"
 	if on {
 		box = "[x]"
@@ -146,7 +147,7 @@ func (sh *shared) toggleView(label string, on, focused bool) string {
 	if on {
 		state = sh.T("common.on")
 	}
-	return p + st.Render(box+" "+label) + sh.st.Muted.Render("  "+state)
+	return p + st.Render(box+" "+padRight(label, lw-2)) + sh.st.Muted.Render("  "+state)
 }
 
 // buttonView renders a button; a disabled one is dimmed.
@@ -180,19 +181,6 @@ func (sh *shared) wrap(text string, indent int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// wrapStyled wraps text that already carries styling.
-func (sh *shared) wrapStyled(text string, indent int) string {
-	w := sh.bodyWidth() - indent
-	out := strings.Split(ansi.Hardwrap(ansi.Wordwrap(text, w, ""), w, true), "\n")
-	pad := strings.Repeat(" ", indent)
-	for i := range out {
-		if i > 0 {
-			out[i] = pad + out[i]
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // paragraph renders wrapped text in a style, each line styled.

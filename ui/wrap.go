@@ -2,15 +2,23 @@ package ui
 
 import (
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"misetup/assets"
 )
 
-// wrapText wraps plain text to width w. Latin words break at spaces; CJK
-// text breaks between any two characters, except that closing punctuation
-// (，。）…) never starts a line and opening punctuation (（“…) never ends
-// one. A word longer than the line is cut.
+// WrapText wraps plain text to width w, for every text misetup lays out
+// (the wizard's screens and plain mode, and the doctor's table). Latin words
+// break at spaces; Chinese breaks between words, never inside one (日历
+// stays whole: see assets.Words), closing punctuation (，。）…) never
+// starts a line and opening punctuation (（“…) never ends one. A word
+// longer than the line is cut.
+func WrapText(s string, w int) []string { return wrapText(s, w) }
+
 func wrapText(s string, w int) []string {
 	if w < 2 {
 		return strings.Split(s, "\n")
@@ -37,6 +45,39 @@ func isWide(r rune) bool {
 		(r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFFEF)
 }
 
+// words is the dictionary Chinese runs are split into words with.
+var words = sync.OnceValue(func() wordSet {
+	ws := wordSet{words: map[string]bool{}}
+	for _, w := range assets.Words() {
+		ws.words[w] = true
+		ws.max = max(ws.max, utf8.RuneCountInString(w))
+	}
+	return ws
+})
+
+type wordSet struct {
+	words map[string]bool
+	max   int // the longest word, in runes
+}
+
+// segment splits a run of Han characters into words, longest first from
+// the left; a character in no word stands alone.
+func (ws wordSet) segment(run []rune) []string {
+	var out []string
+	for i := 0; i < len(run); {
+		n := 1
+		for l := min(ws.max, len(run)-i); l > 1; l-- {
+			if ws.words[string(run[i:i+l])] {
+				n = l
+				break
+			}
+		}
+		out = append(out, string(run[i:i+n]))
+		i += n
+	}
+	return out
+}
+
 func tokenize(s string) []token {
 	var toks []token
 	var word strings.Builder
@@ -49,7 +90,9 @@ func tokenize(s string) []token {
 			space = false
 		}
 	}
-	for _, r := range s {
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
 		if r == ' ' {
 			flush()
 			space, glue = len(toks) > 0, false
@@ -64,6 +107,23 @@ func tokenize(s string) []token {
 				toks[len(toks)-1].text += string(r)
 				continue
 			}
+		}
+		if unicode.Is(unicode.Han, r) {
+			// A run of Chinese: one token a word.
+			j := i
+			for j < len(rs) && unicode.Is(unicode.Han, rs[j]) {
+				j++
+			}
+			for _, w := range words().segment(rs[i:j]) {
+				if word.Len() > 0 && !glue {
+					flush()
+				}
+				word.WriteString(w)
+				glue = false
+				flush()
+			}
+			i = j - 1
+			continue
 		}
 		if isWide(r) {
 			if word.Len() > 0 && !glue {
@@ -104,6 +164,12 @@ func wrapLine(s string, w int) []string {
 		}
 		for tw > w { // a word longer than the line: cut it
 			head := ansi.Truncate(t.text, w-curW-sep, "")
+			if rest := []rune(strings.TrimPrefix(t.text, head)); len(rest) > 0 && strings.ContainsRune(noBreakBefore, rest[0]) {
+				// Closing punctuation goes with the character before it.
+				if hr := []rune(head); len(hr) > 1 {
+					head = string(hr[:len(hr)-1])
+				}
+			}
 			if sep == 1 {
 				cur.WriteByte(' ')
 			}
