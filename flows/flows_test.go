@@ -174,6 +174,8 @@ func TestResumeStep(t *testing.T) {
 		{flows.Progress{Step: "find_device"}, true, flows.StepFindDevice},
 		{flows.Progress{Step: "sign_in"}, true, flows.StepSync},
 		{flows.Progress{Step: "nonsense"}, false, flows.StepRequirements},
+		{flows.Progress{Step: "summary", Finished: true}, true, flows.StepSummary},
+		{flows.Progress{Step: "summary", Finished: true}, false, flows.StepRequirements},
 	}
 	for _, tt := range tests {
 		if got := flows.ResumeStep(tt.saved, tt.signedIn); got != tt.want {

@@ -109,8 +109,17 @@ func PathTo(s Step) []Step {
 }
 
 // ResumeStep decides where a restarted wizard goes back to, from the saved
-// progress and whether the saved session is still signed in.
+// progress and whether the saved session is still signed in. A finished
+// set-up is not an interruption: signed in, it goes to the summary (to
+// review it); signed out, it starts again (StepRequirements: nothing to
+// resume).
 func ResumeStep(p Progress, signedIn bool) Step {
+	if p.Finished {
+		if signedIn {
+			return StepSummary
+		}
+		return StepRequirements
+	}
 	saved, ok := ParseStep(p.Step)
 	if !ok {
 		saved = StepWelcome

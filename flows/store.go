@@ -24,6 +24,9 @@ type Progress struct {
 	ChallengeID string     `json:"challenge_id,omitempty"` // a pending registration's challenge id (not its code)
 	Device      DeviceInfo `json:"device"`
 	SavedAt     time.Time  `json:"saved_at"`
+	// Finished is true once the person went through to the summary's end:
+	// a finished set-up, not an interruption.
+	Finished bool `json:"finished,omitempty"`
 }
 
 // ProgressStore loads and saves Progress.

@@ -26,7 +26,7 @@ import (
 // huh forms in accessible mode, no full-screen UI, no alternate screen. The
 // steps, checks and calls are the same flows the full-screen wizard uses.
 func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, out io.Writer, environ []string) error {
-	tr := assets.MustLoad(opts.Lang)
+	tr := assets.MustLoad(language(opts, ""))
 	p := &plain{
 		sh: &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true), width: designWidth, height: 200},
 		// The styling huh writes is stripped (or downsampled) for what out supports.
@@ -139,7 +139,7 @@ func (p *plain) saveProgress() {
 	}
 	w := p.sh.wiz
 	pr := flows.Progress{Step: p.step.String(), Lang: p.sh.tr.Lang(), Method: w.Method, Identifier: w.Identifier,
-		Region: w.Region, Device: w.Device, SavedAt: p.sh.now()}
+		Region: w.Region, Device: w.Device, SavedAt: p.sh.now(), Finished: w.Finished}
 	if w.Challenge != nil && w.Challenge.State != api.ChallengeVerified {
 		pr.ChallengeID = w.Challenge.ID
 	}
@@ -156,9 +156,20 @@ func call[T any](p *plain, f func(ctx context.Context) (T, error)) (T, error) {
 // run walks the steps.
 func (p *plain) run() error {
 	sh := p.sh
+	// The saved run first: its language is the person's choice, which beats
+	// the locale's.
+	var saved *flows.Progress
+	if sh.deps.Progress != nil {
+		if pr, ok, _ := sh.deps.Progress.LoadProgress(); ok {
+			saved = &pr
+			sh.tr = assets.MustLoad(language(sh.opts, pr.Lang))
+		}
+	}
 	p.say(p.T("welcome.heading"))
 	p.say("")
 	p.say(p.T("welcome.intro", "m", flows.StepsTotal))
+	p.show(newWelcomeScreen(sh).stepList())
+	p.say("")
 	langs := assets.Languages()
 	names := make([]string, len(langs))
 	cur := 0
@@ -186,7 +197,7 @@ func (p *plain) run() error {
 			sh.wiz.DeviceID = id
 		}
 	}
-	step, err := p.resume()
+	step, err := p.resume(saved)
 	if err != nil {
 		return err
 	}
@@ -222,13 +233,10 @@ func (p *plain) run() error {
 	}
 }
 
-// resume offers to continue a saved run; it returns the first step.
-func (p *plain) resume() (flows.Step, error) {
+// resume offers to continue a saved run (saved, nil when none), as the
+// welcome screen does (resumeOffer); it returns the first step.
+func (p *plain) resume(saved *flows.Progress) (flows.Step, error) {
 	sh := p.sh
-	if sh.deps.Progress == nil {
-		return flows.StepRequirements, nil
-	}
-	pr, ok, _ := sh.deps.Progress.LoadProgress()
 	var acc api.Account
 	signedIn := false
 	if sh.deps.Sessions != nil && sh.deps.Accounts != nil {
@@ -236,19 +244,30 @@ func (p *plain) resume() (flows.Step, error) {
 		acc, signedIn, _ = flows.Restore(ctx, sh.deps.Accounts, sh.deps.Sessions)
 		cancel()
 	}
-	if !ok && !signedIn {
+	if saved == nil && !signedIn {
 		return flows.StepRequirements, nil
+	}
+	var pr flows.Progress
+	if saved != nil {
+		pr = *saved
 	}
 	to := flows.ResumeStep(pr, signedIn)
 	if to == flows.StepRequirements {
 		return to, nil
 	}
-	where := p.T("app.step", "n", to.Number(), "m", flows.StepsTotal) + " · " + p.T("step."+to.String()+".title")
-	p.say("")
+	w := &sh.wiz
 	if signedIn {
-		p.say(p.T("welcome.resume_signed_in", "id", flows.CleanText(accountLabel(acc))))
+		w.Account = &acc
 	}
-	yes, err := p.confirm(p.T("welcome.resume", "where", where)+" "+p.T("acc.resume_q"), true)
+	w.Resume, w.ResumeStep = &pr, to
+	o := resumeOffer(sh)
+	w.Resume = nil
+	p.say("")
+	p.say(o.title)
+	for _, l := range o.lines {
+		p.say(l)
+	}
+	yes, err := p.confirm(o.question, true)
 	if err != nil {
 		return 0, err
 	}
@@ -258,9 +277,10 @@ func (p *plain) resume() (flows.Step, error) {
 			_ = sh.deps.Sessions.ClearToken()
 		}
 		sh.deps.Accounts.SetToken("")
+		w.Account = nil
 		return flows.StepRequirements, nil
 	}
-	w := &sh.wiz
+	w.Finished = pr.Finished
 	if pr.Method != "" {
 		w.Method = pr.Method
 	}
@@ -270,9 +290,6 @@ func (p *plain) resume() (flows.Step, error) {
 	w.Identifier = pr.Identifier
 	if pr.Device.Name != "" {
 		w.Device = pr.Device
-	}
-	if signedIn {
-		w.Account = &acc
 	}
 	if to == flows.StepCode {
 		w.Challenge = &api.Challenge{ID: pr.ChallengeID, State: api.ChallengePending}
@@ -725,8 +742,13 @@ func (p *plain) findDevice() (flows.Step, error) {
 }
 
 func (p *plain) summary() {
+	p.sh.wiz.Finished = true
 	p.heading(flows.StepSummary)
-	p.show((&summaryScreen{sh: p.sh, plain: true}).View())
+	s := &summaryScreen{sh: p.sh, plain: true}
+	if cmd := s.Init(); cmd != nil {
+		s.Update(cmd()) // a resumed summary reads the saved choices, as on screen
+	}
+	p.show(s.View())
 	p.say(p.T("exit.done"))
 }
 

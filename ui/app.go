@@ -45,7 +45,7 @@ type stylesChangedMsg struct{}
 
 // New builds the wizard. ctx bounds every call the wizard makes.
 func New(ctx context.Context, deps Deps, opts Options) *App {
-	tr := assets.MustLoad(opts.Lang)
+	tr := assets.MustLoad(language(opts, ""))
 	sh := &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true)}
 	sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(opts.Locale, tr.Lang()))
 	sh.wiz.Method = "phone"
@@ -150,6 +150,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.back()
 	case quitMsg:
 		a.finished, a.quitting = true, true
+		a.sh.wiz.Finished = true
 		return a, tea.Sequence(a.saveProgress(), tea.Quit)
 	case languageChangedMsg:
 		a.sh.tr = assets.MustLoad(msg.lang)
@@ -160,8 +161,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ok {
 			p := msg.p
 			a.sh.wiz.Resume = &p
-			if p.Lang != "" && p.Lang != a.sh.tr.Lang() && a.sh.opts.Lang == "" {
-				a.sh.tr = assets.MustLoad(p.Lang)
+			if lang := language(a.sh.opts, p.Lang); lang != a.sh.tr.Lang() {
+				// Back in the language chosen in the saved run.
+				a.sh.tr = assets.MustLoad(lang)
+				a.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(a.sh.opts.Locale, lang))
+				return a, tea.Batch(restoreSessionCmd(a.sh), a.broadcast(msg), a.broadcast(languageChangedMsg{lang: lang}))
 			}
 		}
 		return a, tea.Batch(restoreSessionCmd(a.sh), a.broadcast(msg))
@@ -345,6 +349,7 @@ func (a *App) back() tea.Cmd {
 func (a *App) resume(to flows.Step) tea.Cmd {
 	w := &a.sh.wiz
 	if p := w.Resume; p != nil {
+		w.Finished = p.Finished
 		if p.Method != "" {
 			w.Method = p.Method
 		}
@@ -421,6 +426,7 @@ func (a *App) saveProgress() tea.Cmd {
 	p := flows.Progress{
 		Step: a.Current().String(), Lang: a.sh.tr.Lang(), Method: w.Method,
 		Identifier: w.Identifier, Region: w.Region, Device: w.Device, SavedAt: a.sh.now(),
+		Finished: w.Finished,
 	}
 	if a.Current() == flows.StepTroubleshoot && len(a.history) > 1 {
 		p.Step = a.history[len(a.history)-2].String()

@@ -66,12 +66,26 @@ type Deps struct {
 
 // Options are the wizard's settings.
 type Options struct {
-	Lang    string        // the first language ("" → English)
-	Locale  string        // the POSIX locale (LANG), for the phone picker's default country
+	// Lang is the language the person asked for (--lang, MISETUP_LANG, the
+	// config file): it beats everything. "" when not asked.
+	Lang string
+	// Locale is the environment's POSIX locale (LC_ALL, LC_MESSAGES,
+	// LANG): the language when neither Lang nor a saved choice says one,
+	// and the phone picker's default country.
+	Locale  string
 	Timeout time.Duration // per call to the service; 15 s when 0
 	Server  string        // the service's URL, "" for the built-in one (shown in texts)
 	// Version is this build's version.
 	Version string
+}
+
+// language is the wizard's language: the one asked for (Options.Lang),
+// else the one the person chose in a saved run (progress, "" when none),
+// else the locale's, else English. A person's explicit choice beats the
+// environment's locale.
+func language(opts Options, saved string) string {
+	return firstNonEmpty(assets.MatchLanguage(opts.Lang), assets.MatchLanguage(saved),
+		assets.MatchLanguage(opts.Locale), assets.DefaultLanguage)
 }
 
 // wizardState is the answers and facts shared by the steps.
@@ -98,6 +112,10 @@ type wizardState struct {
 
 	Resume     *flows.Progress // saved progress offered on the welcome screen
 	ResumeStep flows.Step
+	// Finished is true once the set-up was finished, in this run or a
+	// saved one: the saved progress says so from then on, so a later run
+	// offers to review it rather than to resume an interruption.
+	Finished bool
 }
 
 // shared is what every screen reads: deps, the language, styles, size and

@@ -26,6 +26,17 @@ type harness struct {
 
 func newHarness(t testing.TB, w, h int, lang string) *harness {
 	t.Helper()
+	hs := newHarnessWith(t, w, h, Options{Lang: lang, Locale: "en_US.UTF-8"})
+	hs.send(progressLoadedMsg{})
+	hs.send(sessionRestoredMsg{})
+	return hs
+}
+
+// newHarnessWith is newHarness with the options given, before the saved
+// progress and session are read (send progressLoadedMsg and
+// sessionRestoredMsg next).
+func newHarnessWith(t testing.TB, w, h int, opts Options) *harness {
+	t.Helper()
 	svc := newFakeService()
 	files := &memFiles{}
 	deps := Deps{
@@ -34,12 +45,10 @@ func newHarness(t testing.TB, w, h int, lang string) *harness {
 		DeviceID: func() (string, error) { return "dev-1", nil },
 		Now:      func() time.Time { return t0 },
 	}
-	a := New(context.Background(), deps, Options{Lang: lang, Locale: "en_US.UTF-8"})
+	a := New(context.Background(), deps, opts)
 	hs := &harness{t: t, app: a, svc: svc, files: files}
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.send(deviceReadMsg{info: flows.DeviceInfo{Name: "ann-laptop", Model: "ThinkPad X1", OS: "Debian GNU/Linux 12 (bookworm)"}, id: "dev-1"})
-	hs.send(progressLoadedMsg{})
-	hs.send(sessionRestoredMsg{})
 	return hs
 }
 
@@ -88,6 +97,14 @@ func press(k string) tea.KeyPressMsg {
 func (h *harness) keys(ks ...string) {
 	for _, k := range ks {
 		h.send(press(k))
+	}
+}
+
+// keyThen presses k and feeds App the message of the Cmd it returns (a
+// screen's request: navigate, resume...).
+func (h *harness) keyThen(k string) {
+	if _, cmd := h.app.Update(press(k)); cmd != nil {
+		h.send(cmd())
 	}
 }
 

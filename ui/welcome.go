@@ -96,7 +96,7 @@ func (s *welcomeScreen) Keys() []key.Binding {
 	// The way on first: a narrow footer keeps the first key.
 	lang := sh.bind("←/→", "key.language", kLeft, kRight)
 	if sh.wiz.Resume != nil && !s.waiting {
-		return []key.Binding{sh.bind("enter", "key.resume", kEnter), sh.bind("n", "key.start_over", "n"), lang}
+		return []key.Binding{sh.bind("enter", resumeOffer(sh).enterKey, kEnter), sh.bind("n", "key.start_over", "n"), lang}
 	}
 	return []key.Binding{sh.keyContinue(), lang}
 }
@@ -153,20 +153,53 @@ func (s *welcomeScreen) stepList() string {
 
 func (s *welcomeScreen) resumeView() string {
 	sh := s.sh
+	o := resumeOffer(sh)
+	text := sh.st.Title.Render(o.title) + "\n" +
+		sh.wrapBox(strings.Join(o.lines, "\n")) + "\n" +
+		sh.st.Key.Render("enter") + " " + sh.T(o.enterKey) + "   " + sh.st.Key.Render("n") + " " + sh.T("key.start_over")
+	return sh.st.Box.Width(sh.bodyWidth()).Render(text)
+}
+
+// offer is what the welcome says about a saved run, in both renderings:
+// a title, its lines, and what going on does (enterKey, a key.* text; the
+// question of plain mode is question).
+type offer struct {
+	title    string
+	lines    []string
+	enterKey string
+	question string
+}
+
+// resumeOffer describes the saved run of sh.wiz.Resume: an interrupted
+// one (where it stopped, as whom), or a finished set-up, which is not an
+// interruption: it is offered for review.
+func resumeOffer(sh *shared) offer {
 	p := sh.wiz.Resume
 	to := sh.wiz.ResumeStep
+	var who string
+	switch {
+	case sh.wiz.Account != nil:
+		who = flows.CleanText(accountLabel(*sh.wiz.Account))
+	case p != nil:
+		who = flows.CleanText(p.Identifier)
+	}
+	if p != nil && p.Finished && sh.wiz.Account != nil {
+		return offer{
+			title:    sh.T("welcome.done_title"),
+			lines:    []string{sh.T("welcome.done", "id", who)},
+			enterKey: "key.review", question: sh.T("welcome.done_q"),
+		}
+	}
 	where := sh.T("app.step", "n", to.Number(), "m", flows.StepsTotal) + " · " + sh.T("step."+to.String()+".title")
 	var lines []string
-	if sh.wiz.Account != nil {
-		lines = append(lines, sh.T("welcome.resume_signed_in", "id", flows.CleanText(accountLabel(*sh.wiz.Account))))
-	} else if p.Identifier != "" {
-		lines = append(lines, sh.T("welcome.resume_as", "id", flows.CleanText(p.Identifier)))
+	switch {
+	case sh.wiz.Account != nil:
+		lines = append(lines, sh.T("welcome.resume_signed_in", "id", who))
+	case who != "":
+		lines = append(lines, sh.T("welcome.resume_as", "id", who))
 	}
 	lines = append(lines, sh.T("welcome.resume", "where", where))
-	text := sh.st.Title.Render(sh.T("welcome.resume_title")) + "\n" +
-		sh.wrapBox(strings.Join(lines, "\n")) + "\n" +
-		sh.st.Key.Render("enter") + " " + sh.T("key.resume") + "   " + sh.st.Key.Render("n") + " " + sh.T("key.start_over")
-	return sh.st.Box.Width(sh.bodyWidth()).Render(text)
+	return offer{title: sh.T("welcome.resume_title"), lines: lines, enterKey: "key.resume", question: sh.T("acc.resume_q")}
 }
 
 // wrapBox wraps text for the inside of a Box.
