@@ -29,6 +29,7 @@ type config struct {
 
 	Serve serveConfig `toml:"serve"`
 	Rules rulesConfig `toml:"rules"`
+	Keys  keysConfig  `toml:"keys"`
 
 	// Resolved directories (not from the file).
 	dataDir, stateDir, cacheDir string
@@ -111,6 +112,7 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 			*dst = v
 		}
 	}
+	cfg.Keys.fromEnv()
 	if cfg.Serve.DB == "" {
 		cfg.Serve.DB = filepath.Join(cfg.dataDir, "misetup.db")
 	}
@@ -163,6 +165,9 @@ func (c *config) courier() (courier.Courier, error) {
 func (c *config) openService(ctx context.Context, logPath string) (*server.Server, func() error, error) {
 	scfg, err := c.Rules.apply(server.DefaultConfig())
 	if err != nil {
+		return nil, nil, err
+	}
+	if scfg.Keys, err = c.serverKeys(); err != nil {
 		return nil, nil, err
 	}
 	cour, err := c.courier()

@@ -40,7 +40,6 @@ var ruleSettings = map[string]ruleSetting{
 	"resend_cooldown":       {"wait before a code can be sent again", func(c *server.Config) any { return &c.ResendCooldown }},
 	"sends_per_window":      {"codes to one destination per send_window", func(c *server.Config) any { return &c.SendsPerWindow }},
 	"send_window":           {"window of sends_per_window", func(c *server.Config) any { return &c.SendWindow }},
-	"code_hash_key":         {"hex key of code hashes (keeps codes valid across restarts)", func(c *server.Config) any { return &c.CodeHashKey }},
 	"delivery_timeout":      {"time limit of one delivery", func(c *server.Config) any { return &c.DeliveryTimeout }},
 	"sign_in_failures":      {"failed sign-ins that lock an identifier", func(c *server.Config) any { return &c.SignInFailures }},
 	"failure_window":        {"window of sign_in_failures", func(c *server.Config) any { return &c.FailureWindow }},

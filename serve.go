@@ -18,9 +18,16 @@ func newServeCmd() *cobra.Command {
 sign-in with lockout, sessions, devices, Mi Cloud sync settings and Find Device.
 
 The store is SQLite under the XDG data dir unless --db names another file or a
-postgres:// URL. Codes go to the outbox (read them with "misetup outbox") unless
+postgres:// URL; several servers may share one PostgreSQL database and act as
+one service. Codes go to the outbox (read them with "misetup outbox") unless
 the courier is smtp or webhook. Every rule's number can be set in the config
-file's [rules] table or with the --rules-* flags.`,
+file's [rules] table or with --rule key=value.
+
+The service's keys (code hashes, TOTP encryption) come from the config file's
+[keys] table or the environment, never from a flag. On SQLite, with none set,
+the service makes its own on first start and keeps them in a 0600 file beside
+the database; on PostgreSQL they must be set, the same on every server
+("misetup serve keygen" prints a set).`,
 		Example: `  misetup serve
   misetup serve --addr 127.0.0.1:9000 --db postgres://misetup@localhost/misetup
   MISETUP_COURIER=smtp MISETUP_SMTP_ADDR=mail.example.com:587 misetup serve`,
@@ -54,6 +61,7 @@ file's [rules] table or with the --rules-* flags.`,
 	cmd.Flags().StringVar(&db, "db", "", "SQLite file or postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
 	cmd.Flags().StringVar(&cour, "courier", "outbox", "how codes are delivered: outbox, smtp or webhook (env MISETUP_COURIER)")
 	addRuleFlags(cmd.Flags())
+	cmd.AddCommand(newKeygenCmd())
 	return cmd
 }
 

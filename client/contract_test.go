@@ -51,6 +51,9 @@ func newService(t *testing.T) (*server.Server, <-chan courier.Message) {
 	cc := captureCourier{msgs: make(chan courier.Message, 16)}
 	cfg := server.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Keys, err = server.RandomKeys(); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := server.New(st, cc, cfg)
 	if err != nil {
 		t.Fatalf("new server: %v", err)

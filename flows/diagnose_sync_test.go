@@ -12,6 +12,7 @@ import (
 	"misetup/api"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/server/store"
 )
 
 // syncEnv is a signed-in device on a wired network with sync set up the
@@ -185,12 +186,8 @@ func TestDiagnoseSyncStorageFull(t *testing.T) {
 	e, dg, acc := syncEnv(t)
 	ctx := context.Background()
 	setSync(t, e.c, e.dev.ID, api.SyncSettings{AutoSync: true, Categories: guideCats})
-	a, err := e.st.AccountByMiID(ctx, acc.MiID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.QuotaBytes = 100 << 20
-	if err := e.st.UpdateAccount(ctx, a); err != nil {
+	quota := int64(100 << 20)
+	if err := e.st.PatchAccount(ctx, acc.MiID, store.AccountPatch{QuotaBytes: &quota}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.st.SetUsage(ctx, acc.MiID, "gallery", 90<<20); err != nil {

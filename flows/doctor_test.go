@@ -11,6 +11,7 @@ import (
 	"misetup/api"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/server/store"
 )
 
 func (e *tsEnv) doctor(t testing.TB, sys flows.System) flows.Doctor {
@@ -84,9 +85,8 @@ func TestDoctorFindsProblems(t *testing.T) {
 	ctx := context.Background()
 	acc := e.signUp(t, "ann@example.com")
 	setSync(t, e.c, e.dev.ID, api.SyncSettings{AutoSync: true, WifiOnly: true, Categories: guideCats})
-	a, _ := e.st.AccountByMiID(ctx, acc.MiID)
-	a.QuotaBytes = 1 << 20
-	if err := e.st.UpdateAccount(ctx, a); err != nil {
+	quota := int64(1 << 20)
+	if err := e.st.PatchAccount(ctx, acc.MiID, store.AccountPatch{QuotaBytes: &quota}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.st.SetUsage(ctx, acc.MiID, "gallery", 2<<20); err != nil {

@@ -121,6 +121,11 @@ func startService(t testing.TB, sms courier.Courier, tweak ...func(*server.Confi
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Argon2 = policy.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	cfg.Now = clk.Now
+	keys, err := server.RandomKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keys = keys
 	for _, f := range tweak {
 		f(&cfg)
 	}

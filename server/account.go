@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,12 +49,13 @@ func (s *Server) patchAccount(r *http.Request, who *caller) (int, any, error) {
 		return 0, nil, err
 	}
 	a := who.account
+	var p store.AccountPatch
 	if req.DisplayName != nil {
 		name, err := cleanText("display_name", *req.DisplayName, maxDisplayName)
 		if err != nil {
 			return 0, nil, err
 		}
-		a.DisplayName = name
+		a.DisplayName, p.DisplayName = name, &name
 	}
 	if req.Region != nil {
 		if *req.Region == "" {
@@ -63,16 +65,20 @@ func (s *Server) patchAccount(r *http.Request, who *caller) (int, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		a.Region = region
+		a.Region, p.Region = region, &region
 	}
 	if req.Language != nil {
 		lang, err := checkLanguage("language", *req.Language)
 		if err != nil {
 			return 0, nil, err
 		}
-		a.Language = lang
+		a.Language, p.Language = lang, &lang
 	}
-	if err := s.st.UpdateAccount(r.Context(), a); err != nil {
+	// Only the columns asked for: a password or 2FA changed meanwhile stays.
+	if err := s.st.PatchAccount(r.Context(), a.MiID, p); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, errUnauthorized()
+		}
 		return 0, nil, fmt.Errorf("update account: %w", err)
 	}
 	return http.StatusOK, s.accountView(a), nil
@@ -94,11 +100,23 @@ func (s *Server) changePassword(r *http.Request, who *caller) (int, any, error) 
 	if err := s.reauth(r, who, "current_password", req.CurrentPassword); err != nil {
 		return 0, nil, err
 	}
-	n, err := s.setPassword(ctx, a, req.NewPassword, who.tokenHash)
+	hash, err := s.hashPassword(ctx, req.NewPassword)
 	if err != nil {
 		return 0, nil, err
 	}
-	s.audit(r, a.MiID, who.session.DeviceID, "password_changed", fmt.Sprintf("%d other sessions revoked", n))
+	err = s.st.InTx(ctx, func(tx store.Store) error {
+		n, err := setPassword(ctx, tx, a.MiID, hash, who.tokenHash)
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEvent(r, a.MiID, who.session.DeviceID, "password_changed", fmt.Sprintf("%d other sessions revoked", n)))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, errUnauthorized()
+	}
+	if err != nil {
+		return 0, nil, err
+	}
 	return http.StatusNoContent, nil, nil
 }
 
@@ -139,7 +157,8 @@ func (s *Server) setRecovery(r *http.Request, who *caller) (int, any, error) {
 	default:
 		return 0, nil, errInput("email", "Give a recovery email or phone.")
 	}
-	if err := s.checkSendQuota(ctx, in.destination, s.now()); err != nil {
+	sendRef, err := s.reserveSend(ctx, s.st, in.destination)
+	if err != nil {
 		return 0, nil, err
 	}
 	in.purpose = api.PurposeRecovery
@@ -148,7 +167,7 @@ func (s *Server) setRecovery(r *http.Request, who *caller) (int, any, error) {
 	if lang := requestLanguage(r); lang != "" {
 		in.payload.Language = lang
 	}
-	c, err := s.issueChallenge(ctx, in)
+	c, err := s.issueChallenge(ctx, in, sendRef)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -156,22 +175,34 @@ func (s *Server) setRecovery(r *http.Request, who *caller) (int, any, error) {
 }
 
 // completeRecovery stores a verified recovery contact on the account of
-// the caller (challenge has already checked the caller owns it).
+// the caller (challenge has already checked the caller owns it); the code,
+// the contact and the audit event are one transaction.
 func (s *Server) completeRecovery(r *http.Request, c *store.Challenge, who *caller, req api.VerifyRequest) (int, any, error) {
 	ctx := r.Context()
-	if err := s.useCode(ctx, c, req.Code); err != nil {
+	a := who.account
+	err := s.inTx(ctx, func(tx store.Store) error {
+		if _, err := s.useCode(ctx, tx, c.ID, req.Code); err != nil {
+			return err
+		}
+		var p store.AccountPatch
+		if c.Channel == api.ChannelSMS {
+			p.RecoveryPhone = &c.Destination
+		} else {
+			p.RecoveryEmail = &c.Destination
+		}
+		if err := tx.PatchAccount(ctx, a.MiID, p); err != nil {
+			return fmt.Errorf("store recovery contact: %w", err)
+		}
+		return tx.Audit(ctx, s.auditEvent(r, a.MiID, who.session.DeviceID, "recovery_contact_set", c.Channel))
+	})
+	if err != nil {
 		return 0, nil, err
 	}
-	a := who.account
 	if c.Channel == api.ChannelSMS {
 		a.RecoveryPhone = c.Destination
 	} else {
 		a.RecoveryEmail = c.Destination
 	}
-	if err := s.st.UpdateAccount(ctx, a); err != nil {
-		return 0, nil, fmt.Errorf("store recovery contact: %w", err)
-	}
-	s.audit(r, a.MiID, who.session.DeviceID, "recovery_contact_set", c.Channel)
 	return http.StatusOK, api.VerifyResponse{Account: s.accountView(a)}, nil
 }
 

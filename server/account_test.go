@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"misetup/api"
+	"misetup/server/policy"
 )
 
 func startReset(t *testing.T, e *env, req api.PasswordResetRequest) (api.Challenge, resp) {
@@ -90,12 +92,52 @@ func TestPasswordResetForNoAccount(t *testing.T) {
 		apiErr(t, http.StatusTooManyRequests, api.CodeTooManyAttempts)
 }
 
+// TestPasswordResetByMiIDTellsNothing asks for resets by Mi ID, as someone
+// trying to learn which address a Mi ID has: the answer for a real account
+// and for Mi IDs with none look the same, and the resets do not use up the
+// real address's send rate, which a registration to it would show.
+func TestPasswordResetByMiIDTellsNothing(t *testing.T) {
+	e := newEnv(t)
+	s := e.signUp("ann@example.com", "phone")
+	real, _ := startReset(t, e, api.PasswordResetRequest{Identifier: s.Account.MiID})
+	view := func(c api.Challenge) api.Challenge {
+		c.ID = ""
+		return c
+	}
+	var unknown []api.Challenge
+	for i := range 12 {
+		c, _ := startReset(t, e, api.PasswordResetRequest{Identifier: fmt.Sprintf("98765432%d", i)})
+		unknown = append(unknown, c)
+	}
+	sameAsReal := 0
+	for _, c := range unknown {
+		if c.Destination != policy.MaskHidden(c.Channel) {
+			t.Errorf("unknown Mi ID: destination %q, want hidden", c.Destination)
+		}
+		if view(c) == view(real) {
+			sameAsReal++
+		}
+	}
+	if real.Destination != policy.MaskHidden(api.ChannelEmail) || sameAsReal == 0 || sameAsReal == len(unknown) {
+		t.Errorf("real account: %+v; %d of %d unknown Mi IDs answered the same: want the hidden email, and both channels among unknown Mi IDs",
+			real, sameAsReal, len(unknown))
+	}
+	for range 4 { // 5 in all: the rate of resets by this Mi ID is used up
+		startReset(t, e, api.PasswordResetRequest{Identifier: s.Account.MiID})
+	}
+	e.do("POST", "/v1/password-resets", api.PasswordResetRequest{Identifier: s.Account.MiID}).
+		apiErr(t, http.StatusTooManyRequests, api.CodeRateLimited)
+	// The address's own rate is untouched: a registration to it is sent.
+	e.do("POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: "ann@example.com", Password: testPassword}).
+		into(t, http.StatusAccepted, nil)
+}
+
 func TestPasswordResetByUnknownMiIDSendsNothing(t *testing.T) {
 	e := newEnv(t)
 	c, _ := startReset(t, e, api.PasswordResetRequest{Identifier: "987654321"})
 	again, _ := startReset(t, e, api.PasswordResetRequest{Identifier: "987654321"})
-	if c.Channel != api.ChannelEmail || !strings.Contains(c.Destination, "***@") || c.Destination != again.Destination {
-		t.Errorf("destinations %q, %q: want one stable masked decoy", c.Destination, again.Destination)
+	if c.Destination != again.Destination || c.Channel != again.Channel || c.Destination != policy.MaskHidden(c.Channel) {
+		t.Errorf("destinations %s %q, %s %q: want the same, hidden, on every request", c.Channel, c.Destination, again.Channel, again.Destination)
 	}
 	e.settle()
 	if n := len(e.courier.messages()); n != 0 {
@@ -160,8 +202,8 @@ func TestPasswordResetViaRecoveryEmail(t *testing.T) {
 	addRecovery(t, e, s.Token, "ann.backup@example.org")
 	before := len(e.courier.messages())
 	c, _ := startReset(t, e, api.PasswordResetRequest{Identifier: "ann@example.com", Via: "recovery_email"})
-	if c.Destination != "a***@example.org" {
-		t.Errorf("destination %q, want the recovery email masked", c.Destination)
+	if c.Destination != policy.MaskHidden(api.ChannelEmail) {
+		t.Errorf("destination %q, want it hidden (the requester did not type it)", c.Destination)
 	}
 	code := e.codeFor("ann.backup@example.org")
 	if n := len(e.courier.messages()); n != before+1 {

@@ -28,9 +28,26 @@ type payload struct {
 	// Phantom marks a password reset for no account: its code hash is
 	// random, so no code verifies it, yet it answers like any other.
 	Phantom bool `json:"phantom,omitempty"`
-	// Decoy marks a phantom whose destination was made up (a Mi ID or a
-	// recovery contact that does not exist): nothing is sent to it.
+	// Decoy marks a phantom with no destination at all (a Mi ID or a
+	// recovery contact that does not exist): nothing is sent.
 	Decoy bool `json:"decoy,omitempty"`
+	// Hidden marks a destination the requester did not type (a reset by
+	// Mi ID, or to a recovery contact): the answer shows only its channel,
+	// so that it tells nothing of which address an account has, or whether
+	// it has one.
+	Hidden bool `json:"hidden,omitempty"`
+	// QuotaKey is what the sends of the challenge count against when it is
+	// not the destination: the identifier typed for a hidden destination,
+	// so that the rate of an address never shows whether a Mi ID uses it.
+	QuotaKey string `json:"quota_key,omitempty"`
+}
+
+// quotaKey is what the sends of a challenge to destination count against.
+func (p payload) quotaKey(destination string) string {
+	if p.QuotaKey != "" {
+		return p.QuotaKey
+	}
+	return destination
 }
 
 // issue describes a challenge to create and send.
@@ -51,20 +68,65 @@ func newID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// checkSendQuota refuses a send to destination when SendsPerWindow went to
-// it within SendWindow; retry_after_s says when the oldest leaves the window.
-func (s *Server) checkSendQuota(ctx context.Context, destination string, now time.Time) error {
-	sends, err := s.st.Sends(ctx, destination, windowStart(now, s.cfg.SendWindow))
+// sendLimit is the rate of codes to one destination (or quota key).
+func (s *Server) sendLimit(key string) store.Limit {
+	return store.Limit{Key: key, Max: s.cfg.SendsPerWindow, Window: s.cfg.SendWindow}
+}
+
+// reserveSend takes a place in the send rate of key before the work that
+// leads to a send, and returns its reference for issueChallenge (or
+// releaseSend when no code goes out after all). Over the rate it answers
+// 429 rate_limited with when the next send is allowed. The store decides in
+// the transaction that records the place, so requests arriving together
+// never send more than the rate.
+func (s *Server) reserveSend(ctx context.Context, st store.Store, key string) (string, error) {
+	ref, err := newID()
 	if err != nil {
-		return fmt.Errorf("count sends: %w", err)
+		return "", err
 	}
-	if len(sends) < s.cfg.SendsPerWindow {
-		return nil
+	now := s.now()
+	err = st.ReserveSend(ctx, ref, now, s.sendLimit(key))
+	var refused *store.Refusal
+	if errors.As(err, &refused) {
+		return "", errRateLimited(
+			fmt.Sprintf("Too many codes were sent to this address in the last %s; wait before asking for another.", s.cfg.SendWindow),
+			refused.Until.Sub(now))
 	}
-	oldest := sends[len(sends)-s.cfg.SendsPerWindow]
-	return errRateLimited(
-		fmt.Sprintf("Too many codes were sent to this address in the last %s; wait before asking for another.", s.cfg.SendWindow),
-		oldest.Add(s.cfg.SendWindow).Sub(now))
+	if err != nil {
+		return "", fmt.Errorf("reserve send: %w", err)
+	}
+	return ref, nil
+}
+
+// releaseSend gives back a send place no code used.
+func (s *Server) releaseSend(key, ref string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.st.ReleaseSend(ctx, key, ref); err != nil {
+		s.log.Warn("release send", "err", err)
+	}
+}
+
+// inTx runs fn in one transaction of the store. An *api.Error from fn is
+// an answer, not a failure: what fn wrote before it is committed (a wrong
+// code spends its attempt) and the error is returned after the commit. Any
+// other error rolls everything back.
+func (s *Server) inTx(ctx context.Context, fn func(tx store.Store) error) error {
+	var answer error
+	err := s.st.InTx(ctx, func(tx store.Store) error {
+		answer = nil
+		err := fn(tx)
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			answer = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return answer
 }
 
 // newCode returns a fresh code and its keyed hash, bound to the challenge's
@@ -75,7 +137,7 @@ func (s *Server) newCode(id, purpose, destination string, phantom bool) (code st
 	if err != nil {
 		return "", nil, fmt.Errorf("new code: %w", err)
 	}
-	hash = policy.CodeHash(s.cfg.CodeHashKey, id, purpose, destination, code)
+	hash = policy.CodeHash(s.cfg.Keys.HMAC, id, purpose, destination, code)
 	if phantom {
 		if _, err := rand.Read(hash); err != nil {
 			return "", nil, fmt.Errorf("phantom hash: %w", err)
@@ -84,9 +146,15 @@ func (s *Server) newCode(id, purpose, destination string, phantom bool) (code st
 	return code, hash, nil
 }
 
-// issueChallenge creates a challenge, records the send and hands the code
-// to the courier. The caller has checked the send quota.
-func (s *Server) issueChallenge(ctx context.Context, in issue) (*store.Challenge, error) {
+// issueChallenge creates a challenge and hands its code to the courier.
+// The caller has reserved the send under sendRef (reserveSend); when no
+// challenge comes of it the place is given back.
+func (s *Server) issueChallenge(ctx context.Context, in issue, sendRef string) (c *store.Challenge, err error) {
+	defer func() {
+		if err != nil {
+			s.releaseSend(in.payload.quotaKey(in.destination), sendRef)
+		}
+	}()
 	now := s.now()
 	id, err := newID()
 	if err != nil {
@@ -100,7 +168,7 @@ func (s *Server) issueChallenge(ctx context.Context, in issue) (*store.Challenge
 	if err != nil {
 		return nil, fmt.Errorf("challenge payload: %w", err)
 	}
-	c := &store.Challenge{
+	c = &store.Challenge{
 		ID:            id,
 		Purpose:       in.purpose,
 		Channel:       in.channel,
@@ -119,9 +187,6 @@ func (s *Server) issueChallenge(ctx context.Context, in issue) (*store.Challenge
 	if err := s.st.CreateChallenge(ctx, c); err != nil {
 		return nil, fmt.Errorf("create challenge: %w", err)
 	}
-	if err := s.st.RecordSend(ctx, in.destination, now); err != nil {
-		return nil, fmt.Errorf("record send: %w", err)
-	}
 	if err := s.send(ctx, c, in.payload, code); err != nil {
 		return nil, err
 	}
@@ -139,7 +204,7 @@ func (s *Server) send(ctx context.Context, c *store.Challenge, p payload, code s
 	case api.PurposeRegistration:
 		// The same lookup for a free and a taken identifier: only the text
 		// differs, and only the owner of the address reads it.
-		taken, err := s.identifierTaken(ctx, c.Channel, c.Destination)
+		taken, err := identifierTaken(ctx, s.st, c.Channel, c.Destination)
 		if err != nil {
 			return err
 		}
@@ -208,13 +273,13 @@ func deliveryError(err error) string {
 	return text
 }
 
-// identifierTaken reports whether an account uses the email or phone.
-func (s *Server) identifierTaken(ctx context.Context, channel, destination string) (bool, error) {
+// identifierTaken reports whether an account in st uses the email or phone.
+func identifierTaken(ctx context.Context, st store.Store, channel, destination string) (bool, error) {
 	var err error
 	if channel == api.ChannelSMS {
-		_, err = s.st.AccountByPhone(ctx, destination)
+		_, err = st.AccountByPhone(ctx, destination)
 	} else {
-		_, err = s.st.AccountByEmail(ctx, destination)
+		_, err = st.AccountByEmail(ctx, destination)
 	}
 	switch {
 	case err == nil:
@@ -235,6 +300,10 @@ func (s *Server) challengeView(c *store.Challenge) api.Challenge {
 	dest := policy.MaskEmail(c.Destination)
 	if c.Channel == api.ChannelSMS {
 		dest = policy.MaskPhone(c.Destination)
+	}
+	var p payload
+	if json.Unmarshal([]byte(c.Payload), &p) != nil || p.Hidden {
+		dest = policy.MaskHidden(c.Channel)
 	}
 	v := api.Challenge{
 		ID:           c.ID,
@@ -293,60 +362,66 @@ func (s *Server) getChallenge(r *http.Request) (int, any, error) {
 }
 
 // resendChallenge answers POST /v1/challenges/{id}/resend: a new code, no
-// sooner than ResendCooldown after the last and within the hourly cap of its
-// destination.
+// sooner than ResendCooldown after the last and within the hourly rate of
+// its destination. Both rules are decided in one transaction with the
+// challenge locked, so of resends arriving together one sends.
 func (s *Server) resendChallenge(r *http.Request) (int, any, error) {
 	ctx := r.Context()
 	c, _, err := s.challenge(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	now := s.now()
-	switch c.State {
-	case api.ChallengeVerified:
-		return 0, nil, &api.Error{Code: api.CodeCodeExpired, Message: "This code was already used; nothing to resend."}
-	case api.ChallengeDead:
-		return 0, nil, &api.Error{Code: api.CodeTooManyAttempts, AttemptsLeft: intp(0), Message: "Too many wrong codes: start again."}
-	case api.ChallengeExpired, api.ChallengePending:
-		// An expired code may be replaced by a new one.
-	default:
-		return 0, nil, fmt.Errorf("challenge %s in unknown state %q", c.ID, c.State)
-	}
-	if now.Before(c.ResendAfter) {
-		return 0, nil, errRateLimited("A code was sent a moment ago; wait before asking for another.", c.ResendAfter.Sub(now))
-	}
-	if err := s.checkSendQuota(ctx, c.Destination, now); err != nil {
-		return 0, nil, err
-	}
-	var p payload
-	if err := json.Unmarshal([]byte(c.Payload), &p); err != nil {
-		return 0, nil, fmt.Errorf("challenge %s payload: %w", c.ID, err)
-	}
-	code, hash, err := s.newCode(c.ID, c.Purpose, c.Destination, p.Phantom)
-	if err != nil {
-		return 0, nil, err
-	}
-	if c.State == api.ChallengeExpired {
-		if err := s.st.SetChallengeState(ctx, c.ID, api.ChallengePending); err != nil {
-			return 0, nil, fmt.Errorf("reopen challenge: %w", err)
+	var (
+		p    payload
+		code string
+	)
+	err = s.inTx(ctx, func(tx store.Store) error {
+		now := s.now()
+		cur, err := tx.LockChallenge(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("lock challenge: %w", err)
 		}
-	}
-	err = s.st.RenewChallengeCode(ctx, c.ID, hash, s.cfg.CodeAttempts, now.Add(s.cfg.CodeTTL), now.Add(s.cfg.ResendCooldown))
+		switch cur.State {
+		case api.ChallengeVerified:
+			return &api.Error{Code: api.CodeCodeExpired, Message: "This code was already used; nothing to resend."}
+		case api.ChallengeDead:
+			return &api.Error{Code: api.CodeTooManyAttempts, AttemptsLeft: intp(0), Message: "Too many wrong codes: start again."}
+		case api.ChallengeExpired, api.ChallengePending:
+			// An expired code may be replaced by a new one.
+		default:
+			return fmt.Errorf("challenge %s in unknown state %q", cur.ID, cur.State)
+		}
+		if now.Before(cur.ResendAfter) {
+			return errRateLimited("A code was sent a moment ago; wait before asking for another.", cur.ResendAfter.Sub(now))
+		}
+		if err := json.Unmarshal([]byte(cur.Payload), &p); err != nil {
+			return fmt.Errorf("challenge %s payload: %w", cur.ID, err)
+		}
+		if _, err := s.reserveSend(ctx, tx, p.quotaKey(cur.Destination)); err != nil {
+			return err
+		}
+		var hash []byte
+		if code, hash, err = s.newCode(cur.ID, cur.Purpose, cur.Destination, p.Phantom); err != nil {
+			return err
+		}
+		err = tx.RenewChallengeCode(ctx, cur.ID, hash, s.cfg.CodeAttempts, now.Add(s.cfg.CodeTTL), now.Add(s.cfg.ResendCooldown))
+		if err != nil {
+			return fmt.Errorf("renew code: %w", err)
+		}
+		c, err = tx.Challenge(ctx, cur.ID)
+		if err != nil {
+			return fmt.Errorf("reload challenge: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("renew code: %w", err)
-	}
-	if err := s.st.RecordSend(ctx, c.Destination, now); err != nil {
-		return 0, nil, fmt.Errorf("record send: %w", err)
+		return 0, nil, err
 	}
 	if p.Language == "" {
 		p.Language = requestLanguage(r)
 	}
 	if err := s.send(ctx, c, p, code); err != nil {
 		return 0, nil, err
-	}
-	c, err = s.st.Challenge(ctx, c.ID)
-	if err != nil {
-		return 0, nil, fmt.Errorf("reload challenge: %w", err)
 	}
 	return http.StatusAccepted, s.challengeView(c), nil
 }
@@ -398,50 +473,51 @@ func (s *Server) checkCodeFormat(code string) error {
 	return nil
 }
 
-// useCode checks code against c and, when right, consumes c: one atomic
-// step decides between racing verifies. A wrong code spends an attempt; the
-// last one kills the challenge.
-func (s *Server) useCode(ctx context.Context, c *store.Challenge, code string) error {
+// useCode checks code against the challenge id and, when right, consumes
+// it, in the transaction tx: the challenge is locked from the read to the
+// write, so of verifies arriving together each sees the attempts the others
+// left, and one consumes. A wrong code spends an attempt (committed with
+// the answer); the last one kills the challenge.
+func (s *Server) useCode(ctx context.Context, tx store.Store, id, code string) (*store.Challenge, error) {
 	now := s.now()
+	c, err := tx.LockChallenge(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFound("challenge")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock challenge: %w", err)
+	}
 	if err := challengeStateError(c.State); err != nil {
-		return err
+		return nil, err
 	}
 	if !now.Before(c.ExpiresAt) {
-		if err := s.st.SetChallengeState(ctx, c.ID, api.ChallengeExpired); err != nil {
-			return fmt.Errorf("expire challenge: %w", err)
+		if err := tx.SetChallengeState(ctx, c.ID, api.ChallengeExpired); err != nil {
+			return nil, fmt.Errorf("expire challenge: %w", err)
 		}
-		return challengeStateError(api.ChallengeExpired)
+		return nil, challengeStateError(api.ChallengeExpired)
 	}
-	want := policy.CodeHash(s.cfg.CodeHashKey, c.ID, c.Purpose, c.Destination, code)
+	want := policy.CodeHash(s.cfg.Keys.HMAC, c.ID, c.Purpose, c.Destination, code)
 	if !hmac.Equal(want, c.CodeHash) {
-		left, state, err := s.st.SpendAttempt(ctx, c.ID)
+		left, state, err := tx.SpendAttempt(ctx, c.ID)
 		if err != nil {
-			return fmt.Errorf("spend attempt: %w", err)
+			return nil, fmt.Errorf("spend attempt: %w", err)
 		}
 		if state != api.ChallengePending || left <= 0 {
 			if err := challengeStateError(state); err != nil {
-				return err
+				return nil, err
 			}
-			return challengeStateError(api.ChallengeDead)
+			return nil, challengeStateError(api.ChallengeDead)
 		}
-		return &api.Error{Code: api.CodeInvalidCode, Field: "code", AttemptsLeft: intp(left), Message: "The code is wrong."}
+		return nil, &api.Error{Code: api.CodeInvalidCode, Field: "code", AttemptsLeft: intp(left), Message: "The code is wrong."}
 	}
-	ok, err := s.st.ConsumeChallenge(ctx, c.ID, now)
+	ok, err := tx.ConsumeChallenge(ctx, c.ID, now)
 	if err != nil {
-		return fmt.Errorf("consume challenge: %w", err)
+		return nil, fmt.Errorf("consume challenge: %w", err)
 	}
-	if ok {
-		return nil
+	if !ok { // the lock makes this unreachable: the state was just read
+		return nil, fmt.Errorf("challenge %s changed while locked", c.ID)
 	}
-	// Another verify won the race, or the state changed since we read it.
-	cur, err := s.st.Challenge(ctx, c.ID)
-	if err != nil {
-		return fmt.Errorf("reload challenge: %w", err)
-	}
-	if err := challengeStateError(cur.State); err != nil {
-		return err
-	}
-	return challengeStateError(api.ChallengeExpired)
+	return c, nil
 }
 
 // challengeStateError is the answer to a code for a challenge in state

@@ -24,6 +24,14 @@ import (
 // cheapArgon2 keeps tests fast; TestDefaultArgon2Stored checks the defaults.
 var cheapArgon2 = policy.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// testKeys are fixed server keys for tests.
+func testKeys() Keys {
+	return Keys{
+		HMAC: bytes.Repeat([]byte("k"), 32),
+		TOTP: []policy.Key{{ID: "t1", Secret: bytes.Repeat([]byte("t"), 32)}},
+	}
+}
+
 // testPassword passes the default password rules.
 const testPassword = "Blue-Kettle-42"
 
@@ -101,7 +109,7 @@ func newEnv(t testing.TB, mods ...func(*Config)) *env {
 	cfg.Argon2 = cheapArgon2
 	cfg.Now = clk.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.CodeHashKey = []byte("test key")
+	cfg.Keys = testKeys()
 	for _, m := range mods {
 		m(&cfg)
 	}

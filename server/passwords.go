@@ -30,6 +30,11 @@ func (s *Server) hashPassword(ctx context.Context, password string) (string, err
 func (s *Server) verifyPassword(ctx context.Context, password, encoded string) (bool, error) {
 	dummy := encoded == ""
 	if dummy {
+		select {
+		case <-s.dummyReady:
+		case <-ctx.Done():
+			return false, fmt.Errorf("wait for the dummy hash: %w", ctx.Err())
+		}
 		encoded = s.dummyHash
 	}
 	if err := s.acquireHashSlot(ctx); err != nil {
@@ -104,47 +109,45 @@ func accountIdentifiers(a *store.Account) []string {
 // A missing or wrong one is 403 reauth_required (not 401: the session is
 // fine, so clients must not sign out). Wrong ones count towards a lock of
 // the account's re-authentication, so that a stolen session cannot guess the
-// password without bound.
+// password without bound; like a sign-in, the attempt is counted before the
+// password is checked and given back when it is right.
 func (s *Server) reauth(r *http.Request, who *caller, field, password string) error {
 	ctx := r.Context()
 	key := "reauth:" + who.account.MiID
-	now := s.now()
-	if err := s.checkLock(ctx, key, now); err != nil {
-		return err
-	}
 	if password == "" || utf8.RuneCountInString(password) > s.cfg.Password.MaxLen {
+		until, err := s.st.LockedUntil(ctx, key)
+		if err != nil {
+			return fmt.Errorf("read lock: %w", err)
+		}
+		if now := s.now(); now.Before(until) {
+			return errLocked(until.Sub(now))
+		}
 		return errReauth(field)
 	}
-	ok, err := s.verifyPassword(ctx, password, who.account.PasswordHash)
+	att, err := s.reserveAttempt(ctx, s.signInLimit(key))
 	if err != nil {
 		return err
 	}
-	if ok {
-		return nil
-	}
-	locked, err := s.recordFailure(ctx, key, now)
-	if err != nil {
+	ok, err := s.verifyPassword(ctx, password, who.account.PasswordHash)
+	if err != nil || ok {
+		att.release(s)
 		return err
 	}
 	s.audit(r, who.account.MiID, who.session.DeviceID, "reauth_failed", "")
-	if locked {
+	if att.lockedKey(key) {
 		return errLocked(s.cfg.LockDuration)
 	}
 	return errReauth(field)
 }
 
 // setPassword stores a new password hash for a and revokes its sessions but
-// the one with keepTokenHash ("" revokes all); it returns how many went.
-func (s *Server) setPassword(ctx context.Context, a *store.Account, password, keepTokenHash string) (int, error) {
-	hash, err := s.hashPassword(ctx, password)
-	if err != nil {
-		return 0, err
-	}
-	a.PasswordHash = hash
-	if err := s.st.UpdateAccount(ctx, a); err != nil {
+// the one with keepTokenHash ("" revokes all), in st; it returns how many
+// went. The hash is made by the caller, before the transaction (it is slow).
+func setPassword(ctx context.Context, st store.Store, miID, hash, keepTokenHash string) (int, error) {
+	if err := st.PatchAccount(ctx, miID, store.AccountPatch{PasswordHash: &hash}); err != nil {
 		return 0, fmt.Errorf("store password: %w", err)
 	}
-	n, err := s.st.DeleteSessions(ctx, a.MiID, keepTokenHash)
+	n, err := st.DeleteSessions(ctx, miID, keepTokenHash)
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,11 +54,15 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 	if err := s.checkNewPassword("password", req.Password, identifier); err != nil {
 		return 0, nil, err
 	}
-	if err := s.checkSendQuota(ctx, identifier, s.now()); err != nil {
+	// The send is counted before the slow hash, so a flood to one address
+	// costs neither a message nor an argon2 hash past the rate.
+	sendRef, err := s.reserveSend(ctx, s.st, identifier)
+	if err != nil {
 		return 0, nil, err
 	}
 	hash, err := s.hashPassword(ctx, req.Password)
 	if err != nil {
+		s.releaseSend(identifier, sendRef)
 		return 0, nil, err
 	}
 	c, err := s.issueChallenge(ctx, issue{
@@ -65,7 +70,7 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 		channel:     channel,
 		destination: identifier,
 		payload:     payload{Method: req.Method, PasswordHash: hash, Region: region, Language: lang},
-	})
+	}, sendRef)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -73,7 +78,9 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 }
 
 // completeRegistration creates the account of a registration whose code is
-// right, and signs the person in on req.Device when it is set.
+// right, and signs the person in on req.Device when it is set: the code,
+// the account, the device, the session and the audit event are one
+// transaction.
 func (s *Server) completeRegistration(r *http.Request, c *store.Challenge, p payload, req api.VerifyRequest) (int, any, error) {
 	ctx := r.Context()
 	if req.Device != nil {
@@ -81,40 +88,50 @@ func (s *Server) completeRegistration(r *http.Request, c *store.Challenge, p pay
 			return 0, nil, err
 		}
 	}
-	if err := s.useCode(ctx, c, req.Code); err != nil {
-		return 0, nil, err
-	}
-	a := &store.Account{
-		PasswordHash: p.PasswordHash,
-		Region:       p.Region,
-		Language:     p.Language,
-		QuotaBytes:   s.cfg.DefaultQuotaBytes,
-		CreatedAt:    s.now(),
-	}
-	if c.Channel == api.ChannelSMS {
-		a.Phone = c.Destination
-	} else {
-		a.Email = c.Destination
-	}
-	if err := s.createAccount(r, a, c.Channel, c.Destination); err != nil {
-		return 0, nil, err
-	}
-	s.audit(r, a.MiID, "", "account_created", c.Channel)
-	out := api.VerifyResponse{Account: s.accountView(a)}
-	if req.Device != nil {
-		sess, err := s.startSession(r, a, *req.Device)
-		if err != nil {
-			return 0, nil, err
+	var out api.VerifyResponse
+	err := s.inTx(ctx, func(tx store.Store) error {
+		out = api.VerifyResponse{}
+		if _, err := s.useCode(ctx, tx, c.ID, req.Code); err != nil {
+			return err
 		}
-		out.Session = &sess
+		a := &store.Account{
+			PasswordHash: p.PasswordHash,
+			Region:       p.Region,
+			Language:     p.Language,
+			QuotaBytes:   s.cfg.DefaultQuotaBytes,
+			CreatedAt:    s.now(),
+		}
+		if c.Channel == api.ChannelSMS {
+			a.Phone = c.Destination
+		} else {
+			a.Email = c.Destination
+		}
+		if err := s.createAccount(ctx, tx, a, c.Channel, c.Destination); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, s.auditEvent(r, a.MiID, "", "account_created", c.Channel)); err != nil {
+			return err
+		}
+		out.Account = s.accountView(a)
+		if req.Device != nil {
+			sess, err := s.startSession(tx, r, a, *req.Device)
+			if err != nil {
+				return err
+			}
+			out.Session = &sess
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, out, nil
 }
 
-// createAccount inserts a with a new Mi ID, drawing another when the Mi ID
-// collides, and answers 409 account_exists when the identifier is taken.
-func (s *Server) createAccount(r *http.Request, a *store.Account, channel, identifier string) error {
-	ctx := r.Context()
+// createAccount inserts a with a new Mi ID in st, drawing another when the
+// Mi ID collides, and answers 409 account_exists when the identifier is
+// taken (the code is still spent: it proved the address is the caller's).
+func (s *Server) createAccount(ctx context.Context, st store.Store, a *store.Account, channel, identifier string) error {
 	exists := &api.Error{
 		Code:  api.CodeAccountExists,
 		Field: "identifier",
@@ -123,7 +140,7 @@ func (s *Server) createAccount(r *http.Request, a *store.Account, channel, ident
 	}
 	const tries = 8
 	for range tries {
-		taken, err := s.identifierTaken(ctx, channel, identifier)
+		taken, err := identifierTaken(ctx, st, channel, identifier)
 		if err != nil {
 			return err
 		}
@@ -133,7 +150,7 @@ func (s *Server) createAccount(r *http.Request, a *store.Account, channel, ident
 		if a.MiID, err = policy.NewMiID(); err != nil {
 			return fmt.Errorf("new Mi ID: %w", err)
 		}
-		err = s.st.CreateAccount(ctx, a)
+		err = st.CreateAccount(ctx, a)
 		if err == nil {
 			return nil
 		}

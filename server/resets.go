@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,10 +24,15 @@ const (
 // so no code ever verifies it. When the identifier is an email or a phone,
 // that address gets a message saying someone asked for a reset but no
 // account uses it (DESIGN: the same answer; only the owner of the address
-// learns there is no account). When there is no real address to write to (a
-// Mi ID, or a recovery contact that does not exist) the destination is a
-// decoy derived from the identifier with the code hash key, the same on
-// every request, and nothing is sent.
+// learns there is no account).
+//
+// When the requester did not type the destination (a reset by Mi ID, or to
+// a recovery contact) the answer names only the channel, never the
+// address: for no account there is no address to name, and a made-up one
+// could be told from a real one. The channel of a Mi ID with no account is
+// drawn from the identifier with the server's key, the same on every
+// request and every server. Such sends count against the identifier typed,
+// not the address, so the rate of an address shows nothing either.
 func (s *Server) startPasswordReset(r *http.Request) (int, any, error) {
 	ctx := r.Context()
 	var req api.PasswordResetRequest
@@ -51,44 +54,45 @@ func (s *Server) startPasswordReset(r *http.Request) (int, any, error) {
 	if a != nil && in.payload.Language == "" {
 		in.payload.Language = a.Language
 	}
-	switch req.Via {
-	case "":
-		switch {
-		case kind == policy.KindEmail:
-			in.channel, in.destination = api.ChannelEmail, identifier
-		case kind == policy.KindPhone:
-			in.channel, in.destination = api.ChannelSMS, identifier
-		case a != nil && a.Email != "":
-			in.channel, in.destination = api.ChannelEmail, a.Email
-		case a != nil && a.Phone != "":
-			in.channel, in.destination = api.ChannelSMS, a.Phone
-		default:
-			in.channel = api.ChannelEmail
-		}
-	case viaRecoveryEmail:
+	switch {
+	case req.Via == viaRecoveryEmail:
 		in.channel = api.ChannelEmail
 		if a != nil {
 			in.destination = a.RecoveryEmail
 		}
-	case viaRecoveryPhone:
+	case req.Via == viaRecoveryPhone:
 		in.channel = api.ChannelSMS
 		if a != nil {
 			in.destination = a.RecoveryPhone
 		}
+	case kind == policy.KindEmail:
+		in.channel, in.destination = api.ChannelEmail, identifier
+	case kind == policy.KindPhone:
+		in.channel, in.destination = api.ChannelSMS, identifier
+	case a != nil && a.Email != "":
+		in.channel, in.destination = api.ChannelEmail, a.Email
+	case a != nil && a.Phone != "":
+		in.channel, in.destination = api.ChannelSMS, a.Phone
+	default:
+		in.channel = []string{api.ChannelEmail, api.ChannelSMS}[policy.KeyedChoice(s.cfg.Keys.HMAC, 2, "reset-channel", identifier)]
+	}
+	typed := req.Via == "" && (kind == policy.KindEmail || kind == policy.KindPhone)
+	if !typed {
+		in.payload.Hidden = true
+		in.payload.QuotaKey = fmt.Sprintf("reset:%s:%s", req.Via, identifier)
 	}
 	if a == nil || in.destination == "" {
 		in.payload.Phantom = true
-		if in.destination == "" {
-			in.payload.Decoy = true
-			in.destination = s.decoy(in.channel, identifier)
-		}
+		in.payload.Decoy = in.destination == ""
 	} else {
 		in.miID = a.MiID
 	}
-	if err := s.checkSendQuota(ctx, in.destination, s.now()); err != nil {
+	quotaKey := in.payload.quotaKey(in.destination)
+	sendRef, err := s.reserveSend(ctx, s.st, quotaKey)
+	if err != nil {
 		return 0, nil, err
 	}
-	c, err := s.issueChallenge(ctx, in)
+	c, err := s.issueChallenge(ctx, in, sendRef)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -96,11 +100,16 @@ func (s *Server) startPasswordReset(r *http.Request) (int, any, error) {
 }
 
 // completePasswordReset sets the new password of a reset whose code is
-// right, signs out every session and lifts the sign-in lock.
+// right, signs out every session and lifts the sign-in lock: the code, the
+// password, the sessions, the locks and the audit event are one
+// transaction. The new password is hashed before it (argon2 is slow).
 func (s *Server) completePasswordReset(r *http.Request, c *store.Challenge, p payload, req api.VerifyRequest) (int, any, error) {
 	ctx := r.Context()
 	if req.NewPassword == "" {
 		return 0, nil, errInput("new_password", "Choose a new password.")
+	}
+	if err := challengeStateError(c.State); err != nil {
+		return 0, nil, err // no hash for a code that cannot work
 	}
 	var a *store.Account
 	identifiers := []string{c.Destination}
@@ -118,45 +127,29 @@ func (s *Server) completePasswordReset(r *http.Request, c *store.Challenge, p pa
 	if err := s.checkNewPassword("new_password", req.NewPassword, identifiers...); err != nil {
 		return 0, nil, err
 	}
-	if err := s.useCode(ctx, c, req.Code); err != nil {
-		return 0, nil, err
-	}
-	if a == nil {
-		// Unreachable: a phantom's code hash matches no code.
-		return 0, nil, fmt.Errorf("phantom challenge %s verified", c.ID)
-	}
-	n, err := s.setPassword(ctx, a, req.NewPassword, "")
+	hash, err := s.hashPassword(ctx, req.NewPassword)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := s.unlock(ctx, a); err != nil {
+	err = s.inTx(ctx, func(tx store.Store) error {
+		if _, err := s.useCode(ctx, tx, c.ID, req.Code); err != nil {
+			return err
+		}
+		if a == nil {
+			// Unreachable: a phantom's code hash matches no code.
+			return fmt.Errorf("phantom challenge %s verified", c.ID)
+		}
+		n, err := setPassword(ctx, tx, a.MiID, hash, "")
+		if err != nil {
+			return err
+		}
+		if err := s.unlock(ctx, tx, a); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEvent(r, a.MiID, "", "password_reset", fmt.Sprintf("via %s; %d sessions revoked", c.Channel, n)))
+	})
+	if err != nil {
 		return 0, nil, err
 	}
-	s.audit(r, a.MiID, "", "password_reset", fmt.Sprintf("via %s; %d sessions revoked", c.Channel, n))
 	return http.StatusOK, api.VerifyResponse{Account: s.accountView(a)}, nil
-}
-
-// decoyDomains are the domains of decoy email destinations.
-var decoyDomains = []string{"gmail.com", "outlook.com", "qq.com", "163.com", "yahoo.com", "icloud.com"}
-
-// decoy makes up a destination for a reset that has none, the same for the
-// same identifier while CodeHashKey stays: an email address on a common
-// domain, or a Chinese mobile number.
-func (s *Server) decoy(channel, identifier string) string {
-	m := hmac.New(sha256.New, s.cfg.CodeHashKey)
-	fmt.Fprintf(m, "decoy\x00%s\x00%s", channel, identifier)
-	h := m.Sum(nil)
-	if channel == api.ChannelSMS {
-		num := []byte("+861")
-		num = append(num, "3456789"[int(h[0])%7])
-		for _, b := range h[1:10] {
-			num = append(num, '0'+b%10)
-		}
-		return string(num)
-	}
-	local := make([]byte, 8)
-	for i := range local {
-		local[i] = 'a' + h[i]%26
-	}
-	return string(local) + "@" + decoyDomains[int(h[8])%len(decoyDomains)]
 }

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,10 +67,11 @@ type Config struct {
 	SendsPerWindow int
 	// SendWindow is the window of SendsPerWindow.
 	SendWindow time.Duration
-	// CodeHashKey keys the hashes of codes (and the decoy destinations of
-	// resets for no account). Random when empty, which voids pending codes at
-	// a restart; set it to keep them.
-	CodeHashKey []byte
+	// Keys are the server's secrets: they key the hashes of codes and
+	// encrypt TOTP secrets. Required: every process of one service must use
+	// the same, and keep them across restarts, or codes already sent stop
+	// working.
+	Keys Keys
 	// DeliveryTimeout bounds one courier send.
 	DeliveryTimeout time.Duration
 
@@ -119,6 +121,45 @@ type Config struct {
 	// Logger receives what the server cannot tell a client (store and
 	// courier failures); slog.Default() when nil.
 	Logger *slog.Logger
+
+	// MaxConns bounds the connections ListenAndServe keeps open in all,
+	// and MaxConnsPerAddr those of one client address (a store's kiosks
+	// share one, so it is generous). At a bound, the connection idle the
+	// longest is closed to make room; with none idle the new one is
+	// answered 503 and closed.
+	MaxConns, MaxConnsPerAddr int
+}
+
+// Keys are the server's secrets at rest.
+type Keys struct {
+	// HMAC keys the hashes of verification codes and recovery codes, and
+	// what a password reset for no account answers. 32 bytes or more.
+	HMAC []byte
+	// TOTP encrypts TOTP secrets (AES-256-GCM). The first seals new
+	// secrets; every one opens what it sealed, found by its id, so a new
+	// key goes first and the old ones stay until nothing uses them.
+	TOTP []policy.Key
+}
+
+// check says what is wrong with k, or nil.
+func (k Keys) check() error {
+	if len(k.HMAC) < 32 {
+		return fmt.Errorf("server keys: the HMAC key has %d bytes, want at least 32", len(k.HMAC))
+	}
+	if len(k.TOTP) == 0 {
+		return errors.New("server keys: no TOTP key")
+	}
+	seen := map[string]bool{}
+	for _, tk := range k.TOTP {
+		if err := policy.CheckKey(tk); err != nil {
+			return fmt.Errorf("server keys: TOTP %w", err)
+		}
+		if seen[tk.ID] {
+			return fmt.Errorf("server keys: two TOTP keys have the id %q", tk.ID)
+		}
+		seen[tk.ID] = true
+	}
+	return nil
 }
 
 // DefaultConfig returns the defaults of DESIGN.md's Rules.
@@ -163,6 +204,8 @@ func DefaultConfig() Config {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   10 * time.Second,
+		MaxConns:          4096,
+		MaxConnsPerAddr:   512,
 	}
 }
 
@@ -194,6 +237,8 @@ func (c *Config) validate() error {
 	need("DefaultQuotaBytes", c.DefaultQuotaBytes >= 0)
 	need("MaxBodyBytes", c.MaxBodyBytes > 0)
 	need("MaxConcurrentHashes", c.MaxConcurrentHashes > 0)
+	need("MaxConns", c.MaxConns > 0)
+	need("MaxConnsPerAddr", c.MaxConnsPerAddr > 0)
 	need("Password.MinLen/MaxLen", c.Password.MinLen > 0 && c.Password.MaxLen >= c.Password.MinLen)
 	need("Argon2", c.Argon2.Memory > 0 && c.Argon2.Time > 0 && c.Argon2.Threads > 0 && c.Argon2.SaltLen >= 8 && c.Argon2.KeyLen >= 16)
 	if c.MinClientVersion != "" {
@@ -203,7 +248,7 @@ func (c *Config) validate() error {
 	if len(bad) > 0 {
 		return fmt.Errorf("server config: invalid %s", strings.Join(bad, ", "))
 	}
-	return nil
+	return c.Keys.check()
 }
 
 // Server is the account service. Create it with New; it is safe for
@@ -216,8 +261,11 @@ type Server struct {
 	mux     *http.ServeMux
 
 	// dummyHash is verified against for unknown identifiers, so that a
-	// sign-in for no account costs what one for an account does.
-	dummyHash string
+	// sign-in for no account costs what one for an account does. It is
+	// made in the background after New (an argon2 hash is slow and a
+	// starting server should answer at once); dummyReady is closed then.
+	dummyHash  string
+	dummyReady chan struct{}
 	// hashSlots bounds concurrent argon2 work (see MaxConcurrentHashes).
 	hashSlots chan struct{}
 
@@ -247,30 +295,29 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 	if cfg.DefaultRegion == "" {
 		cfg.DefaultRegion = "CN"
 	}
-	if len(cfg.CodeHashKey) == 0 {
-		cfg.CodeHashKey = make([]byte, 32)
-		if _, err := rand.Read(cfg.CodeHashKey); err != nil {
-			return nil, fmt.Errorf("server: code hash key: %w", err)
-		}
-	} else {
-		cfg.CodeHashKey = append([]byte(nil), cfg.CodeHashKey...)
-	}
+	cfg.Keys.HMAC = bytes.Clone(cfg.Keys.HMAC)
+	cfg.Keys.TOTP = slices.Clone(cfg.Keys.TOTP)
 	s := &Server{
-		st:        st,
-		courier:   c,
-		cfg:       cfg,
-		log:       cfg.Logger,
-		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),
+		st:         st,
+		courier:    c,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		hashSlots:  make(chan struct{}, cfg.MaxConcurrentHashes),
+		dummyReady: make(chan struct{}),
 	}
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("server: dummy password: %w", err)
 	}
-	dummy, err := policy.HashPassword(fmt.Sprintf("%x", secret), cfg.Argon2)
-	if err != nil {
-		return nil, fmt.Errorf("server: dummy hash: %w", err)
-	}
-	s.dummyHash = dummy
+	go func() {
+		defer close(s.dummyReady)
+		dummy, err := policy.HashPassword(fmt.Sprintf("%x", secret), cfg.Argon2)
+		if err != nil { // only for parameters validate refused already
+			s.log.Error("dummy password hash", "err", err)
+			return
+		}
+		s.dummyHash = dummy
+	}()
 	s.routes()
 	return s, nil
 }
@@ -512,4 +559,17 @@ func cleanHeader(v string) string {
 		v = strings.ToValidUTF8(v[:64], "")
 	}
 	return v
+}
+
+// RandomKeys returns fresh random keys: for a service whose codes and TOTP
+// secrets need not outlive the process (tests, a throw-away store).
+func RandomKeys() (Keys, error) {
+	k := Keys{HMAC: make([]byte, 32), TOTP: []policy.Key{{ID: "r1", Secret: make([]byte, 32)}}}
+	if _, err := rand.Read(k.HMAC); err != nil {
+		return Keys{}, fmt.Errorf("random keys: %w", err)
+	}
+	if _, err := rand.Read(k.TOTP[0].Secret); err != nil {
+		return Keys{}, fmt.Errorf("random keys: %w", err)
+	}
+	return k, nil
 }

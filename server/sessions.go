@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,9 +35,15 @@ func (s *Server) authed(h func(r *http.Request, who *caller) (int, any, error)) 
 	}
 }
 
+// touchEvery is how often a session's last-used time is written: at most
+// once a minute, so that a request on a session costs no write. A kiosk
+// session's idle end is therefore known to the minute.
+const touchEvery = time.Minute
+
 // optionalCaller returns the caller of a request with a live session, nil
 // for a request without one (no header, unknown token, ended session), and
-// an error only when the store fails. It marks the session used.
+// an error only when the store fails. It marks the session used, at most
+// once a minute, and never fails the request for that.
 func (s *Server) optionalCaller(r *http.Request) (*caller, error) {
 	ctx := r.Context()
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -45,7 +52,7 @@ func (s *Server) optionalCaller(r *http.Request) (*caller, error) {
 		return nil, nil
 	}
 	hash := policy.HashToken(token)
-	sess, err := s.st.Session(ctx, hash)
+	sess, a, err := s.st.SessionAccount(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -60,23 +67,25 @@ func (s *Server) optionalCaller(r *http.Request) (*caller, error) {
 		}
 		return nil, nil
 	}
-	a, err := s.st.AccountByMiID(ctx, sess.MiID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+	if now.Sub(sess.LastUsedAt) >= touchEvery {
+		if _, err := s.st.TouchSession(ctx, hash, now, now.Add(-touchEvery+time.Microsecond)); err != nil {
+			s.log.Warn("touch session", "mi_id", a.MiID, "err", err)
+		} else {
+			sess.LastUsedAt = now
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("load account: %w", err)
-	}
-	if err := s.st.TouchSession(ctx, hash, now); err != nil {
-		return nil, fmt.Errorf("touch session: %w", err)
-	}
-	sess.LastUsedAt = now
 	return &caller{session: sess, tokenHash: hash, account: a}, nil
 }
 
 // signIn answers POST /v1/sessions. An unknown identifier and a wrong
 // password get the same 401 after the same work; failures lock the
 // identifier whether or not it has an account.
+//
+// The attempt is counted before the password is checked (a reservation in
+// the store, decided in the transaction that records it), so that sign-ins
+// arriving together can never pass the lock: of a burst, at most the
+// attempts left before the lock get to the argon2 check. A right password
+// gives its place back.
 func (s *Server) signIn(r *http.Request) (int, any, error) {
 	ctx := r.Context()
 	var req api.SessionRequest
@@ -101,32 +110,28 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 
-	now := s.now()
 	addrKey := "addr:" + clientAddr(r)
-	n, err := s.st.Failures(ctx, addrKey, windowStart(now, s.cfg.AddressWindow))
+	att, err := s.reserveAttempt(ctx, s.signInLimit(identifier), store.Limit{
+		Key: addrKey, Max: s.cfg.AddressFailures, Window: s.cfg.AddressWindow,
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("count address failures: %w", err)
-	}
-	if n >= s.cfg.AddressFailures {
-		return 0, nil, errRateLimited("Too many failed sign-ins from this network; try again later.", s.cfg.AddressWindow)
-	}
-	if err := s.checkLock(ctx, identifier, now); err != nil {
 		return 0, nil, err
 	}
-
 	hash := ""
 	if a != nil {
 		hash = a.PasswordHash
 	}
 	ok, err := s.verifyPassword(ctx, req.Password, hash)
 	if err != nil {
+		att.release(s)
 		return 0, nil, err
 	}
 	if !ok {
-		return 0, nil, s.signInFailed(r, a, identifier, addrKey, errInvalidCredentials())
+		return 0, nil, s.signInFailed(r, a, identifier, att, errInvalidCredentials())
 	}
 	if a.TOTPEnabled {
 		if strings.TrimSpace(req.TOTP) == "" {
+			att.release(s) // the password was right: not a failure
 			return 0, nil, &api.Error{
 				Code:    api.CodeSecondFactorRequired,
 				Field:   "totp",
@@ -135,90 +140,116 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 		}
 		ok, err := s.checkSecondFactor(ctx, a, req.TOTP)
 		if err != nil {
+			att.release(s)
 			return 0, nil, err
 		}
 		if !ok {
-			return 0, nil, s.signInFailed(r, a, identifier, addrKey, &api.Error{
+			return 0, nil, s.signInFailed(r, a, identifier, att, &api.Error{
 				Code:    api.CodeSecondFactorRequired,
 				Field:   "totp",
 				Message: "The two-step verification code is wrong or was already used.",
 			})
 		}
 	}
-	if err := s.st.ClearFailures(ctx, identifier); err != nil {
-		return 0, nil, fmt.Errorf("clear failures: %w", err)
-	}
 	s.upgradeHash(ctx, a, req.Password)
-	sess, err := s.startSession(r, a, req.Device)
+	var sess api.Session
+	err = s.st.InTx(ctx, func(tx store.Store) error {
+		if err := tx.ClearFailures(ctx, identifier); err != nil {
+			return fmt.Errorf("clear failures: %w", err)
+		}
+		if err := tx.ReleaseAttempt(ctx, addrKey, att.ref); err != nil {
+			return fmt.Errorf("release attempt: %w", err)
+		}
+		var err error
+		if sess, err = s.startSession(tx, r, a, req.Device); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEvent(r, a.MiID, sess.Device.ID, "sign_in", string(kind)))
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	s.audit(r, a.MiID, sess.Device.ID, "sign_in", string(kind))
 	return http.StatusCreated, sess, nil
 }
 
-// signInFailed counts a failed sign-in for the identifier and the client
-// address, locks the identifier at the limit (answering 423 then) and
-// otherwise answers fail.
-func (s *Server) signInFailed(r *http.Request, a *store.Account, identifier, addrKey string, fail *api.Error) error {
-	ctx := r.Context()
-	now := s.now()
-	if err := s.st.RecordFailure(ctx, addrKey, now); err != nil {
-		return fmt.Errorf("record address failure: %w", err)
-	}
-	locked, err := s.recordFailure(ctx, identifier, now)
+// signInLimit is the lock of an identifier's failed sign-ins.
+func (s *Server) signInLimit(key string) store.Limit {
+	return store.Limit{Key: key, Max: s.cfg.SignInFailures, Window: s.cfg.FailureWindow, Lock: s.cfg.LockDuration}
+}
+
+// attempt is a place taken in the counts of failed attempts (see
+// reserveAttempt): a failure unless given back.
+type attempt struct {
+	ref    string
+	keys   []string
+	locked []string // keys this attempt locked, were it a failure
+}
+
+// reserveAttempt counts an attempt against limits before the work it
+// allows, answering 423 account_locked (a lock) or 429 rate_limited (a
+// rate) when a limit refuses it.
+func (s *Server) reserveAttempt(ctx context.Context, limits ...store.Limit) (*attempt, error) {
+	ref, err := newID()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	now := s.now()
+	locked, err := s.st.ReserveAttempt(ctx, ref, now, limits...)
+	var refused *store.Refusal
+	if errors.As(err, &refused) {
+		if refused.Locked {
+			return nil, errLocked(refused.Until.Sub(now))
+		}
+		return nil, errRateLimited("Too many failed sign-ins from this network; try again later.", refused.Until.Sub(now))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reserve attempt: %w", err)
+	}
+	a := &attempt{ref: ref, locked: locked}
+	for _, l := range limits {
+		a.keys = append(a.keys, l.Key)
+	}
+	return a, nil
+}
+
+// release gives the attempt's places back (the attempt was no failure).
+// It runs even when the request's context is done, and only logs a failure:
+// the place then counts as a failure, which errs on the safe side.
+func (a *attempt) release(s *Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, k := range a.keys {
+		if err := s.st.ReleaseAttempt(ctx, k, a.ref); err != nil {
+			s.log.Warn("release attempt", "err", err)
+		}
+	}
+}
+
+// lockedKey reports whether the attempt locked key.
+func (a *attempt) lockedKey(key string) bool { return slices.Contains(a.locked, key) }
+
+// signInFailed records a failed sign-in in the audit log (the attempt
+// itself counted when it was reserved) and answers 423 when that attempt
+// locked the identifier, otherwise fail.
+func (s *Server) signInFailed(r *http.Request, a *store.Account, identifier string, att *attempt, fail *api.Error) error {
 	miID := ""
 	if a != nil {
 		miID = a.MiID
 	}
 	detail := maskIdentifier(identifier)
 	s.audit(r, miID, "", "sign_in_failed", detail)
-	if locked {
+	if att.lockedKey(identifier) {
 		s.audit(r, miID, "", "account_locked", detail)
 		return errLocked(s.cfg.LockDuration)
 	}
 	return fail
 }
 
-// recordFailure counts a failure of key and locks key when it reaches
-// SignInFailures within FailureWindow; it reports whether it locked.
-func (s *Server) recordFailure(ctx context.Context, key string, now time.Time) (bool, error) {
-	if err := s.st.RecordFailure(ctx, key, now); err != nil {
-		return false, fmt.Errorf("record failure: %w", err)
-	}
-	n, err := s.st.Failures(ctx, key, windowStart(now, s.cfg.FailureWindow))
-	if err != nil {
-		return false, fmt.Errorf("count failures: %w", err)
-	}
-	if n < s.cfg.SignInFailures {
-		return false, nil
-	}
-	if err := s.st.SetLock(ctx, key, now.Add(s.cfg.LockDuration)); err != nil {
-		return false, fmt.Errorf("lock: %w", err)
-	}
-	return true, nil
-}
-
-// checkLock answers 423 account_locked while key is locked.
-func (s *Server) checkLock(ctx context.Context, key string, now time.Time) error {
-	until, err := s.st.LockedUntil(ctx, key)
-	if err != nil {
-		return fmt.Errorf("read lock: %w", err)
-	}
-	if now.Before(until) {
-		return errLocked(until.Sub(now))
-	}
-	return nil
-}
-
 // unlock clears the failures and locks of every identifier of a (after a
-// completed password reset).
-func (s *Server) unlock(ctx context.Context, a *store.Account) error {
+// completed password reset), in st.
+func (s *Server) unlock(ctx context.Context, st store.Store, a *store.Account) error {
 	for _, key := range append(accountIdentifiers(a), "reauth:"+a.MiID) {
-		if err := s.st.ClearFailures(ctx, key); err != nil {
+		if err := st.ClearFailures(ctx, key); err != nil {
 			return fmt.Errorf("clear failures: %w", err)
 		}
 	}
@@ -282,17 +313,20 @@ func (s *Server) upgradeHash(ctx context.Context, a *store.Account, password str
 	}
 	h, err := s.hashPassword(ctx, password)
 	if err == nil {
-		a.PasswordHash = h
-		err = s.st.UpdateAccount(ctx, a)
+		// Only over the hash just checked: a password changed meanwhile stays.
+		err = s.st.PatchAccount(ctx, a.MiID, store.AccountPatch{PasswordHash: &h, IfPasswordHash: &a.PasswordHash})
 	}
-	if err != nil {
+	if err == nil {
+		a.PasswordHash = h
+	} else if !errors.Is(err, store.ErrStale) {
 		s.log.Warn("upgrade password hash", "mi_id", a.MiID, "err", err)
 	}
 }
 
-// startSession links the device to a and opens a session on it: 30 days on
-// a personal device, KioskIdle idle on a kiosk (X-Misetup-Kiosk present).
-func (s *Server) startSession(r *http.Request, a *store.Account, d api.Device) (api.Session, error) {
+// startSession links the device to a and opens a session on it, in st: 30
+// days on a personal device, KioskIdle idle on a kiosk (X-Misetup-Kiosk
+// present).
+func (s *Server) startSession(st store.Store, r *http.Request, a *store.Account, d api.Device) (api.Session, error) {
 	ctx := r.Context()
 	now := s.now()
 	dev := &store.Device{
@@ -303,10 +337,10 @@ func (s *Server) startSession(r *http.Request, a *store.Account, d api.Device) (
 		OS:       d.OS,
 		LastSeen: &now,
 	}
-	if err := s.st.UpsertDevice(ctx, dev); err != nil {
+	if err := st.UpsertDevice(ctx, dev); err != nil {
 		return api.Session{}, fmt.Errorf("link device: %w", err)
 	}
-	stored, err := s.st.Device(ctx, a.MiID, d.ID)
+	stored, err := st.Device(ctx, a.MiID, d.ID)
 	if err != nil {
 		return api.Session{}, fmt.Errorf("reload device: %w", err)
 	}
@@ -330,7 +364,7 @@ func (s *Server) startSession(r *http.Request, a *store.Account, d api.Device) (
 		sess.IdleTimeout = s.cfg.KioskIdle
 		sess.ExpiresAt = now.Add(s.cfg.KioskSessionTTL)
 	}
-	if err := s.st.CreateSession(ctx, sess); err != nil {
+	if err := st.CreateSession(ctx, sess); err != nil {
 		return api.Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return api.Session{

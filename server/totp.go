@@ -54,14 +54,37 @@ func matchTOTP(secret, code string, now time.Time, skew uint) (step int64, ok bo
 	return 0, false
 }
 
-// useTOTP accepts a TOTP code of a's secret once: a step already used (or
-// older than the last used) is refused.
-func (s *Server) useTOTP(ctx context.Context, a *store.Account, code string) (bool, error) {
-	step, ok := matchTOTP(a.TOTPSecret, code, s.now(), s.cfg.TOTPSkew)
+// totpSecret opens the sealed TOTP secret of a. A secret stored before
+// secrets were sealed, or sealed with a key that is no longer the first,
+// is sealed again with the current key (a failure only delays that).
+func (s *Server) totpSecret(ctx context.Context, a *store.Account) (string, error) {
+	secret, keyID, err := policy.Open(s.cfg.Keys.TOTP, a.TOTPSecret, a.MiID)
+	if err != nil {
+		return "", fmt.Errorf("open TOTP secret of %s: %w", a.MiID, err)
+	}
+	if current := s.cfg.Keys.TOTP[0]; secret != "" && keyID != current.ID {
+		if sealed, err := policy.Seal(current, secret, a.MiID); err == nil {
+			err = s.st.PatchAccount(ctx, a.MiID, store.AccountPatch{TOTPSecret: &sealed})
+			if err != nil {
+				s.log.Warn("reseal TOTP secret", "mi_id", a.MiID, "err", err)
+			}
+		}
+	}
+	return secret, nil
+}
+
+// useTOTP accepts a TOTP code of a's secret once, in st: a step already
+// used (or older than the last used) is refused.
+func (s *Server) useTOTP(ctx context.Context, st store.Store, a *store.Account, code string) (bool, error) {
+	secret, err := s.totpSecret(ctx, a)
+	if err != nil {
+		return false, err
+	}
+	step, ok := matchTOTP(secret, code, s.now(), s.cfg.TOTPSkew)
 	if !ok {
 		return false, nil
 	}
-	fresh, err := s.st.UseTOTPStep(ctx, a.MiID, step)
+	fresh, err := st.UseTOTPStep(ctx, a.MiID, step)
 	if err != nil {
 		return false, fmt.Errorf("use TOTP step: %w", err)
 	}
@@ -72,13 +95,14 @@ func (s *Server) useTOTP(ctx context.Context, a *store.Account, code string) (bo
 func (s *Server) checkSecondFactor(ctx context.Context, a *store.Account, code string) (bool, error) {
 	code = strings.TrimSpace(code)
 	if len(code) == int(totpDigits) && strings.Trim(code, "0123456789") == "" {
-		return s.useTOTP(ctx, a, code)
+		return s.useTOTP(ctx, s.st, a, code)
 	}
 	norm, ok := normalizeRecoveryCode(code)
 	if !ok {
 		return false, nil
 	}
-	used, err := s.st.UseRecoveryCode(ctx, a.MiID, policy.HashToken(norm))
+	// Codes handed out before they were keyed are stored as plain SHA-256.
+	used, err := s.st.UseRecoveryCode(ctx, a.MiID, policy.RecoveryCodeHash(s.cfg.Keys.HMAC, a.MiID, norm), policy.HashToken(norm))
 	if err != nil {
 		return false, fmt.Errorf("use recovery code: %w", err)
 	}
@@ -100,9 +124,9 @@ func normalizeRecoveryCode(code string) (string, bool) {
 	return code, true
 }
 
-// newRecoveryCodes draws n recovery codes (shown as XXXXX-XXXXX) and their
-// hashes.
-func newRecoveryCodes(n int) (codes, hashes []string, err error) {
+// newRecoveryCodes draws n recovery codes of the account miID (shown as
+// XXXXX-XXXXX) and their keyed hashes.
+func (s *Server) newRecoveryCodes(miID string, n int) (codes, hashes []string, err error) {
 	for range n {
 		b := make([]byte, recoveryCodeLen)
 		if _, err := rand.Read(b); err != nil {
@@ -113,18 +137,17 @@ func newRecoveryCodes(n int) (codes, hashes []string, err error) {
 		}
 		code := string(b)
 		codes = append(codes, code[:5]+"-"+code[5:])
-		hashes = append(hashes, policy.HashToken(code))
+		hashes = append(hashes, policy.RecoveryCodeHash(s.cfg.Keys.HMAC, miID, code))
 	}
 	return codes, hashes, nil
 }
 
 // startTOTP answers POST /v1/account/totp: a new secret, pending until
-// confirmed with a code from it.
+// confirmed with a code from it. The secret is stored sealed with the
+// server's TOTP key.
 func (s *Server) startTOTP(r *http.Request, who *caller) (int, any, error) {
+	ctx := r.Context()
 	a := who.account
-	if a.TOTPEnabled {
-		return 0, nil, errConflict("", "Two-step verification is already on; turn it off first to set it up again.")
-	}
 	name := a.Email
 	if name == "" {
 		name = a.Phone
@@ -143,51 +166,75 @@ func (s *Server) startTOTP(r *http.Request, who *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("generate TOTP key: %w", err)
 	}
-	a.TOTPSecret = key.Secret()
-	if err := s.st.UpdateAccount(r.Context(), a); err != nil {
-		return 0, nil, fmt.Errorf("store TOTP secret: %w", err)
+	sealed, err := policy.Seal(s.cfg.Keys.TOTP[0], key.Secret(), a.MiID)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = s.inTx(ctx, func(tx store.Store) error {
+		cur, err := tx.LockAccount(ctx, a.MiID)
+		if err != nil {
+			return fmt.Errorf("lock account: %w", err)
+		}
+		if cur.TOTPEnabled {
+			return errConflict("", "Two-step verification is already on; turn it off first to set it up again.")
+		}
+		return tx.PatchAccount(ctx, a.MiID, store.AccountPatch{TOTPSecret: &sealed})
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, api.TOTPSetup{Secret: key.Secret(), OTPAuthURI: key.URL()}, nil
 }
 
 // confirmTOTP answers POST /v1/account/totp/confirm: a right code of the
-// pending secret turns 2FA on and hands out the recovery codes, once.
+// pending secret turns 2FA on and hands out the recovery codes, once. The
+// account is locked from the read to the write, so a second confirmation
+// or a new secret arriving meanwhile cannot cross it.
 func (s *Server) confirmTOTP(r *http.Request, who *caller) (int, any, error) {
 	ctx := r.Context()
 	var req api.TOTPConfirm
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	a := who.account
-	if a.TOTPEnabled {
-		return 0, nil, errConflict("", "Two-step verification is already on.")
-	}
-	if a.TOTPSecret == "" {
-		return 0, nil, errConflict("", "Start with POST /v1/account/totp to get a secret.")
-	}
 	code := strings.TrimSpace(req.Code)
 	if len(code) != int(totpDigits) || strings.Trim(code, "0123456789") != "" {
 		return 0, nil, errInput("code", "Enter the 6-digit code your authenticator app shows.")
 	}
-	ok, err := s.useTOTP(ctx, a, code)
+	var codes []string
+	err := s.inTx(ctx, func(tx store.Store) error {
+		a, err := tx.LockAccount(ctx, who.account.MiID)
+		if err != nil {
+			return fmt.Errorf("lock account: %w", err)
+		}
+		if a.TOTPEnabled {
+			return errConflict("", "Two-step verification is already on.")
+		}
+		if a.TOTPSecret == "" {
+			return errConflict("", "Start with POST /v1/account/totp to get a secret.")
+		}
+		ok, err := s.useTOTP(ctx, tx, a, code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &api.Error{Code: api.CodeInvalidCode, Field: "code", Message: "The code is wrong: check the clock of the device with the authenticator app."}
+		}
+		var hashes []string
+		codes, hashes, err = s.newRecoveryCodes(a.MiID, s.cfg.RecoveryCodes)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetRecoveryCodes(ctx, a.MiID, hashes); err != nil {
+			return fmt.Errorf("store recovery codes: %w", err)
+		}
+		if err := tx.PatchAccount(ctx, a.MiID, store.AccountPatch{TOTPEnabled: ptr(true)}); err != nil {
+			return fmt.Errorf("enable TOTP: %w", err)
+		}
+		return tx.Audit(ctx, s.auditEvent(r, a.MiID, who.session.DeviceID, "totp_enabled", ""))
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	if !ok {
-		return 0, nil, &api.Error{Code: api.CodeInvalidCode, Field: "code", Message: "The code is wrong: check the clock of the device with the authenticator app."}
-	}
-	codes, hashes, err := newRecoveryCodes(s.cfg.RecoveryCodes)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := s.st.SetRecoveryCodes(ctx, a.MiID, hashes); err != nil {
-		return 0, nil, fmt.Errorf("store recovery codes: %w", err)
-	}
-	a.TOTPEnabled = true
-	if err := s.st.UpdateAccount(ctx, a); err != nil {
-		return 0, nil, fmt.Errorf("enable TOTP: %w", err)
-	}
-	s.audit(r, a.MiID, who.session.DeviceID, "totp_enabled", "")
 	return http.StatusOK, api.RecoveryCodes{RecoveryCodes: codes}, nil
 }
 
@@ -202,14 +249,20 @@ func (s *Server) disableTOTP(r *http.Request, who *caller) (int, any, error) {
 		return 0, nil, err
 	}
 	a := who.account
-	a.TOTPEnabled = false
-	a.TOTPSecret = ""
-	if err := s.st.UpdateAccount(ctx, a); err != nil {
-		return 0, nil, fmt.Errorf("disable TOTP: %w", err)
+	err := s.st.InTx(ctx, func(tx store.Store) error {
+		if err := tx.PatchAccount(ctx, a.MiID, store.AccountPatch{TOTPEnabled: ptr(false), TOTPSecret: ptr("")}); err != nil {
+			return fmt.Errorf("disable TOTP: %w", err)
+		}
+		if err := tx.SetRecoveryCodes(ctx, a.MiID, nil); err != nil {
+			return fmt.Errorf("drop recovery codes: %w", err)
+		}
+		return tx.Audit(ctx, s.auditEvent(r, a.MiID, who.session.DeviceID, "totp_disabled", ""))
+	})
+	if err != nil {
+		return 0, nil, err
 	}
-	if err := s.st.SetRecoveryCodes(ctx, a.MiID, nil); err != nil {
-		return 0, nil, fmt.Errorf("drop recovery codes: %w", err)
-	}
-	s.audit(r, a.MiID, who.session.DeviceID, "totp_disabled", "")
 	return http.StatusNoContent, nil, nil
 }
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }

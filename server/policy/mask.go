@@ -68,3 +68,13 @@ func MaskPhone(e164 string) string {
 func visibleDigits(n int) int {
 	return max(0, min(4, n-3))
 }
+
+// MaskHidden is how a destination the requester did not type is shown: only
+// its channel ("email" or "sms"), nothing of the address, so that the answer
+// is the same whether or not an account, or which address, is behind it.
+func MaskHidden(channel string) string {
+	if channel == "sms" {
+		return "+•• ••• •••• ••••"
+	}
+	return "•••@•••"
+}

@@ -46,14 +46,35 @@ func NewCode(digits int) (string, error) {
 // each prefixed by its length, so a code is bound to its challenge and no two
 // different tuples encode the same bytes.
 func CodeHash(key []byte, challengeID, purpose, destination, code string) []byte {
+	return keyedHash(key, "misetup-code-v1", challengeID, purpose, destination, code)
+}
+
+// RecoveryCodeHash is the stored form of a two-step recovery code: hex
+// HMAC-SHA256 with the server's key, bound to the account. Recovery codes
+// are short enough (50 bits) that an unkeyed hash of a stolen database
+// could be searched; a keyed one cannot without the key.
+func RecoveryCodeHash(key []byte, miID, code string) string {
+	return hex.EncodeToString(keyedHash(key, "misetup-recovery-v1", miID, code))
+}
+
+// keyedHash is HMAC-SHA256 with key over fields, each prefixed by its
+// length, so that no two different lists encode the same bytes.
+func keyedHash(key []byte, fields ...string) []byte {
 	m := hmac.New(sha256.New, key)
 	var n [4]byte
-	for _, f := range []string{"misetup-code-v1", challengeID, purpose, destination, code} {
+	for _, f := range fields {
 		binary.BigEndian.PutUint32(n[:], uint32(len(f)))
 		m.Write(n[:])
 		m.Write([]byte(f))
 	}
 	return m.Sum(nil)
+}
+
+// KeyedChoice is a number in [0, n) drawn from key and fields: the same for
+// the same inputs while the key stays, unpredictable without it.
+func KeyedChoice(key []byte, n int, fields ...string) int {
+	h := keyedHash(key, append([]string{"misetup-choice-v1"}, fields...)...)
+	return int(binary.BigEndian.Uint64(h) % uint64(n))
 }
 
 // NewToken returns a fresh 256-bit session token (unpadded base64url, 43

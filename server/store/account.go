@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // accountCols are the columns scanAccount reads. An empty email or phone is
@@ -32,15 +34,26 @@ func (s *db) CreateAccount(ctx context.Context, a *Account) error {
 	if a.UpdatedAt.IsZero() {
 		a.UpdatedAt = a.CreatedAt
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO accounts (mi_id, email, phone, password_hash,
+	// ON CONFLICT DO NOTHING: a taken Mi ID, email or phone is told by the
+	// count, not by an error, which on PostgreSQL would end the transaction
+	// the caller may be in (it draws another Mi ID and tries again).
+	res, err := s.w.ExecContext(ctx, `INSERT INTO accounts (mi_id, email, phone, password_hash,
 		display_name, region, language, recovery_email, recovery_phone,
 		totp_secret, totp_enabled, quota_bytes, created_at, updated_at)
-		VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT DO NOTHING`,
 		a.MiID, a.Email, a.Phone, a.PasswordHash,
 		a.DisplayName, a.Region, a.Language, a.RecoveryEmail, a.RecoveryPhone,
 		a.TOTPSecret, a.TOTPEnabled, a.QuotaBytes, s.t(a.CreatedAt), s.t(a.UpdatedAt))
 	if err != nil {
 		return s.fail("create account", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("create account", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("create account: %w (its Mi ID, email or phone is taken)", ErrConflict)
 	}
 	return nil
 }
@@ -71,24 +84,89 @@ func (s *db) accountBy(ctx context.Context, op, col, value string) (*Account, er
 	return a, nil
 }
 
-// UpdateAccount writes every field of a but MiID and CreatedAt, and sets
-// a.UpdatedAt to now.
-func (s *db) UpdateAccount(ctx context.Context, a *Account) error {
-	at := now()
-	err := s.execOne(ctx, "update account", `UPDATE accounts SET
-		email = NULLIF($2, ''), phone = NULLIF($3, ''), password_hash = $4,
-		display_name = $5, region = $6, language = $7,
-		recovery_email = $8, recovery_phone = $9,
-		totp_secret = $10, totp_enabled = $11, quota_bytes = $12, updated_at = $13
-		WHERE mi_id = $1`,
-		a.MiID, a.Email, a.Phone, a.PasswordHash,
-		a.DisplayName, a.Region, a.Language, a.RecoveryEmail, a.RecoveryPhone,
-		a.TOTPSecret, a.TOTPEnabled, a.QuotaBytes, s.t(at))
+// AccountPatch names the columns PatchAccount changes: each field that is
+// not nil. Writing only those, a patch never undoes what another request
+// changed meanwhile in another column.
+type AccountPatch struct {
+	PasswordHash  *string
+	DisplayName   *string
+	Region        *string
+	Language      *string
+	RecoveryEmail *string
+	RecoveryPhone *string
+	TOTPSecret    *string
+	TOTPEnabled   *bool
+	QuotaBytes    *int64
+
+	// IfPasswordHash, when set, applies the patch only while the stored
+	// password hash is this one (an upgrade of the hash must not undo a
+	// password changed meanwhile); otherwise PatchAccount is ErrStale.
+	IfPasswordHash *string
+}
+
+// ErrStale is returned by a write whose condition no longer holds: the row
+// changed since it was read.
+var ErrStale = errors.New("store: changed meanwhile")
+
+// PatchAccount sets the columns of p that are not nil, and updated_at, in
+// one UPDATE. A missing account is ErrNotFound; a condition of p that no
+// longer holds is ErrStale.
+func (s *db) PatchAccount(ctx context.Context, miID string, p AccountPatch) error {
+	sets := []string{"updated_at = $2"}
+	args := []any{miID, s.t(now())}
+	set := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	str := func(col string, v *string) {
+		if v != nil {
+			set(col, *v)
+		}
+	}
+	str("password_hash", p.PasswordHash)
+	str("display_name", p.DisplayName)
+	str("region", p.Region)
+	str("language", p.Language)
+	str("recovery_email", p.RecoveryEmail)
+	str("recovery_phone", p.RecoveryPhone)
+	str("totp_secret", p.TOTPSecret)
+	if p.TOTPEnabled != nil {
+		set("totp_enabled", *p.TOTPEnabled)
+	}
+	if p.QuotaBytes != nil {
+		set("quota_bytes", *p.QuotaBytes)
+	}
+	where := "mi_id = $1"
+	if p.IfPasswordHash != nil {
+		args = append(args, *p.IfPasswordHash)
+		where += fmt.Sprintf(" AND password_hash = $%d", len(args))
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE accounts SET `+strings.Join(sets, ", ")+` WHERE `+where, args...)
 	if err != nil {
+		return s.fail("patch account", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("patch account", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if err := s.accountExists(ctx, "patch account", miID); err != nil {
 		return err
 	}
-	a.UpdatedAt = at
-	return nil
+	return fmt.Errorf("patch account: %w", ErrStale)
+}
+
+// LockAccount reads an account and, inside InTx, keeps other transactions
+// from changing it (or locking it) until this one ends.
+func (s *db) LockAccount(ctx context.Context, miID string) (*Account, error) {
+	a, err := scanAccount(s.w.QueryRowContext(ctx,
+		`SELECT `+accountCols+` FROM accounts WHERE mi_id = $1`+s.d.forUpdate, miID))
+	if err != nil {
+		return nil, s.fail("lock account", err)
+	}
+	return a, nil
 }
 
 // UseTOTPStep atomically records that step was used: one conditional UPDATE
@@ -144,10 +222,14 @@ func (s *db) SetRecoveryCodes(ctx context.Context, miID string, hashes []string)
 	return nil
 }
 
-// UseRecoveryCode atomically deletes the code with hash; false when there
-// was none. The DELETE decides: of racing calls only one removes the row.
-func (s *db) UseRecoveryCode(ctx context.Context, miID, hash string) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM recovery_codes WHERE mi_id = $1 AND hash = $2`, miID, hash)
+// UseRecoveryCode atomically deletes the code stored as hash, or as legacy
+// (the hash of an earlier scheme; "" for none); false when there was none.
+// The DELETE decides: of racing calls only one removes the row.
+func (s *db) UseRecoveryCode(ctx context.Context, miID, hash, legacy string) (bool, error) {
+	if legacy == "" {
+		legacy = hash
+	}
+	res, err := s.w.ExecContext(ctx, `DELETE FROM recovery_codes WHERE mi_id = $1 AND hash IN ($2, $3)`, miID, hash, legacy)
 	if err != nil {
 		return false, s.fail("use recovery code", err)
 	}

@@ -63,17 +63,31 @@ func (s *db) Challenge(ctx context.Context, id string) (*Challenge, error) {
 	return c, nil
 }
 
-// RenewChallengeCode replaces the code of a pending challenge for a resend.
-// A challenge that is missing or no longer pending (verified, expired, dead)
-// is left alone and reported as ErrNotFound: a resend cannot revive it.
+// LockChallenge reads one challenge and, inside InTx, keeps other
+// transactions from changing it (or locking it) until this one ends: the
+// rules that read it (is the code right, is a resend due) decide on what
+// they read.
+func (s *db) LockChallenge(ctx context.Context, id string) (*Challenge, error) {
+	c, err := scanChallenge(s.w.QueryRowContext(ctx, `SELECT `+challengeCols+` FROM challenges WHERE id = $1`+s.d.forUpdate, id))
+	if err != nil {
+		return nil, s.fail("lock challenge", err)
+	}
+	return c, nil
+}
+
+// RenewChallengeCode replaces the code of a pending or expired challenge
+// for a resend; an expired one is pending again. A challenge that is
+// missing, verified or dead is left alone and reported as ErrNotFound: a
+// resend cannot revive it.
 func (s *db) RenewChallengeCode(ctx context.Context, id string, codeHash []byte, attempts int, expiresAt, resendAfter time.Time) error {
 	if codeHash == nil {
 		codeHash = []byte{}
 	}
 	return s.execOne(ctx, "renew challenge code", `UPDATE challenges SET
 		code_hash = $2, attempts_left = $3, expires_at = $4, resend_after = $5,
-		sends = sends + 1, delivery_state = 'queued', delivery_at = NULL, delivery_error = ''
-		WHERE id = $1 AND state = 'pending'`,
+		sends = sends + 1, delivery_state = 'queued', delivery_at = NULL, delivery_error = '',
+		state = 'pending'
+		WHERE id = $1 AND state IN ('pending', 'expired')`,
 		id, codeHash, attempts, s.t(expiresAt), s.t(resendAfter))
 }
 
@@ -153,93 +167,4 @@ func (s *db) LastChallenge(ctx context.Context, miID string) (*Challenge, error)
 		return nil, s.fail("last challenge", err)
 	}
 	return c, nil
-}
-
-// RecordSend logs one code sent to destination.
-func (s *db) RecordSend(ctx context.Context, destination string, at time.Time) error {
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO sends (destination, at) VALUES ($1, $2)`,
-		destination, s.t(at)); err != nil {
-		return s.fail("record send", err)
-	}
-	return nil
-}
-
-// Sends returns the times codes were sent to destination at or after
-// since, oldest first.
-func (s *db) Sends(ctx context.Context, destination string, since time.Time) ([]time.Time, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT at FROM sends WHERE destination = $1 AND at >= $2 ORDER BY at`,
-		destination, s.t(since))
-	if err != nil {
-		return nil, s.fail("sends", err)
-	}
-	defer rows.Close()
-	var times []time.Time
-	for rows.Next() {
-		var at time.Time
-		if err := rows.Scan(reqTime(&at)); err != nil {
-			return nil, s.fail("sends", err)
-		}
-		times = append(times, at)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("sends", err)
-	}
-	return times, nil
-}
-
-// RecordFailure logs a failed sign-in for key.
-func (s *db) RecordFailure(ctx context.Context, key string, at time.Time) error {
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO failures (key, at) VALUES ($1, $2)`,
-		key, s.t(at)); err != nil {
-		return s.fail("record failure", err)
-	}
-	return nil
-}
-
-// Failures counts the failures of key at or after since.
-func (s *db) Failures(ctx context.Context, key string, since time.Time) (int, error) {
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM failures WHERE key = $1 AND at >= $2`,
-		key, s.t(since)).Scan(&n); err != nil {
-		return 0, s.fail("failures", err)
-	}
-	return n, nil
-}
-
-// SetLock locks key until until, replacing an earlier lock.
-func (s *db) SetLock(ctx context.Context, key string, until time.Time) error {
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO locks (key, until) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET until = excluded.until`, key, s.t(until)); err != nil {
-		return s.fail("set lock", err)
-	}
-	return nil
-}
-
-// LockedUntil returns the end of key's lock as set, whether or not it has
-// passed; the zero time when key has no lock.
-func (s *db) LockedUntil(ctx context.Context, key string) (time.Time, error) {
-	var until time.Time
-	err := s.r.QueryRowContext(ctx, `SELECT until FROM locks WHERE key = $1`, key).Scan(reqTime(&until))
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, s.fail("locked until", err)
-	}
-	return until, nil
-}
-
-// ClearFailures removes key's failures and lock in one transaction.
-func (s *db) ClearFailures(ctx context.Context, key string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE key = $1`, key); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM locks WHERE key = $1`, key)
-		return err
-	})
-	if err != nil {
-		return s.fail("clear failures", err)
-	}
-	return nil
 }

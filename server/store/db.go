@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -14,9 +15,28 @@ import (
 // What differs (how a time is written, which errors mean a conflict, the
 // schema files) lives in the dialect.
 type db struct {
-	r *sql.DB // reads
-	w *sql.DB // writes; for SQLite a single connection, for PostgreSQL the same pool as r
-	d dialect
+	rdb *sql.DB // reads
+	wdb *sql.DB // writes; for SQLite a single connection, for PostgreSQL the same pool as rdb
+	d   dialect
+
+	// r and w are what queries run on: rdb and wdb, or, inside InTx, the
+	// transaction for both (so that the transaction reads its own writes).
+	r, w querier
+	// tx is the transaction of a store handed to an InTx function; nil
+	// outside one.
+	tx *sql.Tx
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// newDB returns the db of the pools r and w (the same for PostgreSQL).
+func newDB(r, w *sql.DB, d dialect) *db {
+	return &db{rdb: r, wdb: w, d: d, r: r, w: w}
 }
 
 // dialect is what SQLite and PostgreSQL do differently.
@@ -38,15 +58,29 @@ type dialect struct {
 	// migrationLock, when not empty, runs first in the migration transaction
 	// so that two processes opening the same database migrate one at a time.
 	migrationLock string
+	// lockKey, when not empty, takes a lock on the text $1 until the end of
+	// the transaction it runs in, so that transactions counting events of
+	// one key (a sign-in's failures, a destination's sends) run one after
+	// the other. SQLite needs none: a write transaction begun IMMEDIATE
+	// holds the whole database.
+	lockKey string
+	// forUpdate ends a SELECT that locks the rows it reads until the end of
+	// the transaction (" FOR UPDATE"); "" where the transaction holds the
+	// database already (SQLite).
+	forUpdate string
+	// retryable reports whether a transaction failed only because it ran
+	// beside another (a serialization failure or a deadlock) and may be
+	// run again.
+	retryable func(error) bool
 }
 
 // Ping checks the connection.
 func (s *db) Ping(ctx context.Context) error {
-	if err := s.r.PingContext(ctx); err != nil {
+	if err := s.rdb.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s: %w", s.d.name, err)
 	}
-	if s.w != s.r {
-		if err := s.w.PingContext(ctx); err != nil {
+	if s.wdb != s.rdb {
+		if err := s.wdb.PingContext(ctx); err != nil {
 			return fmt.Errorf("ping %s: %w", s.d.name, err)
 		}
 	}
@@ -55,9 +89,12 @@ func (s *db) Ping(ctx context.Context) error {
 
 // Close releases the store; queries that have started finish first.
 func (s *db) Close() error {
-	err := s.r.Close()
-	if s.w != s.r {
-		err = errors.Join(err, s.w.Close())
+	if s.tx != nil {
+		return errors.New("close: the store of a transaction is closed with the store it came from")
+	}
+	err := s.rdb.Close()
+	if s.wdb != s.rdb {
+		err = errors.Join(err, s.wdb.Close())
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.d.name, err)
@@ -113,8 +150,13 @@ func (s *db) exists(ctx context.Context, query string, args ...any) (bool, error
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
 // On SQLite the transaction begins IMMEDIATE (the _txlock DSN parameter).
+// Inside a transaction already (a store given to an InTx function), fn runs
+// in that one.
 func (s *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	if s.tx != nil {
+		return fn(s.tx)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -123,6 +165,53 @@ func (s *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// txTries is how many times InTx runs a transaction that PostgreSQL
+// refused for running beside another.
+const txTries = 4
+
+// InTx runs fn in one write transaction: every call fn makes on the Store
+// it is given is part of it, reads included. It commits when fn returns nil
+// and rolls back otherwise, returning fn's error as it is. A transaction
+// the database refused for running beside another (PostgreSQL's
+// serialization failures and deadlocks) runs again, a few times, so fn must
+// be safe to run more than once. Inside a transaction already, fn runs in
+// it.
+func (s *db) InTx(ctx context.Context, fn func(Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	var err error
+	for range txTries {
+		err = s.inTx(ctx, func(tx *sql.Tx) error { return fn(s.within(tx)) })
+		if err == nil || !s.d.retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+// within is the store of the transaction tx.
+func (s *db) within(tx *sql.Tx) *db {
+	return &db{rdb: s.rdb, wdb: s.wdb, d: s.d, r: tx, w: tx, tx: tx}
+}
+
+// lockKeys takes the dialect's transaction-long lock on each key, in
+// sorted order so that two transactions never wait for each other. It must
+// run inside a transaction.
+func (s *db) lockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	if s.d.lockKey == "" {
+		return nil
+	}
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	for _, k := range slices.Compact(sorted) {
+		if _, err := tx.ExecContext(ctx, s.d.lockKey, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // now is the current time as the store records it when a caller left a

@@ -39,7 +39,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
 	pool.SetMaxIdleConns(postgresConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 
-	s := &Postgres{db: &db{r: pool, w: pool, d: postgresDialect}}
+	s := &Postgres{db: newDB(pool, pool, postgresDialect)}
 	if err := pool.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
@@ -66,6 +66,18 @@ var postgresDialect = dialect{
 	// is held until the migration transaction ends. The key is "misetup" in
 	// ASCII (0x6d697365747570), a constant of this program.
 	migrationLock: `SELECT pg_advisory_xact_lock(30796716805748080)`,
+	// Keys hash to 64 bits: two keys sharing a hash only wait for each
+	// other, never decide together.
+	lockKey:   `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`,
+	forUpdate: " FOR UPDATE",
+	retryable: postgresRetryable,
+}
+
+// postgresRetryable reports a serialization failure or a deadlock: the
+// transaction lost to another and may run again.
+func postgresRetryable(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
 }
 
 // PostgreSQL error codes the store maps.

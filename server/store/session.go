@@ -53,10 +53,46 @@ func (s *db) Session(ctx context.Context, tokenHash string) (*Session, error) {
 	return se, nil
 }
 
-// TouchSession sets LastUsedAt.
-func (s *db) TouchSession(ctx context.Context, tokenHash string, at time.Time) error {
-	return s.execOne(ctx, "touch session",
-		`UPDATE sessions SET last_used_at = $2 WHERE token_hash = $1`, tokenHash, s.t(at))
+// SessionAccount reads a session by its token hash with its account, in
+// one query; ErrNotFound when either is missing.
+func (s *db) SessionAccount(ctx context.Context, tokenHash string) (*Session, *Account, error) {
+	var (
+		se   Session
+		a    Account
+		idle int64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT s.token_hash, s.mi_id, s.device_id, s.kiosk, s.store_id,
+		s.created_at, s.last_used_at, s.expires_at, s.idle_timeout_ns,
+		a.mi_id, COALESCE(a.email, ''), COALESCE(a.phone, ''), a.password_hash,
+		a.display_name, a.region, a.language, a.recovery_email, a.recovery_phone,
+		a.totp_secret, a.totp_enabled, a.quota_bytes, a.created_at, a.updated_at
+		FROM sessions s JOIN accounts a ON a.mi_id = s.mi_id WHERE s.token_hash = $1`, tokenHash).Scan(
+		&se.TokenHash, &se.MiID, &se.DeviceID, &se.Kiosk, &se.StoreID,
+		reqTime(&se.CreatedAt), reqTime(&se.LastUsedAt), reqTime(&se.ExpiresAt), &idle,
+		&a.MiID, &a.Email, &a.Phone, &a.PasswordHash,
+		&a.DisplayName, &a.Region, &a.Language, &a.RecoveryEmail, &a.RecoveryPhone,
+		&a.TOTPSecret, &a.TOTPEnabled, &a.QuotaBytes, reqTime(&a.CreatedAt), reqTime(&a.UpdatedAt))
+	if err != nil {
+		return nil, nil, s.fail("session and account", err)
+	}
+	se.IdleTimeout = time.Duration(idle)
+	return &se, &a, nil
+}
+
+// TouchSession sets LastUsedAt to at when it is before olderThan, and
+// reports whether it did: callers write it at most so often. A session
+// that is gone is no error (false): it was signed out meanwhile.
+func (s *db) TouchSession(ctx context.Context, tokenHash string, at, olderThan time.Time) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_used_at = $2
+		WHERE token_hash = $1 AND last_used_at < $3`, tokenHash, s.t(at), s.t(olderThan))
+	if err != nil {
+		return false, s.fail("touch session", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.fail("touch session", err)
+	}
+	return n == 1, nil
 }
 
 // DeleteSession removes one session; ErrNotFound when there was none.

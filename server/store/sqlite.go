@@ -72,7 +72,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	r.SetMaxOpenConns(sqliteReaders)
 	r.SetMaxIdleConns(sqliteReaders)
 
-	s := &SQLite{db: &db{r: r, w: w, d: sqliteDialect}, path: path}
+	s := &SQLite{db: newDB(r, w, sqliteDialect), path: path}
 	// The writer connects first: it is the one that may switch the file to WAL.
 	if err := w.PingContext(ctx); err != nil {
 		s.Close()
@@ -118,7 +118,9 @@ var sqliteDialect = dialect{
 		name       TEXT NOT NULL,
 		applied_at INTEGER NOT NULL
 	) STRICT`,
-	// BEGIN IMMEDIATE already keeps a second process out until commit.
+	// BEGIN IMMEDIATE already keeps a second process out until commit,
+	// so neither locks nor row locks are needed.
+	retryable: func(error) bool { return false }, // busy_timeout waits instead
 }
 
 // sqliteErr maps SQLite's constraint errors onto ErrConflict and ErrNotFound.

@@ -6,7 +6,10 @@
 // The store holds data, not rules: it never decides whether a code is right
 // or a password strong. It does provide the atomic steps the rules need
 // (consume a challenge once, spend an attempt, use a TOTP step once), each a
-// single conditional UPDATE so that racing requests cannot both win.
+// single conditional UPDATE so that racing requests cannot both win), the
+// reservations that count sign-in failures and sends before the work they
+// allow, and InTx, in which the rules of one request read and write as one
+// transaction.
 package store
 
 import (
@@ -145,6 +148,12 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store; pending writes are done when it returns.
 	Close() error
+	// InTx runs fn in one write transaction: every call fn makes on the
+	// Store it is given is part of it. It commits when fn returns nil and
+	// rolls back otherwise, returning fn's error. fn may run more than once
+	// (PostgreSQL may refuse a transaction that ran beside another; it is
+	// run again), so it must not keep state between runs.
+	InTx(ctx context.Context, fn func(Store) error) error
 
 	// CreateAccount inserts a new account; ErrConflict when its Mi ID, email or phone is taken.
 	CreateAccount(ctx context.Context, a *Account) error
@@ -152,14 +161,21 @@ type Store interface {
 	AccountByMiID(ctx context.Context, miID string) (*Account, error)
 	AccountByEmail(ctx context.Context, email string) (*Account, error)
 	AccountByPhone(ctx context.Context, phone string) (*Account, error)
-	// UpdateAccount writes every field of a but MiID and CreatedAt (UpdatedAt is set by the store).
-	UpdateAccount(ctx context.Context, a *Account) error
+	// PatchAccount sets the fields of p that are not nil (UpdatedAt is set
+	// by the store); ErrStale when a condition of p no longer holds.
+	PatchAccount(ctx context.Context, miID string, p AccountPatch) error
+	// LockAccount reads an account and, inside InTx, locks it until the
+	// transaction ends.
+	LockAccount(ctx context.Context, miID string) (*Account, error)
 
 	// CreateChallenge inserts a challenge.
 	CreateChallenge(ctx context.Context, c *Challenge) error
 	// Challenge reads one challenge.
 	Challenge(ctx context.Context, id string) (*Challenge, error)
-	// RenewChallengeCode replaces the code of a pending challenge for a resend:
+	// LockChallenge reads one challenge and, inside InTx, locks it until the
+	// transaction ends.
+	LockChallenge(ctx context.Context, id string) (*Challenge, error)
+	// RenewChallengeCode replaces the code of a pending (or expired) challenge for a resend:
 	// a new code hash, expiry and resend time, attempts back to attempts,
 	// Sends incremented and delivery back to queued.
 	RenewChallengeCode(ctx context.Context, id string, codeHash []byte, attempts int, expiresAt, resendAfter time.Time) error
@@ -178,29 +194,32 @@ type Store interface {
 	// or ErrNotFound.
 	LastChallenge(ctx context.Context, miID string) (*Challenge, error)
 
-	// RecordSend logs one code sent to destination (for the hourly cap).
-	RecordSend(ctx context.Context, destination string, at time.Time) error
-	// Sends returns the times codes were sent to destination since since, oldest first.
-	Sends(ctx context.Context, destination string, since time.Time) ([]time.Time, error)
-
-	// RecordFailure logs a failed sign-in for key (a normalised identifier,
-	// or "addr:" plus a client address).
-	RecordFailure(ctx context.Context, key string, at time.Time) error
-	// Failures counts the failures of key since since.
-	Failures(ctx context.Context, key string, since time.Time) (int, error)
-	// SetLock locks key until until.
-	SetLock(ctx context.Context, key string, until time.Time) error
+	// ReserveAttempt atomically checks limits and, when none refuses,
+	// records one failure under ref against each key, locking the keys
+	// whose limit it reaches (returned). A refusal is a *Refusal error.
+	ReserveAttempt(ctx context.Context, ref string, at time.Time, limits ...Limit) (locked []string, err error)
+	// ReleaseAttempt removes the failure recorded under ref for key, and a
+	// lock that reservation set.
+	ReleaseAttempt(ctx context.Context, key, ref string) error
 	// LockedUntil returns when key's lock ends (zero time when not locked).
 	LockedUntil(ctx context.Context, key string) (time.Time, error)
 	// ClearFailures removes key's failures and lock.
 	ClearFailures(ctx context.Context, key string) error
+	// ReserveSend atomically checks the rate of sends to lim.Key and, under
+	// it, records one under ref; over it the error is a *Refusal.
+	ReserveSend(ctx context.Context, ref string, at time.Time, lim Limit) error
+	// ReleaseSend removes the send recorded under ref for key.
+	ReleaseSend(ctx context.Context, key, ref string) error
 
 	// CreateSession inserts a session.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session reads a session by its token hash.
 	Session(ctx context.Context, tokenHash string) (*Session, error)
-	// TouchSession sets LastUsedAt.
-	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
+	// SessionAccount reads a session and its account in one query.
+	SessionAccount(ctx context.Context, tokenHash string) (*Session, *Account, error)
+	// TouchSession sets LastUsedAt to at when it is before olderThan and
+	// reports whether it did; a missing session is false, not an error.
+	TouchSession(ctx context.Context, tokenHash string, at, olderThan time.Time) (bool, error)
 	// DeleteSession removes one session.
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteSessions removes every session of an account but the one with
@@ -237,8 +256,9 @@ type Store interface {
 
 	// SetRecoveryCodes replaces an account's recovery codes (hashes, hex).
 	SetRecoveryCodes(ctx context.Context, miID string, hashes []string) error
-	// UseRecoveryCode atomically deletes the code with hash; false when there was none.
-	UseRecoveryCode(ctx context.Context, miID, hash string) (bool, error)
+	// UseRecoveryCode atomically deletes the code stored as hash or as
+	// legacy (an earlier scheme's hash, "" for none); false when there was none.
+	UseRecoveryCode(ctx context.Context, miID, hash, legacy string) (bool, error)
 	// UseTOTPStep atomically records that step was used; false when step is
 	// not newer than the last used step (a replay).
 	UseTOTPStep(ctx context.Context, miID string, step int64) (bool, error)

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -114,56 +116,152 @@ func testAccountConflicts(t *testing.T, s store.Store) {
 	}
 }
 
-func testUpdateAccount(t *testing.T, s store.Store) {
+func testPatchAccount(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	a := newAccount(t, s, "300000001", "ana@example.com", "+8613812345678")
-	newAccount(t, s, "300000002", "bo@example.com", "")
+	a := newAccount(t, s, "300000001", "ana@example.com", "+6591234567")
 
-	want := *a
-	want.Email = "ana@example.org"
-	want.Phone = ""
-	want.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=1$bmV3$bmV3"
-	want.DisplayName = "Ana L."
-	want.Region = "SG"
-	want.Language = "en"
-	want.RecoveryEmail = "r@example.com"
-	want.RecoveryPhone = "+6591234567"
-	want.TOTPSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-	want.TOTPEnabled = true
-	want.QuotaBytes = 50 << 30
-	want.CreatedAt = at(time.Hour) // not written
 	before := time.Now().Add(-time.Second)
-	check(t, "update", s.UpdateAccount(ctx, &want))
-	if want.UpdatedAt.Before(before) {
-		t.Errorf("UpdatedAt = %v, want set to now", want.UpdatedAt)
-	}
-
+	check(t, "patch", s.PatchAccount(ctx, a.MiID, store.AccountPatch{
+		PasswordHash:  ptr("$argon2id$v=19$m=65536,t=3,p=1$bmV3$bmV3"),
+		DisplayName:   ptr("Ana L."),
+		Region:        ptr("SG"),
+		Language:      ptr("en"),
+		RecoveryEmail: ptr("r@example.com"),
+		RecoveryPhone: ptr("+6598765432"),
+		TOTPSecret:    ptr("enc:v1:k1:c2VjcmV0"),
+		TOTPEnabled:   ptr(true),
+	}))
 	got, err := s.AccountByMiID(ctx, a.MiID)
 	check(t, "read", err)
-	want.CreatedAt = a.CreatedAt
-	wantEqual(t, "updated account", got, &want)
-	if _, err := s.AccountByEmail(ctx, "ana@example.com"); err == nil {
-		t.Error("the old email still finds the account")
+	want := *a
+	want.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=1$bmV3$bmV3"
+	want.DisplayName, want.Region, want.Language = "Ana L.", "SG", "en"
+	want.RecoveryEmail, want.RecoveryPhone = "r@example.com", "+6598765432"
+	want.TOTPSecret, want.TOTPEnabled = "enc:v1:k1:c2VjcmV0", true
+	if got.UpdatedAt.Before(before) {
+		t.Errorf("UpdatedAt = %v, want set to now", got.UpdatedAt)
 	}
-	if _, err := s.AccountByPhone(ctx, a.Phone); err == nil {
-		t.Error("the removed phone still finds the account")
-	}
+	want.UpdatedAt = got.UpdatedAt
+	wantEqual(t, "patched account", got, &want)
 
-	// The second account also has no phone: no conflict.
-	b, err := s.AccountByMiID(ctx, "300000002")
-	check(t, "read second", err)
-	b.DisplayName = "Bo"
-	check(t, "update second without phone", s.UpdateAccount(ctx, b))
-
-	b.Email = "ana@example.org"
-	wantErr(t, "taking another account's email", s.UpdateAccount(ctx, b), store.ErrConflict)
-	got, err = s.AccountByMiID(ctx, b.MiID)
-	check(t, "read second", err)
-	if got.Email != "bo@example.com" {
-		t.Errorf("refused update wrote email %q", got.Email)
+	// A patch writes only its columns: what another request wrote stays.
+	check(t, "patch name", s.PatchAccount(ctx, a.MiID, store.AccountPatch{DisplayName: ptr("Ana")}))
+	got, err = s.AccountByMiID(ctx, a.MiID)
+	check(t, "read", err)
+	if got.DisplayName != "Ana" || got.PasswordHash != want.PasswordHash || !got.TOTPEnabled || got.Region != "SG" {
+		t.Errorf("a display-name patch changed other columns: %+v", got)
 	}
 
-	wantErr(t, "update unknown", s.UpdateAccount(ctx, &store.Account{MiID: "399999999", PasswordHash: "h"}), store.ErrNotFound)
+	// A condition that no longer holds writes nothing.
+	err = s.PatchAccount(ctx, a.MiID, store.AccountPatch{PasswordHash: ptr("upgraded"), IfPasswordHash: ptr("old")})
+	wantErr(t, "patch on a stale password hash", err, store.ErrStale)
+	check(t, "patch on the current hash", s.PatchAccount(ctx, a.MiID, store.AccountPatch{PasswordHash: ptr("upgraded"), IfPasswordHash: ptr(want.PasswordHash)}))
+	got, err = s.AccountByMiID(ctx, a.MiID)
+	check(t, "read", err)
+	if got.PasswordHash != "upgraded" {
+		t.Errorf("password hash = %q, want upgraded", got.PasswordHash)
+	}
+
+	wantErr(t, "patch unknown", s.PatchAccount(ctx, "399999999", store.AccountPatch{DisplayName: ptr("x")}), store.ErrNotFound)
+	wantErr(t, "conditional patch unknown", s.PatchAccount(ctx, "399999999", store.AccountPatch{PasswordHash: ptr("x"), IfPasswordHash: ptr("y")}), store.ErrNotFound)
+}
+
+// testPatchAccountRace runs patches of different columns at once, as a
+// profile change beside a password change and a 2FA confirmation: each
+// lands, none undoes another.
+func testPatchAccountRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s, "300000003", "ana@example.com", "")
+	const rounds = 10
+	for r := range rounds {
+		patches := []store.AccountPatch{
+			{DisplayName: ptr(fmt.Sprintf("name %d", r))},
+			{PasswordHash: ptr(fmt.Sprintf("hash %d", r))},
+			{TOTPEnabled: ptr(r%2 == 0)},
+			{RecoveryEmail: ptr(fmt.Sprintf("r%d@example.com", r))},
+		}
+		errs := make([]error, len(patches))
+		race(len(patches), func(i int) { errs[i] = s.PatchAccount(ctx, a.MiID, patches[i]) })
+		for _, err := range errs {
+			check(t, "patch", err)
+		}
+		got, err := s.AccountByMiID(ctx, a.MiID)
+		check(t, "read", err)
+		if got.DisplayName != fmt.Sprintf("name %d", r) || got.PasswordHash != fmt.Sprintf("hash %d", r) ||
+			got.TOTPEnabled != (r%2 == 0) || got.RecoveryEmail != fmt.Sprintf("r%d@example.com", r) {
+			t.Fatalf("round %d: a patch was undone by another: %+v", r, got)
+		}
+	}
+}
+
+// testLockAccountRace runs read-modify-write transactions on one account
+// at once: LockAccount makes each see the last one's write, so none is
+// lost.
+func testLockAccountRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s, "300000004", "ana@example.com", "")
+	const n = 12
+	errs := make([]error, n)
+	race(n, func(i int) {
+		errs[i] = s.InTx(ctx, func(tx store.Store) error {
+			cur, err := tx.LockAccount(ctx, a.MiID)
+			if err != nil {
+				return err
+			}
+			return tx.PatchAccount(ctx, a.MiID, store.AccountPatch{DisplayName: ptr(cur.DisplayName + "x")})
+		})
+	})
+	for _, err := range errs {
+		check(t, "transaction", err)
+	}
+	got, err := s.AccountByMiID(ctx, a.MiID)
+	check(t, "read", err)
+	if len(got.DisplayName) != n {
+		t.Errorf("%d read-modify-write transactions left %d writes (%q): some were lost", n, len(got.DisplayName), got.DisplayName)
+	}
+	_, err = s.LockAccount(ctx, "399999999")
+	wantErr(t, "lock unknown", err, store.ErrNotFound)
+}
+
+// testInTx checks that a transaction commits as a whole, rolls back as a
+// whole, reads its own writes, and nests.
+func testInTx(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s, "300000005", "ana@example.com", "")
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(tx store.Store) error {
+		check(t, "patch in tx", tx.PatchAccount(ctx, a.MiID, store.AccountPatch{DisplayName: ptr("in tx")}))
+		got, err := tx.AccountByMiID(ctx, a.MiID)
+		check(t, "read in tx", err)
+		if got.DisplayName != "in tx" {
+			t.Errorf("the transaction does not read its own write: %q", got.DisplayName)
+		}
+		check(t, "account in tx", tx.CreateAccount(ctx, &store.Account{MiID: "300000006", PasswordHash: "h"}))
+		return boom
+	})
+	wantErr(t, "failed transaction", err, boom)
+	got, err := s.AccountByMiID(ctx, a.MiID)
+	check(t, "read", err)
+	if got.DisplayName != "" {
+		t.Errorf("a rolled-back patch was kept: %q", got.DisplayName)
+	}
+	_, err = s.AccountByMiID(ctx, "300000006")
+	wantErr(t, "account of a rolled-back transaction", err, store.ErrNotFound)
+
+	err = s.InTx(ctx, func(tx store.Store) error {
+		if err := tx.PatchAccount(ctx, a.MiID, store.AccountPatch{DisplayName: ptr("outer")}); err != nil {
+			return err
+		}
+		return tx.InTx(ctx, func(inner store.Store) error {
+			return inner.PatchAccount(ctx, a.MiID, store.AccountPatch{Region: ptr("SG")})
+		})
+	})
+	check(t, "nested transaction", err)
+	got, err = s.AccountByMiID(ctx, a.MiID)
+	check(t, "read", err)
+	if got.DisplayName != "outer" || got.Region != "SG" {
+		t.Errorf("after a nested transaction: name %q region %q", got.DisplayName, got.Region)
+	}
 }
 
 // testTimesRoundTrip checks the promise about times: stored in UTC with

@@ -48,7 +48,7 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 		{bo, "h1", true}, // the same hash in two accounts is two codes
 	}
 	for _, u := range uses {
-		ok, err := s.UseRecoveryCode(ctx, u.miID, u.hash)
+		ok, err := s.UseRecoveryCode(ctx, u.miID, u.hash, "")
 		check(t, "use", err)
 		if ok != u.want {
 			t.Errorf("UseRecoveryCode(%s, %s) = %v, want %v", u.miID, u.hash, ok, u.want)
@@ -58,14 +58,14 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	// New codes replace the old ones.
 	check(t, "replace", s.SetRecoveryCodes(ctx, ana, []string{"n1", "n2"}))
 	for hash, want := range map[string]bool{"h3": false, "n1": true} {
-		ok, err := s.UseRecoveryCode(ctx, ana, hash)
+		ok, err := s.UseRecoveryCode(ctx, ana, hash, "")
 		check(t, "use after replace", err)
 		if ok != want {
 			t.Errorf("after replacing, UseRecoveryCode(%s) = %v, want %v", hash, ok, want)
 		}
 	}
 	check(t, "remove all", s.SetRecoveryCodes(ctx, ana, nil))
-	ok, err := s.UseRecoveryCode(ctx, ana, "n2")
+	ok, err := s.UseRecoveryCode(ctx, ana, "n2", "")
 	check(t, "use after removing all", err)
 	if ok {
 		t.Error("a code works after all were removed")
@@ -79,7 +79,7 @@ func testRecoveryCodeRace(t *testing.T, s store.Store) {
 	const n = 8
 	won := make([]bool, n)
 	errs := make([]error, n)
-	race(n, func(i int) { won[i], errs[i] = s.UseRecoveryCode(ctx, "920000001", "h1") })
+	race(n, func(i int) { won[i], errs[i] = s.UseRecoveryCode(ctx, "920000001", "h1", "") })
 	for _, err := range errs {
 		check(t, "use", err)
 	}

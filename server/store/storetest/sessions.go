@@ -7,88 +7,6 @@ import (
 	"misetup/server/store"
 )
 
-func testSends(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	for _, d := range []time.Duration{-90 * time.Minute, -30 * time.Minute, -10 * time.Minute} {
-		check(t, "record", s.RecordSend(ctx, "ana@example.com", at(d)))
-	}
-	check(t, "record other", s.RecordSend(ctx, "bo@example.com", at(-5*time.Minute)))
-
-	got, err := s.Sends(ctx, "ana@example.com", at(-time.Hour))
-	check(t, "sends", err)
-	wantEqual(t, "sends in the last hour, oldest first", got, []time.Time{at(-30 * time.Minute), at(-10 * time.Minute)})
-
-	got, err = s.Sends(ctx, "ana@example.com", at(-30*time.Minute))
-	check(t, "sends since one", err)
-	if len(got) != 2 {
-		t.Errorf("sends since the time of one: %d, want 2 (since includes it)", len(got))
-	}
-	got, err = s.Sends(ctx, "cy@example.com", at(-time.Hour))
-	check(t, "sends to none", err)
-	if len(got) != 0 {
-		t.Errorf("sends to an address never sent to: %v", got)
-	}
-}
-
-func testFailuresAndLocks(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	const key, other = "ana@example.com", "addr:192.0.2.1"
-	for _, d := range []time.Duration{-20 * time.Minute, -10 * time.Minute, -5 * time.Minute, -time.Minute} {
-		check(t, "record", s.RecordFailure(ctx, key, at(d)))
-	}
-	check(t, "record other", s.RecordFailure(ctx, other, at(-time.Minute)))
-
-	counts := []struct {
-		key   string
-		since time.Time
-		want  int
-	}{
-		{key, at(-15 * time.Minute), 3},
-		{key, at(-time.Hour), 4},
-		{key, at(-5 * time.Minute), 2},
-		{key, t0, 0},
-		{other, at(-time.Hour), 1},
-		{"nobody", at(-time.Hour), 0},
-	}
-	for _, c := range counts {
-		n, err := s.Failures(ctx, c.key, c.since)
-		check(t, "failures", err)
-		if n != c.want {
-			t.Errorf("Failures(%s, since %v) = %d, want %d", c.key, c.since.Sub(t0), n, c.want)
-		}
-	}
-
-	until, err := s.LockedUntil(ctx, key)
-	check(t, "locked until", err)
-	if !until.IsZero() {
-		t.Errorf("not locked: LockedUntil = %v, want zero", until)
-	}
-	check(t, "lock", s.SetLock(ctx, key, at(15*time.Minute)))
-	check(t, "lock again", s.SetLock(ctx, key, at(20*time.Minute)))
-	check(t, "lock other", s.SetLock(ctx, other, at(time.Hour)))
-	until, err = s.LockedUntil(ctx, key)
-	check(t, "locked until", err)
-	if !until.Equal(tm(at(20 * time.Minute))) {
-		t.Errorf("LockedUntil = %v, want %v (the later lock replaces the first)", until, tm(at(20*time.Minute)))
-	}
-
-	check(t, "clear", s.ClearFailures(ctx, key))
-	n, err := s.Failures(ctx, key, at(-time.Hour))
-	check(t, "failures after clear", err)
-	until, err = s.LockedUntil(ctx, key)
-	check(t, "locked until after clear", err)
-	if n != 0 || !until.IsZero() {
-		t.Errorf("after clear: %d failures, locked until %v; want 0 and zero", n, until)
-	}
-	n, err = s.Failures(ctx, other, at(-time.Hour))
-	check(t, "other failures", err)
-	until, err = s.LockedUntil(ctx, other)
-	check(t, "other locked until", err)
-	if n != 1 || until.IsZero() {
-		t.Errorf("clearing one key cleared another: %d failures, locked until %v", n, until)
-	}
-}
-
 func testSessions(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	newAccount(t, s, "700000001", "ana@example.com", "")
@@ -117,13 +35,35 @@ func testSessions(t *testing.T, s store.Store) {
 	_, err = s.Session(ctx, "missing")
 	wantErr(t, "unknown token", err, store.ErrNotFound)
 
-	check(t, "touch", s.TouchSession(ctx, want.TokenHash, at(time.Hour)))
+	gotS, gotA, err := s.SessionAccount(ctx, want.TokenHash)
+	check(t, "session and account", err)
+	wantEqual(t, "session with its account", gotS, want)
+	a, err := s.AccountByMiID(ctx, want.MiID)
+	check(t, "account", err)
+	wantEqual(t, "account with its session", gotA, a)
+	_, _, err = s.SessionAccount(ctx, "missing")
+	wantErr(t, "session and account of an unknown token", err, store.ErrNotFound)
+
+	// A touch writes only when the last one is older than asked.
+	touched, err := s.TouchSession(ctx, want.TokenHash, at(time.Minute), at(-time.Minute))
+	check(t, "touch too soon", err)
+	if touched {
+		t.Error("touch wrote although the session was used after olderThan")
+	}
+	touched, err = s.TouchSession(ctx, want.TokenHash, at(time.Hour), at(time.Hour-time.Minute))
+	check(t, "touch", err)
+	if !touched {
+		t.Error("touch did not write")
+	}
 	got, err = s.Session(ctx, want.TokenHash)
 	check(t, "read after touch", err)
 	if !got.LastUsedAt.Equal(tm(at(time.Hour))) || !got.CreatedAt.Equal(tm(t0)) {
 		t.Errorf("after touch: last used %v, created %v", got.LastUsedAt, got.CreatedAt)
 	}
-	wantErr(t, "touch unknown", s.TouchSession(ctx, "missing", t0), store.ErrNotFound)
+	touched, err = s.TouchSession(ctx, "missing", t0, at(time.Hour))
+	if err != nil || touched {
+		t.Errorf("touch of a session that is gone = %v, %v; want false, nil (it was signed out meanwhile)", touched, err)
+	}
 
 	check(t, "delete", s.DeleteSession(ctx, want.TokenHash))
 	_, err = s.Session(ctx, want.TokenHash)
