@@ -61,6 +61,7 @@ type plain struct {
 	tty  *os.File // the terminal, for password prompts without echo; nil when not one
 	out  io.Writer
 	step flows.Step
+	reg  *flows.Registration // the registration sent last, to send again for a new code
 }
 
 func (p *plain) T(key string, args ...any) string { return p.sh.T(key, args...) }
@@ -441,6 +442,7 @@ func (p *plain) create() (flows.Step, error) {
 		ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, reg) })
 		if err == nil {
 			sh.wiz.Challenge = &ch
+			p.reg = &reg
 			return flows.StepCode, nil
 		}
 		p.sayErr(err)
@@ -454,48 +456,97 @@ func (p *plain) create() (flows.Step, error) {
 	}
 }
 
-// codeLoop asks for a code until verify succeeds: r asks for a new code, ?
-// shows what to do when none arrives.
-func (p *plain) codeLoop(ch func() *api.Challenge, setCh func(api.Challenge), verify func(code string) error) error {
+// codeOutcome is how a plain code loop ended.
+type codeOutcome int
+
+const (
+	codeVerified  codeOutcome = iota // the code was right
+	codeAskAgain                     // the code can no longer be used: send the request again for a new one
+	codeGoBack                       // the person would rather change what they entered
+	codeSignInNow                    // the code was used already: the account exists
+)
+
+// codeLoop asks for a code until verify succeeds, saying what the code
+// screens say from the same state (codeState): where the code went and
+// until when it works, attempts left, and, when it no longer works, why
+// and the way to a new one, asked as a question (there is no esc to press
+// here). r asks for a new code, ? shows what to do when none arrives.
+func (p *plain) codeLoop(cs *codeState, setCh func(api.Challenge), verify func(code string) error) (codeOutcome, error) {
 	sh := p.sh
-	c := ch()
-	if c.Destination == "" { // resumed: read it again
-		got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return sh.deps.Accounts.Challenge(ctx, c.ID) })
+	if cs.ch.Destination == "" { // resumed: read it again, to say whether it still works
+		cs.resumed = true
+		got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return sh.deps.Accounts.Challenge(ctx, cs.ch.ID) })
+		switch {
+		case flows.Explain(err) != nil && flows.Explain(err).Key == flows.ErrKeyNotFound:
+			cs.gone = true
+		case err != nil:
+			return 0, err
+		default:
+			setCh(got)
+			cs.sent(got)
+			cs.resumed = true
+		}
+	}
+	sayLines := func() {
+		for _, l := range cs.lines(sh) {
+			p.say(l.text)
+		}
+	}
+	sayLines()
+	resend := func() {
+		got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Resend(ctx, sh.deps.Accounts, cs.ch.ID) })
 		if err != nil {
-			return err
+			p.sayErr(err)
+			return
 		}
 		setCh(got)
-		c = ch()
+		cs.sent(got)
+		p.say(p.T("code.resent"))
+		sayLines()
 	}
-	p.say(sentTo(sh, *c))
 	for {
+		switch cs.condition(sh.now()) {
+		case codeExpired:
+			again, err := p.confirm(p.T("code.resend")+"?", true)
+			if err != nil || !again {
+				return codeGoBack, err
+			}
+			resend()
+			continue
+		case codeDead, codeGone:
+			again, err := p.confirm(p.T("code.new_code")+"?", true)
+			if err != nil || !again {
+				return codeGoBack, err
+			}
+			return codeAskAgain, nil
+		case codeUsed:
+			return codeSignInNow, nil
+		}
 		code, err := p.ask(p.T("acc.code_prompt"), "", false)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		switch strings.ToLower(code) {
 		case "r":
-			got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Resend(ctx, sh.deps.Accounts, ch().ID) })
-			if err != nil {
-				p.sayErr(err)
-				continue
-			}
-			setCh(got)
-			p.say(p.T("code.resent"))
+			resend()
 			continue
 		case "?":
-			p.diagnoseCode(*ch())
+			p.diagnoseCode(*cs.ch)
 			continue
 		}
-		if err := verify(code); err != nil {
+		err = verify(code)
+		cs.verified(err)
+		switch {
+		case err == nil:
+			return codeVerified, nil
+		case flows.Explain(err).Key == flows.ErrKeyAccountExists:
 			p.sayErr(err)
-			ue := flows.Explain(err)
-			if ue.Key == flows.ErrKeyTooManyAttempts || ue.Key == flows.ErrKeyAccountExists {
-				return err
-			}
-			continue
+			return codeSignInNow, nil
+		case cs.problem(sh.now()) != nil:
+			p.sayErr(cs.problem(sh.now()))
+		default:
+			sayLines() // the code no longer works: the lines say why
 		}
-		return nil
 	}
 }
 
@@ -528,27 +579,44 @@ func (p *plain) code() (flows.Step, error) {
 	p.heading(flows.StepCode)
 	var res api.VerifyResponse
 	dev := sh.wiz.Device.APIDevice(sh.wiz.DeviceID)
-	err := p.codeLoop(func() *api.Challenge { return sh.wiz.Challenge },
-		func(c api.Challenge) { sh.wiz.Challenge = &c },
-		func(code string) error {
-			var err error
-			res, err = call(p, func(ctx context.Context) (api.VerifyResponse, error) {
-				return flows.Verify(ctx, sh.deps.Accounts, sh.deps.Sessions, sh.wiz.Challenge.ID, code, &dev)
+	for {
+		cs := newCodeState()
+		cs.ch = sh.wiz.Challenge
+		out, err := p.codeLoop(&cs, func(c api.Challenge) { sh.wiz.Challenge = &c },
+			func(code string) error {
+				var err error
+				res, err = call(p, func(ctx context.Context) (api.VerifyResponse, error) {
+					return flows.Verify(ctx, sh.deps.Accounts, sh.deps.Sessions, sh.wiz.Challenge.ID, code, &dev)
+				})
+				return err
 			})
-			return err
-		})
-	switch k := flows.Explain(err); {
-	case err == nil:
-	case k.Key == flows.ErrKeyAccountExists:
-		return flows.StepSignIn, nil
-	case k.Key == flows.ErrKeyTooManyAttempts:
-		return flows.StepCreate, nil
-	default:
-		return 0, err
+		switch {
+		case err != nil:
+			return 0, err
+		case out == codeSignInNow:
+			return flows.StepSignIn, nil
+		case out == codeGoBack:
+			return flows.StepCreate, nil
+		case out == codeAskAgain && (p.reg == nil || p.reg.Password == ""):
+			// A resumed run keeps no password: the form asks for it again.
+			p.say(p.T("create.again"))
+			return flows.StepCreate, nil
+		case out == codeAskAgain:
+			p.say(p.T("create.sending"))
+			reg := *p.reg
+			ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, reg) })
+			if err != nil {
+				p.sayErr(err)
+				return flows.StepCreate, nil
+			}
+			sh.wiz.Challenge = &ch
+			continue
+		}
+		break
 	}
 	sh.wiz.Challenge.State = api.ChallengeVerified
 	sh.wiz.NewAccount = true
-	p.say(p.T("code.success") + ". " + p.T("code.mi_id") + ": " + flows.CleanText(res.Account.MiID))
+	p.say(p.T("code.success_title") + ". " + p.T("code.mi_id") + ": " + flows.CleanText(res.Account.MiID))
 	p.say(p.T("code.mi_id_note"))
 	if res.Session != nil {
 		acc := res.Account
@@ -630,17 +698,22 @@ func (p *plain) reset() (flows.Step, error) {
 	sh.wiz.ResetChallenge = &ch
 	p.heading(flows.StepResetCode)
 	var code string
-	err := p.codeLoop(func() *api.Challenge { return sh.wiz.ResetChallenge },
-		func(c api.Challenge) { sh.wiz.ResetChallenge = &c },
+	cs := newCodeState()
+	cs.ch = sh.wiz.ResetChallenge
+	out, err := p.codeLoop(&cs, func(c api.Challenge) { sh.wiz.ResetChallenge = &c },
 		func(c string) error {
+			// The code is checked with the new password, next.
 			if err := flows.ValidateCode(c); err != nil {
 				return err
 			}
 			code = c
 			return nil
 		})
-	if err != nil {
+	switch {
+	case err != nil:
 		return 0, err
+	case out != codeVerified:
+		return flows.StepReset, nil // a new code is a new request
 	}
 	common := ""
 	for {

@@ -75,3 +75,39 @@ func TestAccessibleEndOfInputSavesProgress(t *testing.T) {
 		t.Fatalf("progress %+v, want saved at create", p)
 	}
 }
+
+// TestAccessibleDeadCode types five wrong codes in plain mode: the output
+// says "1 attempt left" (not "1 attempts"), then that the code no longer
+// works, never "Press esc"; it asks whether to send a new code, and the
+// next answer goes to that question, not into a menu.
+func TestAccessibleDeadCode(t *testing.T) {
+	deps, svc, _ := journeyDeps(t)
+	answers := []string{
+		"1", "", "", "", "2", "2", "ann@example.com", "Tr1cky#Pass", "Tr1cky#Pass",
+		"000001", "000002", "000003", "000004", "000005", // five wrong codes: dead
+		"y",      // send a new code: the registration again
+		"123456", // the new code
+	}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, strings.NewReader(strings.Join(answers, "\n")+"\n"), &out, nil)
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{"1 attempt left.", "Too many wrong codes: this code no longer works.", "Send a new code?", "Account created"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"1 attempts", "Press esc", "must be a number"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("output says %q:\n%s", bad, got)
+		}
+	}
+	if n := svc.count("Register"); n != 2 {
+		t.Errorf("registered %d times, want 2 (the second for a new code)", n)
+	}
+	if t.Failed() {
+		t.Log(got)
+	}
+}

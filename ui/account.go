@@ -48,7 +48,10 @@ func (s *accountScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 
 // Keys implements Screen.
 func (s *accountScreen) Keys() []key.Binding {
-	return []key.Binding{s.sh.keyContinue(), s.sh.keyMove()}
+	sh := s.sh
+	// s and c first: the text asks for them. enter on the highlighted
+	// choice works too, as the text says; ↑/↓ moves the highlight.
+	return []key.Binding{sh.bind("s", "key.sign_in", "s", "S"), sh.bind("c", "key.create", "c", "C"), sh.keyMove()}
 }
 
 // View implements Screen.

@@ -12,6 +12,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -148,6 +150,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.navigate(msg.to, msg.reset)
 	case backMsg:
 		return a, a.back()
+	case registerAgainMsg:
+		if msg.from != a.Current() {
+			return a, nil
+		}
+		nav := a.navigate(flows.StepCreate, false)
+		return a, tea.Batch(nav, a.toCurrent(msg))
 	case quitMsg:
 		a.finished, a.quitting = true, true
 		a.sh.wiz.Finished = true
@@ -462,6 +470,9 @@ func (a *App) render() string {
 
 	step := a.Current()
 	title := sh.T("step." + step.String() + ".title")
+	if t, ok := a.current().(titler); ok && t.Title() != "" {
+		title = t.Title()
+	}
 	header := title
 	if n := step.Number(); n > 0 {
 		header = sh.T("app.step", "n", n, "m", flows.StepsTotal) + " · " + title
@@ -478,7 +489,7 @@ func (a *App) render() string {
 	default:
 		body = a.current().View()
 	}
-	footer := a.footer(bw)
+	footer := a.footer(bw, body)
 
 	bodyH := sh.bodyHeight()
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
@@ -506,11 +517,18 @@ func (a *App) render() string {
 }
 
 // footer is the line of keys that work now: the screen's, then the global
-// ones, in that order. When they do not all fit, the line keeps help and
-// quit, then as many as fit of, in this order: the screen's first key,
-// troubleshooting, back, and the screen's other keys.
-func (a *App) footer(width int) string {
+// ones, in that order. When they do not all fit, the line keeps help, quit
+// and every key the body's text names ("press esc to…": a key the screen
+// asks for is never left out), then as many as fit of, in this order: the
+// screen's first key, troubleshooting, back, and the screen's other keys.
+func (a *App) footer(width int, body string) string {
 	keys := a.footerKeys()
+	text := ansi.Strip(body)
+	for i, k := range keys {
+		if mentionsKey(text, k.b.Help().Key) {
+			keys[i].rank = rankAlways
+		}
+	}
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
@@ -540,6 +558,37 @@ func (a *App) footer(width int) string {
 	}
 	h.SetWidth(width)
 	return h.ShortHelpView(line())
+}
+
+// mentionsKey reports whether text names the key k (a footer key such as
+// "esc", "r" or "tab/↓") as a word of its own: "press esc to go back",
+// "按 r 重试".
+func mentionsKey(text, k string) bool {
+	for _, name := range strings.Split(k, "/") {
+		for i := 0; ; {
+			j := strings.Index(text[i:], name)
+			if j < 0 || name == "" {
+				break
+			}
+			j += i
+			before, _ := utf8.DecodeLastRuneInString(text[:j])
+			after, _ := utf8.DecodeRuneInString(text[j+len(name):])
+			// A one-letter key counts only after "press" (or 按): "a" and
+			// "n" are words too.
+			pressed := len(name) > 1 || strings.HasSuffix(strings.ToLower(text[:j]), "press ") || strings.HasSuffix(text[:j], "按 ")
+			if pressed && !isWordRune(before) && !isWordRune(after) {
+				return true
+			}
+			i = j + len(name)
+		}
+	}
+	return false
+}
+
+// isWordRune reports whether r can be part of a Latin word (utf8.RuneError,
+// the start or end of the text, cannot).
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-') && r < unicode.MaxLatin1
 }
 
 // footerKey is a key of the footer with its precedence (rank: lower stays

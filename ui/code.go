@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"misetup/api"
 	"misetup/flows"
@@ -187,26 +190,26 @@ const (
 )
 
 // codeScreen is the registration's code (GUIDE section 3, step 7): where
-// the code went, six digits, "Resend code" with its countdown, attempts
-// left after a wrong code, and "Didn't get the code?". Success shows the new
-// Mi ID.
+// the code went and until when it works, six digits, "Resend code" with
+// its countdown, attempts left after a wrong code, and "Didn't get the
+// code?". A code that no longer works says so, stops taking digits and
+// offers the way to a new one. Success shows the new Mi ID.
 type codeScreen struct {
 	sh    *shared
 	step  flows.Step
 	code  codeInput
 	focus focusRing
 	rs    resender
+	cs    codeState
 
-	loaded   bool // the challenge was read (a resumed screen reads it again)
-	busy     bool
-	err      error
-	attempts int // tries left after a wrong code, -1 unknown
-	done     *api.VerifyResponse
-	spin     spinner.Model
+	loaded bool // the challenge was read (a resumed screen reads it again)
+	busy   bool
+	done   *api.VerifyResponse
+	spin   spinner.Model
 }
 
 func newCodeScreen(sh *shared, step flows.Step) *codeScreen {
-	return &codeScreen{sh: sh, step: step, focus: focusRing{n: 3}, attempts: -1, spin: newSpinner(sh)}
+	return &codeScreen{sh: sh, step: step, focus: focusRing{n: 3}, cs: newCodeState(), spin: newSpinner(sh)}
 }
 
 func (s *codeScreen) challenge() *api.Challenge { return s.sh.wiz.Challenge }
@@ -218,8 +221,9 @@ func (s *codeScreen) Init() tea.Cmd {
 		return nil
 	}
 	if ch.ExpiresAt.IsZero() && !s.loaded {
-		// Resumed: only the id was saved; read the challenge again.
-		s.busy = true
+		// Resumed: only the id was saved; read the challenge again, to say
+		// whether the code sent then still works.
+		s.busy, s.cs.resumed = true, true
 		ctx, cancel := s.sh.callCtx()
 		acc, id, step := s.sh.deps.Accounts, ch.ID, s.step
 		return tea.Batch(s.spin.Tick, func() tea.Msg {
@@ -232,7 +236,28 @@ func (s *codeScreen) Init() tea.Cmd {
 		})
 	}
 	s.loaded = true
-	return s.rs.set(*ch)
+	s.cs.ch = ch
+	return s.watch(*ch)
+}
+
+// watch starts the resend countdown of ch, and wakes the screen when the
+// code expires, so it says so without a key being pressed.
+func (s *codeScreen) watch(ch api.Challenge) tea.Cmd {
+	cmds := []tea.Cmd{s.rs.set(ch)}
+	if d := ch.ExpiresAt.Sub(s.sh.now()); !ch.ExpiresAt.IsZero() && d > 0 {
+		step, id := s.step, ch.ID
+		cmds = append(cmds, tea.Tick(d+time.Second, func(time.Time) tea.Msg { return codeExpiredMsg{step: step, id: id} }))
+	}
+	s.settle()
+	return tea.Batch(cmds...)
+}
+
+// settle moves the focus to what can be done: a code that no longer works
+// takes no digits, so the focus goes to the way to a new one.
+func (s *codeScreen) settle() {
+	if s.focus.i == ccCode && !s.cs.canType(s.sh.now()) {
+		s.focus.i = ccResend
+	}
 }
 
 // Update implements Screen.
@@ -244,7 +269,8 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case registeredMsg:
 		// A new registration (esc, then sent again): start fresh.
 		if msg.err == nil {
-			s.code, s.err, s.attempts, s.done, s.loaded = codeInput{}, nil, -1, nil, false
+			s.code, s.cs, s.done, s.loaded = codeInput{}, newCodeState(), nil, false
+			s.focus.i = ccCode
 		}
 		return s, nil
 	case challengeLoadedMsg:
@@ -253,12 +279,22 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		s.busy, s.loaded = false, true
 		if msg.err != nil {
-			s.err = msg.err
+			if flows.Explain(msg.err).Key == flows.ErrKeyNotFound {
+				s.cs.gone = true
+				s.settle()
+			}
+			s.cs.err = msg.err
 			return s, nil
 		}
 		ch := msg.challenge
 		sh.wiz.Challenge = &ch
-		return s, s.rs.set(ch)
+		s.cs.ch = &ch
+		return s, s.watch(ch)
+	case codeExpiredMsg:
+		if ch := s.challenge(); msg.step == s.step && ch != nil && ch.ID == msg.id {
+			s.settle()
+		}
+		return s, nil
 	case tickMsg:
 		return s, s.rs.tick(msg, sh.now())
 	case verifiedMsg:
@@ -266,15 +302,12 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil
 		}
 		s.busy = false
+		s.cs.verified(msg.err)
 		if msg.err != nil {
-			s.err = msg.err
-			ue := flows.Explain(msg.err)
-			if ue.Key == flows.ErrKeyInvalidCode {
-				s.attempts = ue.AttemptsLeft
-			}
 			// A refused code stays on screen beside the error; the next
 			// digit typed starts a new one.
 			s.code.stale = true
+			s.settle()
 			return s, nil
 		}
 		res := msg.res
@@ -288,21 +321,23 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			}
 			sh.wiz.Account, sh.wiz.LastSignIn = &acc, nil
 		}
-		if ch := sh.wiz.Challenge; ch != nil {
-			ch.State = api.ChallengeVerified
-		}
 		return s, nil
 	case resentMsg:
 		if msg.step != s.step {
 			return s, nil
 		}
 		ch, cmd := s.rs.resent(msg, sh.now())
-		if s.err = msg.err; ch != nil {
-			sh.wiz.Challenge, s.attempts = ch, ch.AttemptsLeft
+		if ch == nil {
+			s.cs.err = msg.err
+			return s, cmd
 		}
-		return s, cmd
+		sh.wiz.Challenge = ch
+		s.cs.sent(*ch)
+		s.code = codeInput{}
+		s.focus.i = ccCode
+		return s, tea.Batch(cmd, s.watch(*ch))
 	case tea.PasteMsg:
-		if s.focus.i == ccCode && !s.busy && s.done == nil {
+		if s.focus.i == ccCode && !s.busy && s.done == nil && s.cs.canType(sh.now()) {
 			s.code.paste(msg.Content)
 			if s.code.full() {
 				return s, s.verify()
@@ -319,6 +354,21 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 // into a used code.
 func (s *codeScreen) HandlesBack() bool { return s.done != nil }
 
+// newCode is what the second button does now: resend the code, or, when a
+// resend cannot help (too many wrong codes, a code the service forgot),
+// send the registration again for a new one.
+func (s *codeScreen) newCode() (label string, ready bool, run func() tea.Cmd) {
+	sh := s.sh
+	now := sh.now()
+	switch s.cs.condition(now) {
+	case codeDead, codeGone:
+		return sh.T("code.new_code"), !s.rs.on, s.registerAgain
+	case codeUsed:
+		return sh.T("code.sign_in"), true, func() tea.Cmd { return navigateCmd(s.step, flows.StepSignIn) }
+	}
+	return s.rs.label(sh, now), s.rs.ready(now), s.resend
+}
+
 func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	sh := s.sh
 	if s.done != nil {
@@ -333,9 +383,13 @@ func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case isKey(msg, kTab, kDown):
 		s.focus.next()
+		s.settle()
 		return nil
 	case isKey(msg, kShiftTab, kUp):
 		s.focus.prev()
+		if s.focus.i == ccCode && !s.cs.canType(sh.now()) {
+			s.focus.prev()
+		}
 		return nil
 	}
 	switch s.focus.i {
@@ -350,8 +404,8 @@ func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 	case ccResend:
-		if isKey(msg, kEnter, kSpace) && s.rs.ready(sh.now()) {
-			return s.resend()
+		if _, ready, run := s.newCode(); isKey(msg, kEnter, kSpace) && ready {
+			return run()
 		}
 	case ccHelp:
 		if isKey(msg, kEnter, kSpace) {
@@ -363,14 +417,14 @@ func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 
 func (s *codeScreen) verify() tea.Cmd {
 	ch := s.challenge()
-	if ch == nil {
+	if ch == nil || !s.cs.canType(s.sh.now()) {
 		return nil
 	}
 	if err := flows.ValidateCode(s.code.digits); err != nil {
-		s.err = err
+		s.cs.err = err
 		return nil
 	}
-	s.busy, s.err = true, nil
+	s.busy, s.cs.err = true, nil
 	ctx, cancel := s.sh.callCtx()
 	acc, sess, id, code, step := s.sh.deps.Accounts, s.sh.deps.Sessions, ch.ID, s.code.digits, s.step
 	dev := s.sh.wiz.Device.APIDevice(s.sh.wiz.DeviceID)
@@ -390,6 +444,13 @@ func (s *codeScreen) resend() tea.Cmd {
 	return tea.Batch(s.spin.Tick, resendCmd(s.sh, ch.ID, s.step))
 }
 
+// registerAgain goes back to the create-account form and sends it again:
+// a dead challenge cannot be resent, a new registration brings a new code.
+func (s *codeScreen) registerAgain() tea.Cmd {
+	step := s.step
+	return func() tea.Msg { return registerAgainMsg{from: step} }
+}
+
 // next leaves after success: on to Mi Cloud when signed in, else to sign-in.
 func (s *codeScreen) next() tea.Cmd {
 	if s.sh.wiz.Account != nil {
@@ -405,7 +466,13 @@ func (s *codeScreen) Keys() []key.Binding {
 		return []key.Binding{sh.keyContinue()}
 	}
 	switch s.focus.i {
-	case ccResend, ccHelp:
+	case ccResend:
+		label, ready, _ := s.newCode()
+		if !ready {
+			return []key.Binding{sh.keyNextField()}
+		}
+		return []key.Binding{key.NewBinding(key.WithKeys(kEnter), key.WithHelp("enter", lowerFirst(label))), sh.keyNextField()}
+	case ccHelp:
 		return []key.Binding{sh.keyActivate(), sh.keyNextField()}
 	}
 	return []key.Binding{sh.bind("0-9", "key.type_code", "0"), sh.keyNextField()}
@@ -414,35 +481,31 @@ func (s *codeScreen) Keys() []key.Binding {
 // View implements Screen.
 func (s *codeScreen) View() string {
 	sh := s.sh
-	ch := s.challenge()
 	if s.done != nil {
 		return s.successView()
 	}
 	var b strings.Builder
-	if ch != nil && ch.Destination != "" {
-		b.WriteString(sh.paragraph(sh.st.Text, sentTo(sh, *ch), 0) + "\n")
-		if !ch.ExpiresAt.IsZero() {
-			mins := int(ch.ExpiresAt.Sub(ch.CreatedAt).Round(time.Minute) / time.Minute)
-			if ch.CreatedAt.IsZero() || mins <= 0 {
-				mins = 10
-			}
-			b.WriteString(sh.paragraph(sh.st.Muted, sh.T("code.valid_for", "min", mins), 0) + "\n")
-		}
-		if ch.Delivery.State == api.DeliveryFailed {
-			b.WriteString(sh.paragraph(sh.st.Fail, sh.T("code.delivery_failed"), 0) + "\n")
-		}
+	for _, l := range s.cs.lines(sh) {
+		b.WriteString(sh.renderLine(l) + "\n")
 	}
 	b.WriteString("\n")
 	lw := labelWidth(sh.T("code.label"))
-	b.WriteString(sh.fieldLine(sh.T("code.label"), lw, s.focus.i == ccCode, s.code.view(sh, s.focus.i == ccCode)) + "\n")
-	if s.attempts >= 0 && s.err != nil {
-		b.WriteString(sh.noteLine(lw, sh.st.Warn, sh.T("code.attempts_left", "n", s.attempts)) + "\n")
+	typing := s.cs.canType(sh.now())
+	field := s.code.view(sh, s.focus.i == ccCode && typing)
+	if !typing {
+		field = sh.st.ButtonOff.Render(ansi.Strip(field))
+	}
+	b.WriteString(sh.fieldLine(sh.T("code.label"), lw, s.focus.i == ccCode, field) + "\n")
+	if t := s.cs.attemptsText(sh); t != "" {
+		b.WriteString(sh.noteLine(lw, sh.st.Warn, t) + "\n")
 	} else {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-	b.WriteString(s.rs.buttons(sh, s.focus.i == ccResend, s.focus.i == ccHelp))
-	b.WriteString(s.rs.status(sh, s.spin, s.busy, sh.T("code.checking"), s.err))
+	label, ready, _ := s.newCode()
+	b.WriteString(sh.buttonView(label, s.focus.i == ccResend, ready) + "\n")
+	b.WriteString(sh.buttonView(sh.T("code.no_code"), s.focus.i == ccHelp, true) + "\n")
+	b.WriteString(s.rs.status(sh, s.spin, s.busy, sh.T("code.checking"), s.cs.problem(sh.now())))
 	return b.String()
 }
 
@@ -461,6 +524,22 @@ func (s *codeScreen) successView() string {
 		b.WriteString(sh.paragraph(sh.st.Text, sh.T("code.next_sign_in"), 0))
 	}
 	return b.String()
+}
+
+// Title implements titler: once the account exists, the screen is no
+// longer the code step's.
+func (s *codeScreen) Title() string {
+	if s.done != nil {
+		return s.sh.T("code.success_title")
+	}
+	return ""
+}
+
+// lowerFirst lowers the first letter of a button's label for the footer
+// ("Resend code" → "resend code"), as the other keys' words are.
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
 }
 
 // sentTo says where a code went, masked as the service gave it.

@@ -41,6 +41,7 @@ type createScreen struct {
 	touched         bool // the identifier was left once: show its errors in full
 
 	commonRefused string // the password the service refused as common
+	again         bool   // asked to send again for a new code, but the password is needed first
 	busy          bool
 	err           error
 	spin          spinner.Model
@@ -129,8 +130,19 @@ func (s *createScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case tea.WindowSizeMsg, languageChangedMsg, stylesChangedMsg:
 		s.restyle()
 		return s, nil
+	case registerAgainMsg:
+		// The code screen's "Send a new code": the same answers again.
+		s.err = nil
+		if s.complete() {
+			return s, s.submit()
+		}
+		s.again, s.focus = true, cfPassword
+		if s.identifierErr() != nil {
+			s.focus = cfIdentifier
+		}
+		return s, s.focusCmd()
 	case registeredMsg:
-		s.busy = false
+		s.busy, s.again = false, false
 		if msg.err != nil {
 			s.err = msg.err
 			if flows.IsCommonRefusal(msg.err) {
@@ -301,6 +313,8 @@ func (s *createScreen) View() string {
 		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("create.sending")))
 	case s.err != nil:
 		b.WriteString("\n" + errorView(sh, s.err))
+	case s.again:
+		b.WriteString("\n" + sh.paragraph(sh.st.Warn, sh.T("create.again"), 0))
 	default:
 		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("create.code_note"), 0))
 	}

@@ -32,6 +32,7 @@ type fakeService struct {
 	signIns     []api.SessionRequest
 	verifyDevs  []*api.Device
 	statusDelay time.Duration
+	wrong       int // wrong codes so far: the 5th kills the challenge
 }
 
 func newFakeService() *fakeService {
@@ -129,7 +130,13 @@ func (f *fakeService) Verify(ctx context.Context, id string, req api.VerifyReque
 		return api.VerifyResponse{}, err
 	}
 	if req.Code != f.code {
-		left := 4
+		f.mu.Lock()
+		f.wrong++
+		left := 5 - f.wrong
+		f.mu.Unlock()
+		if left <= 0 {
+			return api.VerifyResponse{}, &api.Error{Status: 400, Code: api.CodeTooManyAttempts, AttemptsLeft: new(0)}
+		}
 		return api.VerifyResponse{}, &api.Error{Status: 400, Code: api.CodeInvalidCode, AttemptsLeft: &left}
 	}
 	f.mu.Lock()

@@ -96,6 +96,18 @@ type challengeLoadedMsg struct {
 	err       error
 }
 
+// codeExpiredMsg wakes a code screen when the code of challenge id
+// expires.
+type codeExpiredMsg struct {
+	step flows.Step
+	id   string
+}
+
+// registerAgainMsg asks App to go back to the create-account form and send
+// it again (the code screen's "Send a new code" when the old code cannot
+// be resent). from is the step that asked.
+type registerAgainMsg struct{ from flows.Step }
+
 // signedInMsg carries a new session.
 type signedInMsg struct {
 	session api.Session

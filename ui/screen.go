@@ -33,6 +33,12 @@ type textCapturer interface {
 	CapturesText() bool
 }
 
+// titler is a screen whose header is not its step's title at the moment
+// (the code screen once the account exists); "" keeps the step's.
+type titler interface {
+	Title() string
+}
+
 // backBlocker is a screen that handles esc itself (e.g. to close a panel).
 type backBlocker interface {
 	HandlesBack() bool

@@ -222,6 +222,26 @@ var screenCases = []struct {
 		h.keys("tab", "enter")
 		h.send(resentMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeRateLimited, func(e *api.Error) { e.RetryAfterS = 42 }))})
 	}},
+	{"code_dead", "en", func(h *harness) {
+		codeSetup(h)
+		h.typeText("111111")
+		left := 1
+		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))})
+		h.typeText("222222")
+		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeTooManyAttempts))})
+	}},
+	{"code_expired", "en", func(h *harness) {
+		codeSetup(h)
+		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeCodeExpired))})
+	}},
+	{"code_resumed", "en", func(h *harness) {
+		resumeAtCode(h, h.svc.challenge(api.PurposeRegistration))
+	}},
+	{"code_resumed_expired", "en", func(h *harness) {
+		ch := h.svc.challenge(api.PurposeRegistration)
+		ch.CreatedAt, ch.ExpiresAt, ch.ResendAfter = t0.Add(-time.Hour), t0.Add(-50*time.Minute), t0.Add(-59*time.Minute)
+		resumeAtCode(h, ch)
+	}},
 	{"code_success", "en", func(h *harness) {
 		codeSetup(h)
 		acc := api.Account{MiID: "1234567890", Email: "ann@example.com"}
@@ -300,6 +320,15 @@ func codeSetup(h *harness) {
 	h.goTo(flows.StepCreate)
 	h.send(registeredMsg{challenge: h.svc.challenge(api.PurposeRegistration)})
 	h.goTo(flows.StepCode)
+}
+
+// resumeAtCode resumes a run saved at the code step, the service reading
+// the challenge as ch.
+func resumeAtCode(h *harness, ch api.Challenge) {
+	h.send(progressLoadedMsg{ok: true, p: flows.Progress{Step: "code", ChallengeID: ch.ID, Method: "email", Identifier: "ann@example.com"}})
+	h.send(sessionRestoredMsg{})
+	h.keyThen("enter")
+	h.send(challengeLoadedMsg{step: flows.StepCode, challenge: ch})
 }
 
 func signedIn(h *harness) {
@@ -420,5 +449,30 @@ func TestSyncSwitchesLineUp(t *testing.T) {
 				t.Errorf("%s at %d columns: on/off at columns %v:\n%s", lang, w, cols, h.screen())
 			}
 		}
+	}
+}
+
+// TestFooterKeepsTheKeysTheTextNames renders every screen at 80 and at 60
+// columns: a key that works on the screen and that its text names ("press
+// r to check again", "or press esc") is in the footer.
+func TestFooterKeepsTheKeysTheTextNames(t *testing.T) {
+	for _, tc := range screenCases {
+		for _, w := range []int{80, 60} {
+			h := newHarness(t, w, 24, tc.lang)
+			tc.setup(h)
+			frame := h.screen()
+			lines := strings.Split(frame, "\n")
+			body, footer := strings.Join(lines[2:len(lines)-1], "\n"), lines[len(lines)-1]
+			for _, k := range h.app.footerKeys() {
+				name := k.b.Help().Key
+				if mentionsKey(body, name) && !strings.Contains(footer, name+" ") {
+					t.Errorf("%s at %d columns: the text names %q but the footer lacks it: %q", tc.name, w, name, footer)
+				}
+			}
+		}
+	}
+	if !mentionsKey("Press r to check again.", "r") || mentionsKey("a code", "a") || !mentionsKey("or press esc to", "esc") ||
+		mentionsKey("the escape", "esc") || !mentionsKey("按 r 重试", "r") {
+		t.Error("mentionsKey misreads a text")
 	}
 }

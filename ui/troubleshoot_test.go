@@ -50,8 +50,12 @@ func TestTroubleshootKeyInEveryFooter(t *testing.T) {
 			switch {
 			case tc.name == "troubleshoot", tc.name == "help", tc.name == "quit_confirm":
 				continue // troubleshooting itself, and the overlays with their own keys
-			case w == 60 && strings.HasPrefix(strings.TrimSpace(footer), "0-9"):
-				continue // the code screen's key is long; "Didn't get the code?" is on screen
+			case w == 60 && strings.HasPrefix(tc.name, "code"):
+				continue // the code screen's keys are long; "Didn't get the code?" is on screen
+			case w == 60 && (tc.name == "account" || tc.name == "requirements_warn"):
+				// The keys the text asks for (s and c; enter and r) take
+				// the room, and they come first (TestFooterKeepsTheKeysTheTextNames); ? lists ctrl+t.
+				continue
 			}
 			if !strings.Contains(footer, "ctrl+t") || !strings.Contains(footer, "ctrl+c") {
 				t.Errorf("%s at %d columns: footer %q lacks ctrl+t or ctrl+c", tc.name, w, footer)

@@ -154,6 +154,8 @@ func (sh *shared) toggleView(label string, lw int, on, focused bool) string {
 func (sh *shared) buttonView(label string, focused, enabled bool) string {
 	txt := "[ " + label + " ]"
 	switch {
+	case !enabled && focused:
+		return sh.st.LabelOn.Render(pointer) + " " + sh.st.ButtonOff.Render(txt)
 	case !enabled:
 		return "  " + sh.st.ButtonOff.Render(txt)
 	case focused:
