@@ -19,6 +19,7 @@ import (
 	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
+	"misetup/server/store/storetest"
 )
 
 // cheapArgon2 keeps tests fast; TestDefaultArgon2Stored checks the defaults.
@@ -98,8 +99,24 @@ type env struct {
 // the config.
 func newEnv(t testing.TB, mods ...func(*Config)) *env {
 	t.Helper()
+	return newEnvOn(t, "sqlite", mods...)
+}
+
+// newEnvOn is newEnv on a store of kind "sqlite" (a temporary file) or
+// "postgres" (a fresh schema of MISETUP_TEST_POSTGRES; skipped without it).
+func newEnvOn(t testing.TB, kind string, mods ...func(*Config)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
+	var st store.Store
+	var err error
+	switch kind {
+	case "sqlite":
+		st, err = store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
+	case "postgres":
+		st, err = store.OpenPostgres(ctx, storetest.FreshSchema(t, storetest.PostgresDSN(t)))
+	default:
+		t.Fatalf("no store kind %q", kind)
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -1,0 +1,528 @@
+// Package servertest is the battery of rule tests every deployment of the
+// account service passes: for each rule that counts or allows something
+// once, requests arrive together (as a store's kiosks, or an attacker's
+// script, send them) and the answers must show the rule held. It speaks
+// only HTTP, so the same battery runs against one in-process server on
+// SQLite or PostgreSQL and against several `misetup serve` processes on one
+// PostgreSQL, requests alternating between them.
+package servertest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"misetup/api"
+)
+
+// Rules are the numbers the battery expects the service to run with, as
+// --rule flags; the in-process tests set the same in server.Config.
+// The cooldown is short so that the battery can wait it out on a real
+// clock.
+var Rules = map[string]string{
+	"sign_in_failures": "5",
+	"code_attempts":    "5",
+	"sends_per_window": "5",
+	"resend_cooldown":  "1s",
+	"address_failures": "1000",
+}
+
+// Target is the service under test.
+type Target struct {
+	// URLs are the base URLs of the service's processes; the requests of a
+	// burst go to each in turn.
+	URLs []string
+	// Code returns the code of the last message sent to an address (an
+	// email, or a phone in E.164), waiting for it to arrive.
+	Code func(t testing.TB, to string) string
+	// Wait lets d pass on the service's clock.
+	Wait func(d time.Duration)
+	// Now is the service's clock (for TOTP codes).
+	Now func() time.Time
+	// Audit counts the events of an account in the audit log: a failed
+	// sign-in is logged once its password was checked, so the count shows
+	// how many attempts reached the argon2 check.
+	Audit func(t testing.TB, miID, event string) int
+	// Client sends the requests; http.DefaultClient when nil.
+	Client *http.Client
+}
+
+// Test is one rule of the battery.
+type Test struct {
+	Name string
+	Run  func(t *testing.T, tg *Target)
+}
+
+// Tests are the battery.
+var Tests = []Test{
+	{"LockoutBurstWithRightPassword", testLockoutBurstWithRightPassword},
+	{"WrongPasswordBurst", testWrongPasswordBurst},
+	{"ReauthBurst", testReauthBurst},
+	{"RegistrationSends", testRegistrationSends},
+	{"PasswordResetSends", testPasswordResetSends},
+	{"RecoverySends", testRecoverySends},
+	{"ResendCooldown", testResendCooldown},
+	{"CodeAttempts", testCodeAttempts},
+	{"CodeSingleUse", testCodeSingleUse},
+	{"ProfileBesidePasswordChange", testProfileBesidePasswordChange},
+	{"ProfileBesideTOTPConfirm", testProfileBesideTOTPConfirm},
+	{"SessionEndsMidRequest", testSessionEndsMidRequest},
+	{"TOTPReplay", testTOTPReplay},
+	{"RecoveryCodeSingleUse", testRecoveryCodeSingleUse},
+}
+
+// Run runs the battery, each test against the target newTarget returns
+// for it (a fresh service, or the same).
+func Run(t *testing.T, newTarget func(t *testing.T) *Target) {
+	for _, tt := range Tests {
+		t.Run(tt.Name, func(t *testing.T) { tt.Run(t, newTarget(t)) })
+	}
+}
+
+// Password passes the default password rules.
+const Password = "Blue-Kettle-42"
+
+// answer is what the service answered.
+type answer struct {
+	status int
+	body   []byte
+	err    *api.Error // for a status of 400 and above
+}
+
+// code is the error code of the answer ("" for success).
+func (a answer) code() string {
+	if a.err == nil {
+		return ""
+	}
+	return a.err.Code
+}
+
+// into decodes the answer's body into v, failing t unless the status is want.
+func (a answer) into(t testing.TB, want int, v any) {
+	t.Helper()
+	if a.status != want {
+		t.Fatalf("status %d, want %d: %s", a.status, want, a.body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(a.body, v); err != nil {
+			t.Fatalf("decode %s: %v", a.body, err)
+		}
+	}
+}
+
+// do sends one request to the i-th process (in turn) with token when set.
+func (tg *Target) do(t testing.TB, i int, method, path string, body any, token string) answer {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, tg.URLs[i%len(tg.URLs)]+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(api.HeaderClientVersion, api.Version)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	c := tg.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, path, err)
+		return answer{}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, path, err)
+	}
+	a := answer{status: resp.StatusCode, body: b}
+	if resp.StatusCode >= 400 {
+		var eb api.ErrorBody
+		if json.Unmarshal(b, &eb) == nil && eb.Error != nil {
+			a.err = eb.Error
+		}
+	}
+	return a
+}
+
+// burst sends n requests as close together as it can, the i-th made by
+// req(i) and sent to process i (in turn), and returns the answers.
+func (tg *Target) burst(t testing.TB, n int, req func(i int) answer) []answer {
+	t.Helper()
+	out := make([]answer, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			out[i] = req(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// tally counts answers by status and code, e.g. "201", "401 invalid_credentials".
+func tally(as []answer) map[string]int {
+	m := map[string]int{}
+	for _, a := range as {
+		k := fmt.Sprint(a.status)
+		if a.err != nil {
+			k += " " + a.err.Code
+		}
+		m[k]++
+	}
+	return m
+}
+
+// unique returns a fresh email address, so that tests sharing a service do
+// not meet.
+func unique(name string) string {
+	return fmt.Sprintf("%s.%s@example.com", name, strings.ToLower(rand.Text()[:10]))
+}
+
+// account creates an account for email through the API and returns a
+// session on device "dev-1".
+func (tg *Target) account(t testing.TB, email string) api.Session {
+	t.Helper()
+	var c api.Challenge
+	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		into(t, http.StatusAccepted, &c)
+	var out api.VerifyResponse
+	tg.do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{
+		Code: tg.Code(t, email), Device: &api.Device{ID: "dev-1", Name: "Phone"},
+	}, "").into(t, http.StatusOK, &out)
+	if out.Session == nil {
+		t.Fatalf("verify with a device answered no session: %+v", out)
+	}
+	return *out.Session
+}
+
+// signIn posts a sign-in to process i.
+func (tg *Target) signIn(t testing.TB, i int, identifier, password, totpCode string) answer {
+	return tg.do(t, i, "POST", "/v1/sessions", api.SessionRequest{
+		Identifier: identifier, Password: password, TOTP: totpCode,
+		Device: api.Device{ID: fmt.Sprint("dev-b", i), Name: "Laptop"},
+	}, "")
+}
+
+// testLockoutBurstWithRightPassword: after 4 wrong passwords, a burst of
+// sign-ins with the right password among them. The lock counts before the
+// check: one attempt (the 5th) reaches the argon2 check, every other is
+// refused 423; none is answered 401 (which would mean a check past the
+// limit), and a session is given only if the right password was that one.
+func testLockoutBurstWithRightPassword(t *testing.T, tg *Target) {
+	email := unique("ann")
+	tg.account(t, email)
+	for i := range 4 {
+		if a := tg.signIn(t, i, email, "Wrong-Password-1", ""); a.status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d %s", i+1, a.status, a.body)
+		}
+	}
+	const n = 24
+	as := tg.burst(t, n, func(i int) answer {
+		pw := "Wrong-Password-1"
+		if i == n/2 {
+			pw = Password
+		}
+		return tg.signIn(t, i, email, pw, "")
+	})
+	got := tally(as)
+	checked := got["201"] + got["401 invalid_credentials"]
+	if got["401 invalid_credentials"] != 0 || got["201"] > 1 || got["423 account_locked"] < n-1 || checked+got["423 account_locked"] != n {
+		t.Errorf("after 4 wrong passwords, %d sign-ins at once (one right) answered %v; want one 201 or 423 for the 5th attempt and 423 for the rest, never 401", n, got)
+	}
+	if got["201"] == 0 {
+		// The right password came too late: the account is locked for it.
+		if a := tg.signIn(t, 0, email, Password, ""); a.code() != api.CodeAccountLocked {
+			t.Errorf("after the burst, the right password answered %d %s; want 423 (locked)", a.status, a.body)
+		}
+	}
+}
+
+// testWrongPasswordBurst: a burst of wrong passwords for one identifier
+// (with an account, and without one) lets exactly 4 through to a 401, locks
+// with the 5th, and refuses the rest.
+func testWrongPasswordBurst(t *testing.T, tg *Target) {
+	email := unique("bo")
+	s := tg.account(t, email)
+	const n = 30
+	for _, id := range []string{email, unique("nobody")} {
+		got := tally(tg.burst(t, n, func(i int) answer { return tg.signIn(t, i, id, fmt.Sprint("Wrong-Guess-", i), "") }))
+		if got["401 invalid_credentials"] != 4 || got["423 account_locked"] != n-4 {
+			t.Errorf("%d wrong passwords at once answered %v; want 4 × 401 and %d × 423", n, got, n-4)
+		}
+	}
+	if checked := tg.Audit(t, s.Account.MiID, "sign_in_failed"); checked != 5 {
+		t.Errorf("%d wrong passwords at once: %d reached the password check, want 5", n, checked)
+	}
+}
+
+// testReauthBurst: a stolen session guessing the password to change it,
+// many at once: 4 guesses are checked (403), the 5th locks, the rest are
+// refused before any check.
+func testReauthBurst(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("cy"))
+	const n = 20
+	got := tally(tg.burst(t, n, func(i int) answer {
+		return tg.do(t, i, "POST", "/v1/account/password", api.PasswordChange{
+			CurrentPassword: fmt.Sprint("Wrong-Guess-", i), NewPassword: "Green-Teapot-99",
+		}, s.Token)
+	}))
+	if got["403 reauth_required"] != 4 || got["423 account_locked"] != n-4 {
+		t.Errorf("%d password changes with wrong passwords at once answered %v; want 4 × 403 and %d × 423", n, got, n-4)
+	}
+	if checked := tg.Audit(t, s.Account.MiID, "reauth_failed"); checked != 5 {
+		t.Errorf("%d wrong passwords at once: %d reached the password check, want 5", n, checked)
+	}
+}
+
+// sendBurst fires n requests that each send a code to one address and
+// checks that exactly the rest of its rate (left of 5) are sent.
+func sendBurst(t *testing.T, tg *Target, what string, n, left int, req func(i int) answer) {
+	t.Helper()
+	got := tally(tg.burst(t, n, req))
+	if got["202"] != left || got["429 rate_limited"] != n-left {
+		t.Errorf("%d %s to one address at once answered %v; want %d × 202 and %d × 429", n, what, got, left, n-left)
+	}
+}
+
+// testRegistrationSends: a stranger's inbox flooded with registrations.
+func testRegistrationSends(t *testing.T, tg *Target) {
+	email := unique("dee")
+	sendBurst(t, tg, "registrations", 20, 5, func(i int) answer {
+		return tg.do(t, i, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "")
+	})
+}
+
+// testPasswordResetSends: the same with password resets.
+func testPasswordResetSends(t *testing.T, tg *Target) {
+	email := unique("eve")
+	tg.account(t, email) // its registration was one send
+	sendBurst(t, tg, "password resets", 20, 4, func(i int) answer {
+		return tg.do(t, i, "POST", "/v1/password-resets", api.PasswordResetRequest{Identifier: email}, "")
+	})
+}
+
+// testRecoverySends: the same with recovery contacts added.
+func testRecoverySends(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("fay"))
+	target := unique("victim")
+	sendBurst(t, tg, "recovery contacts", 20, 5, func(i int) answer {
+		return tg.do(t, i, "PUT", "/v1/account/recovery", api.RecoveryRequest{Email: target}, s.Token)
+	})
+}
+
+// testResendCooldown: once the cooldown has passed, many resends of one
+// challenge at once send one code.
+func testResendCooldown(t *testing.T, tg *Target) {
+	email := unique("gus")
+	var c api.Challenge
+	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		into(t, http.StatusAccepted, &c)
+	tg.Wait(1100 * time.Millisecond)
+	const n = 16
+	got := tally(tg.burst(t, n, func(i int) answer {
+		return tg.do(t, i, "POST", "/v1/challenges/"+c.ID+"/resend", nil, "")
+	}))
+	if got["202"] != 1 || got["429 rate_limited"] != n-1 {
+		t.Errorf("%d resends at once after the cooldown answered %v; want 1 × 202 and %d × 429", n, got, n-1)
+	}
+}
+
+// testCodeAttempts: many wrong codes at once for one challenge: 4 are
+// answered wrong with attempts left, every other finds it dead; the right
+// code afterwards no longer works.
+func testCodeAttempts(t *testing.T, tg *Target) {
+	email := unique("hal")
+	var c api.Challenge
+	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		into(t, http.StatusAccepted, &c)
+	right := tg.Code(t, email)
+	const n = 30
+	got := tally(tg.burst(t, n, func(i int) answer {
+		wrong := fmt.Sprintf("%06d", (i*7919+1)%1000000)
+		if wrong == right {
+			wrong = fmt.Sprintf("%06d", (i*7919+2)%1000000)
+		}
+		return tg.do(t, i, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: wrong}, "")
+	}))
+	if got["400 invalid_code"] != 4 || got["429 too_many_attempts"] != n-4 {
+		t.Errorf("%d wrong codes at once answered %v; want 4 × 400 and %d × 429", n, got, n-4)
+	}
+	if a := tg.do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: right}, ""); a.status == http.StatusOK {
+		t.Error("the right code worked after five wrong ones")
+	}
+}
+
+// testCodeSingleUse: the right code sent many times at once creates one
+// account.
+func testCodeSingleUse(t *testing.T, tg *Target) {
+	email := unique("ida")
+	var c api.Challenge
+	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		into(t, http.StatusAccepted, &c)
+	code := tg.Code(t, email)
+	const n = 12
+	got := tally(tg.burst(t, n, func(i int) answer {
+		return tg.do(t, i, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: code}, "")
+	}))
+	if got["200"] != 1 || got["410 code_expired"] != n-1 {
+		t.Errorf("the right code %d times at once answered %v; want 1 × 200 and %d × 410", n, got, n-1)
+	}
+}
+
+// testProfileBesidePasswordChange: a profile change running beside a
+// password change never undoes it: afterwards the new password signs in
+// and the old does not, round after round.
+func testProfileBesidePasswordChange(t *testing.T, tg *Target) {
+	email := unique("jo")
+	s := tg.account(t, email)
+	pw := Password
+	for round := range 6 {
+		next := fmt.Sprintf("Green-Teapot-%02d", round)
+		as := tg.burst(t, 4, func(i int) answer {
+			if i == 0 {
+				return tg.do(t, i, "POST", "/v1/account/password", api.PasswordChange{CurrentPassword: pw, NewPassword: next}, s.Token)
+			}
+			name := fmt.Sprintf("Jo %d.%d", round, i)
+			return tg.do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
+		})
+		for i, a := range as {
+			if a.status >= 300 {
+				t.Fatalf("round %d request %d: %d %s", round, i, a.status, a.body)
+			}
+		}
+		if a := tg.signIn(t, round, email, pw, ""); a.status != http.StatusUnauthorized {
+			t.Fatalf("round %d: the old password answered %d after it was changed: a profile change undid the password change", round, a.status)
+		}
+		if a := tg.signIn(t, round+1, email, next, ""); a.status != http.StatusCreated {
+			t.Fatalf("round %d: the new password answered %d %s", round, a.status, a.body)
+		}
+		pw = next
+	}
+}
+
+// totpCode is the TOTP code of secret now.
+func totpCode(t testing.TB, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// enrolTOTP turns 2FA on for the session's account and returns the secret
+// and the recovery codes.
+func (tg *Target) enrolTOTP(t testing.TB, token string, also func(i int) answer) (string, []string) {
+	t.Helper()
+	var setup api.TOTPSetup
+	tg.do(t, 0, "POST", "/v1/account/totp", nil, token).into(t, http.StatusOK, &setup)
+	as := tg.burst(t, 4, func(i int) answer {
+		if i == 0 {
+			return tg.do(t, i, "POST", "/v1/account/totp/confirm", api.TOTPConfirm{Code: totpCode(t, setup.Secret, tg.Now())}, token)
+		}
+		return also(i)
+	})
+	var rc api.RecoveryCodes
+	as[0].into(t, http.StatusOK, &rc)
+	for i, a := range as[1:] {
+		if a.status >= 300 {
+			t.Fatalf("request %d beside the confirmation: %d %s", i+1, a.status, a.body)
+		}
+	}
+	return setup.Secret, rc.RecoveryCodes
+}
+
+// testProfileBesideTOTPConfirm: profile changes beside the confirmation of
+// two-step verification leave it on.
+func testProfileBesideTOTPConfirm(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("kai"))
+	tg.enrolTOTP(t, s.Token, func(i int) answer {
+		name := fmt.Sprint("Kai ", i)
+		return tg.do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
+	})
+	var a api.Account
+	tg.do(t, 1, "GET", "/v1/account", nil, s.Token).into(t, http.StatusOK, &a)
+	if !a.TOTPEnabled {
+		t.Error("two-step verification is off after profile changes ran beside its confirmation")
+	}
+}
+
+// testSessionEndsMidRequest: requests on a session that is signed out
+// while they run are answered 401 (or served), never 500.
+func testSessionEndsMidRequest(t *testing.T, tg *Target) {
+	email := unique("lu")
+	tg.account(t, email)
+	for round := range 8 {
+		var s api.Session
+		tg.signIn(t, round, email, Password, "").into(t, http.StatusCreated, &s)
+		got := tally(tg.burst(t, 24, func(i int) answer {
+			if i == 12 {
+				return tg.do(t, i, "DELETE", "/v1/sessions/current", nil, s.Token)
+			}
+			if i%2 == 0 {
+				name := fmt.Sprint("Lu ", i)
+				return tg.do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
+			}
+			return tg.do(t, i, "GET", "/v1/account", nil, s.Token)
+		}))
+		for k, n := range got {
+			if k != "200" && k != "204" && k != "401 unauthorized" {
+				t.Errorf("round %d: requests beside a sign-out answered %v; want only 200, 204 and 401", round, got)
+				_ = n
+				break
+			}
+		}
+	}
+}
+
+// testTOTPReplay: one TOTP code sent with the right password many times at
+// once signs in once.
+func testTOTPReplay(t *testing.T, tg *Target) {
+	email := unique("mo")
+	s := tg.account(t, email)
+	secret, _ := tg.enrolTOTP(t, s.Token, func(i int) answer { return tg.do(t, i, "GET", "/v1/account", nil, s.Token) })
+	// The confirmation used the current step; the next is within the
+	// accepted drift, and newer.
+	code := totpCode(t, secret, tg.Now().Add(30*time.Second))
+	const n = 8
+	got := tally(tg.burst(t, n, func(i int) answer { return tg.signIn(t, i, email, Password, code) }))
+	if got["201"] != 1 {
+		t.Errorf("one TOTP code %d times at once answered %v; want one 201", n, got)
+	}
+}
+
+// testRecoveryCodeSingleUse: one recovery code sent many times at once
+// signs in once.
+func testRecoveryCodeSingleUse(t *testing.T, tg *Target) {
+	email := unique("ned")
+	s := tg.account(t, email)
+	_, codes := tg.enrolTOTP(t, s.Token, func(i int) answer { return tg.do(t, i, "GET", "/v1/account", nil, s.Token) })
+	const n = 4 // under the lock: the others count as failures
+	got := tally(tg.burst(t, n, func(i int) answer { return tg.signIn(t, i, email, Password, codes[0]) }))
+	if got["201"] != 1 {
+		t.Errorf("one recovery code %d times at once answered %v; want one 201", n, got)
+	}
+}
