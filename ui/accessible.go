@@ -34,7 +34,7 @@ func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, o
 	}
 	p.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(opts.Locale, tr.Lang()))
 	p.sh.wiz.Method = api.MethodPhone
-	p.in = newLineReader(in)
+	p.in = newLineReader(in, deps.Interrupt)
 	if f, ok := in.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		p.tty = f
 	}
@@ -42,8 +42,10 @@ func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, o
 	switch {
 	case errors.Is(err, errQuit), errors.Is(err, huh.ErrUserAborted), errors.Is(err, io.EOF):
 		p.saveProgress()
-		p.say("")
-		p.say(p.sh.T("exit.saved"))
+		if p.step.InFlow() {
+			p.say("")
+			p.say(p.sh.T("exit.saved"))
+		}
 		return nil
 	case err != nil:
 		return err
@@ -94,18 +96,56 @@ func (p *plain) heading(s flows.Step) {
 	p.say(strings.Repeat("-", min(ansi.StringWidth(title), designWidth)))
 }
 
-// form runs one field as an accessible huh form.
+// form runs one field as an accessible huh form. ctrl+c, at the prompt or
+// before it, asks first, as the full-screen wizard does: quitting returns
+// errQuit (the progress is saved on the way out); staying asks the field
+// again.
 func (p *plain) form(f huh.Field, secret bool) error {
-	var r io.Reader = p.in
-	if secret && p.tty != nil {
-		r = p.tty // huh reads passwords without echo from the terminal itself
+	for {
+		if p.in.takeInterrupt() {
+			if err := p.askQuit(); err != nil {
+				return err
+			}
+			continue
+		}
+		var r io.Reader = p.in
+		if secret && p.tty != nil {
+			r = p.tty // huh reads passwords without echo from the terminal itself
+		}
+		err := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(p.out).
+			WithShowHelp(false).RunWithContext(p.sh.ctx)
+		if p.in.takeInterrupt() {
+			if err := p.askQuit(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err == nil && p.in.eof() {
+			return io.EOF
+		}
+		return err
 	}
-	err := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(p.out).
-		WithShowHelp(false).RunWithContext(p.sh.ctx)
-	if err == nil && p.in.eof() {
-		return io.EOF
+}
+
+// askQuit is ctrl+c in plain mode: the full-screen wizard's question, in
+// its words. Yes (or a second ctrl+c, or the end of the input) returns
+// errQuit; no returns nil, to ask the interrupted question again. Before the
+// first step nothing is lost: it quits at once.
+func (p *plain) askQuit() error {
+	if !p.step.InFlow() {
+		return errQuit
 	}
-	return err
+	p.say("")
+	p.say(p.T("quit.title"))
+	p.say(p.T("quit.body"))
+	quit := true // enter quits, as y does on the full screen
+	err := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title(p.T("quit.title")).
+		Affirmative(p.T("key.quit_yes")).Negative(p.T("key.quit_no")).Value(&quit))).
+		WithAccessible(true).WithInput(p.in).WithOutput(p.out).WithShowHelp(false).RunWithContext(p.sh.ctx)
+	if err != nil || quit || p.in.takeInterrupt() || p.in.eof() {
+		return errQuit
+	}
+	return nil
 }
 
 func (p *plain) ask(title, value string, secret bool) (string, error) {
@@ -367,6 +407,10 @@ func (p *plain) account() (flows.Step, error) {
 // newPassword asks for a new password and its confirmation until both meet
 // the rules, printing the checklist when they do not.
 func (p *plain) newPassword(label, commonRefused string) (string, error) {
+	// The rules before the first try, as the form shows them beside the
+	// fields; after a refusal, the same list marked.
+	p.say(p.T("pw.rules"))
+	p.show(p.sh.passwordChecklist("", "", commonRefused))
 	for {
 		pw, err := p.ask(p.T(label)+" ("+p.T("create.password_placeholder", "min", flows.PasswordMinLen)+")", "", true)
 		if err != nil {
@@ -634,7 +678,7 @@ func (p *plain) signIn() (flows.Step, error) {
 	in := flows.SignInInput{Region: sh.wiz.Region, Device: sh.wiz.Device.APIDevice(sh.wiz.DeviceID)}
 	var err error
 	for {
-		if in.Identifier, err = p.ask(p.T("signin.id"), sh.wiz.Identifier, false); err != nil {
+		if in.Identifier, err = p.ask(p.T("signin.id")+" ("+p.T("signin.id_placeholder")+")", sh.wiz.Identifier, false); err != nil {
 			return 0, err
 		}
 		sh.wiz.Identifier = in.Identifier
@@ -682,7 +726,7 @@ func (p *plain) reset() (flows.Step, error) {
 	p.say(p.T("reset.intro"))
 	var ch api.Challenge
 	for {
-		id, err := p.ask(p.T("signin.id"), sh.wiz.Identifier, false)
+		id, err := p.ask(p.T("signin.id")+" ("+p.T("signin.id_placeholder")+")", sh.wiz.Identifier, false)
 		if err != nil {
 			return 0, err
 		}
@@ -827,37 +871,100 @@ func (p *plain) summary() {
 
 // lineReader hands out its input one line per Read, so each accessible
 // prompt (huh builds a new bufio.Scanner per prompt) gets exactly its line,
-// and remembers when the input ended.
+// and remembers when the input ended. With an interrupt channel (ctrl+c
+// in a terminal), a Read waiting for a line ends at an interrupt: the
+// prompt gives up, and the plain wizard asks whether to quit; the line
+// being read is kept for the next Read.
 type lineReader struct {
-	mu  sync.Mutex
-	br  *bufio.Reader
-	end bool
+	br   *bufio.Reader
+	intr <-chan struct{} // nil: no interrupts
+
+	mu          sync.Mutex
+	rest        []byte // what a short Read left of a line
+	end         bool
+	interrupted bool
+	pending     chan lineRead // a line being read; nil when none
 }
 
-func newLineReader(r io.Reader) *lineReader { return &lineReader{br: bufio.NewReader(r)} }
+type lineRead struct {
+	line []byte
+	err  error
+}
+
+func newLineReader(r io.Reader, intr <-chan struct{}) *lineReader {
+	return &lineReader{br: bufio.NewReader(r), intr: intr}
+}
 
 // Read implements io.Reader.
 func (l *lineReader) Read(b []byte) (int, error) {
 	l.mu.Lock()
+	if len(l.rest) > 0 {
+		n := copy(b, l.rest)
+		l.rest = l.rest[n:]
+		l.mu.Unlock()
+		return n, nil
+	}
+	if l.end {
+		l.mu.Unlock()
+		return 0, io.EOF
+	}
+	if l.pending == nil {
+		ch := make(chan lineRead, 1)
+		l.pending = ch
+		go func() {
+			line, err := l.br.ReadBytes('\n')
+			ch <- lineRead{line, err}
+		}()
+	}
+	pending := l.pending
+	l.mu.Unlock()
+
+	var r lineRead
+	select {
+	case r = <-pending:
+	case <-l.intr: // nil when there are none: never ready
+		l.mu.Lock()
+		l.interrupted = true
+		l.mu.Unlock()
+		return 0, errInterrupted
+	}
+	l.mu.Lock()
 	defer l.mu.Unlock()
-	line, err := l.br.ReadSlice('\n')
-	n := copy(b, line)
-	if n < len(line) {
-		// The rest of a long line waits for the next Read.
-		l.br = bufio.NewReader(io.MultiReader(strings.NewReader(string(line[n:])), l.br))
-	}
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+	l.pending = nil
+	if r.err != nil {
 		l.end = true
-		if n > 0 {
-			return n, nil
+		if len(r.line) == 0 {
+			return 0, r.err
 		}
-		return 0, err
 	}
+	n := copy(b, r.line)
+	l.rest = r.line[n:]
 	return n, nil
 }
 
 func (l *lineReader) eof() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.end
+	return l.end && len(l.rest) == 0
 }
+
+// takeInterrupt reports whether an interrupt came since the last call,
+// during a Read or between two.
+func (l *lineReader) takeInterrupt() bool {
+	l.mu.Lock()
+	was := l.interrupted
+	l.interrupted = false
+	l.mu.Unlock()
+	if was {
+		return true
+	}
+	select {
+	case <-l.intr:
+		return true
+	default:
+		return false
+	}
+}
+
+// errInterrupted ends a Read cut short by ctrl+c.
+var errInterrupted = errors.New("interrupted")

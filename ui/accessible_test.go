@@ -3,9 +3,12 @@ package ui
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestAccessibleCreateAccount answers the plain prompts of accessible mode
@@ -43,6 +46,15 @@ func TestAccessibleCreateAccount(t *testing.T) {
 	}
 	if strings.Contains(got, "\x1b[") {
 		t.Errorf("escape sequences written to a plain output")
+	}
+	// "8 steps:" is followed by the steps, as on the welcome screen.
+	if i := strings.Index(got, "8 steps:"); i < 0 || !strings.Contains(got[i:], "1. Welcome") || !strings.Contains(got[i:], "8. Summary") {
+		t.Errorf("the steps are not listed after \"8 steps:\":\n%s", got)
+	}
+	// The password's rules come before the first password is asked.
+	rules, ask := strings.Index(got, "Your password needs:"), strings.Index(got, "Password (at least")
+	if rules < 0 || ask < 0 || rules > ask || !strings.Contains(got[rules:ask], "symbols") {
+		t.Errorf("the password rules do not come before the password:\n%s", got)
 	}
 	if svc.count("Verify") != 2 || len(svc.registered) != 1 || svc.registered[0].Identifier != "ann@example.com" {
 		t.Errorf("calls %v, registered %+v", svc.calls, svc.registered)
@@ -109,5 +121,84 @@ func TestAccessibleDeadCode(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the wizard writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput waits until out holds want (n times, when n is given).
+func waitOutput(t *testing.T, out *syncBuffer, want string, n ...int) {
+	t.Helper()
+	times := 1
+	if len(n) > 0 {
+		times = n[0]
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Count(out.String(), want) >= times {
+			return
+		}
+	}
+	t.Fatalf("%q never came (%d times):\n%s", want, times, out.String())
+}
+
+// TestAccessibleCtrlCAsksFirst presses ctrl+c (SIGINT in a terminal) at a
+// plain prompt in the middle of the set-up: the wizard asks the full
+// screen's question; n asks the same field again, and a second ctrl+c then
+// y quits with the progress saved and said so.
+func TestAccessibleCtrlCAsksFirst(t *testing.T) {
+	deps, _, files := journeyDeps(t)
+	intr := make(chan struct{}, 1)
+	deps.Interrupt = intr
+	inR, inW := io.Pipe()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- RunAccessible(context.Background(), deps, Options{Lang: "en"}, inR, out, nil) }()
+	write := func(s string) {
+		if _, err := io.WriteString(inW, s+"\n"); err != nil {
+			t.Error(err)
+		}
+	}
+
+	waitOutput(t, out, "Language")
+	write("1")
+	waitOutput(t, out, "Name [ann-laptop]")
+	intr <- struct{}{}
+	waitOutput(t, out, "Quit the setup?")
+	if strings.Contains(out.String(), "progress is saved") {
+		t.Fatalf("quit at once:\n%s", out.String())
+	}
+	write("n")
+	waitOutput(t, out, "Name [ann-laptop]", 2) // asked again
+	intr <- struct{}{}
+	write("y")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunAccessible: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("did not quit:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "Your progress is saved") {
+		t.Fatalf("no word of the saved progress:\n%s", out.String())
+	}
+	if p, ok, _ := files.LoadProgress(); !ok || p.Step != "device" {
+		t.Fatalf("progress %+v, want saved at the device step", p)
 	}
 }

@@ -59,6 +59,10 @@ type Deps struct {
 	// Start opens the account service (the embedded one is slow to open); it
 	// is called after the first frame. nil when there is nothing to open.
 	Start func(ctx context.Context) error
+	// Interrupt delivers ctrl+c to plain mode (SIGINT: the terminal is not
+	// raw there); nil when there is none. The full-screen wizard reads
+	// ctrl+c as a key.
+	Interrupt <-chan struct{}
 	// Now is the clock (time.Now when nil); tests pin it.
 	Now func() time.Time
 	// CacheDir is misetup's cache dir: the sync settings' cached copy, and
