@@ -475,8 +475,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve is ListenAndServe on a listener the caller opened (tests listen on
 // port 0). It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := newConnLimiter(s.maxConns(), s.cfg.MaxConnsPerAddr)
 	hs := &http.Server{
 		Handler:           s,
+		ConnState:         lim.connState,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
@@ -485,7 +487,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(&limitListener{Listener: ln, l: lim}) }()
 
 	select {
 	case err := <-served:
@@ -505,6 +507,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("shut down: %w", shutErr)
 	}
 	return nil
+}
+
+// maxConns is MaxConns, lowered to three quarters of the process's limit
+// of open files when that is lower: the store, the logs and the courier
+// need descriptors too.
+func (s *Server) maxConns() int {
+	n := s.cfg.MaxConns
+	if fds := fdLimit(); fds > 0 && fds*3/4 < n {
+		n = max(1, fds*3/4)
+	}
+	return n
 }
 
 // Close waits for deliveries in flight (until ctx is done). Deliveries
