@@ -92,23 +92,23 @@ func Run(t *testing.T, newTarget func(t *testing.T) *Target) {
 // Password passes the default password rules.
 const Password = "Blue-Kettle-42"
 
-// answer is what the service answered.
-type answer struct {
+// Answer is what the service answered.
+type Answer struct {
 	status int
 	body   []byte
 	err    *api.Error // for a status of 400 and above
 }
 
-// code is the error code of the answer ("" for success).
-func (a answer) code() string {
+// code is the error code of the Answer ("" for success).
+func (a Answer) code() string {
 	if a.err == nil {
 		return ""
 	}
 	return a.err.Code
 }
 
-// into decodes the answer's body into v, failing t unless the status is want.
-func (a answer) into(t testing.TB, want int, v any) {
+// Into decodes the answer's body into v, failing t unless the status is want.
+func (a Answer) Into(t testing.TB, want int, v any) {
 	t.Helper()
 	if a.status != want {
 		t.Fatalf("status %d, want %d: %s", a.status, want, a.body)
@@ -120,8 +120,8 @@ func (a answer) into(t testing.TB, want int, v any) {
 	}
 }
 
-// do sends one request to the i-th process (in turn) with token when set.
-func (tg *Target) do(t testing.TB, i int, method, path string, body any, token string) answer {
+// Do sends one request to the i-th process (in turn) with token when set.
+func (tg *Target) Do(t testing.TB, i int, method, path string, body any, token string) Answer {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -147,14 +147,14 @@ func (tg *Target) do(t testing.TB, i int, method, path string, body any, token s
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Errorf("%s %s: %v", method, path, err)
-		return answer{}
+		return Answer{}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Errorf("%s %s: %v", method, path, err)
 	}
-	a := answer{status: resp.StatusCode, body: b}
+	a := Answer{status: resp.StatusCode, body: b}
 	if resp.StatusCode >= 400 {
 		var eb api.ErrorBody
 		if json.Unmarshal(b, &eb) == nil && eb.Error != nil {
@@ -166,9 +166,9 @@ func (tg *Target) do(t testing.TB, i int, method, path string, body any, token s
 
 // burst sends n requests as close together as it can, the i-th made by
 // req(i) and sent to process i (in turn), and returns the answers.
-func (tg *Target) burst(t testing.TB, n int, req func(i int) answer) []answer {
+func (tg *Target) burst(t testing.TB, n int, req func(i int) Answer) []Answer {
 	t.Helper()
-	out := make([]answer, n)
+	out := make([]Answer, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -183,7 +183,7 @@ func (tg *Target) burst(t testing.TB, n int, req func(i int) answer) []answer {
 }
 
 // tally counts answers by status and code, e.g. "201", "401 invalid_credentials".
-func tally(as []answer) map[string]int {
+func tally(as []Answer) map[string]int {
 	m := map[string]int{}
 	for _, a := range as {
 		k := fmt.Sprint(a.status)
@@ -206,12 +206,12 @@ func unique(name string) string {
 func (tg *Target) account(t testing.TB, email string) api.Session {
 	t.Helper()
 	var c api.Challenge
-	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		into(t, http.StatusAccepted, &c)
+	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		Into(t, http.StatusAccepted, &c)
 	var out api.VerifyResponse
-	tg.do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{
+	tg.Do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{
 		Code: tg.Code(t, email), Device: &api.Device{ID: "dev-1", Name: "Phone"},
-	}, "").into(t, http.StatusOK, &out)
+	}, "").Into(t, http.StatusOK, &out)
 	if out.Session == nil {
 		t.Fatalf("verify with a device answered no session: %+v", out)
 	}
@@ -219,8 +219,8 @@ func (tg *Target) account(t testing.TB, email string) api.Session {
 }
 
 // signIn posts a sign-in to process i.
-func (tg *Target) signIn(t testing.TB, i int, identifier, password, totpCode string) answer {
-	return tg.do(t, i, "POST", "/v1/sessions", api.SessionRequest{
+func (tg *Target) signIn(t testing.TB, i int, identifier, password, totpCode string) Answer {
+	return tg.Do(t, i, "POST", "/v1/sessions", api.SessionRequest{
 		Identifier: identifier, Password: password, TOTP: totpCode,
 		Device: api.Device{ID: fmt.Sprint("dev-b", i), Name: "Laptop"},
 	}, "")
@@ -240,7 +240,7 @@ func testLockoutBurstWithRightPassword(t *testing.T, tg *Target) {
 		}
 	}
 	const n = 24
-	as := tg.burst(t, n, func(i int) answer {
+	as := tg.burst(t, n, func(i int) Answer {
 		pw := "Wrong-Password-1"
 		if i == n/2 {
 			pw = Password
@@ -268,7 +268,7 @@ func testWrongPasswordBurst(t *testing.T, tg *Target) {
 	s := tg.account(t, email)
 	const n = 30
 	for _, id := range []string{email, unique("nobody")} {
-		got := tally(tg.burst(t, n, func(i int) answer { return tg.signIn(t, i, id, fmt.Sprint("Wrong-Guess-", i), "") }))
+		got := tally(tg.burst(t, n, func(i int) Answer { return tg.signIn(t, i, id, fmt.Sprint("Wrong-Guess-", i), "") }))
 		if got["401 invalid_credentials"] != 4 || got["423 account_locked"] != n-4 {
 			t.Errorf("%d wrong passwords at once answered %v; want 4 × 401 and %d × 423", n, got, n-4)
 		}
@@ -284,8 +284,8 @@ func testWrongPasswordBurst(t *testing.T, tg *Target) {
 func testReauthBurst(t *testing.T, tg *Target) {
 	s := tg.account(t, unique("cy"))
 	const n = 20
-	got := tally(tg.burst(t, n, func(i int) answer {
-		return tg.do(t, i, "POST", "/v1/account/password", api.PasswordChange{
+	got := tally(tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/account/password", api.PasswordChange{
 			CurrentPassword: fmt.Sprint("Wrong-Guess-", i), NewPassword: "Green-Teapot-99",
 		}, s.Token)
 	}))
@@ -299,7 +299,7 @@ func testReauthBurst(t *testing.T, tg *Target) {
 
 // sendBurst fires n requests that each send a code to one address and
 // checks that exactly the rest of its rate (left of 5) are sent.
-func sendBurst(t *testing.T, tg *Target, what string, n, left int, req func(i int) answer) {
+func sendBurst(t *testing.T, tg *Target, what string, n, left int, req func(i int) Answer) {
 	t.Helper()
 	got := tally(tg.burst(t, n, req))
 	if got["202"] != left || got["429 rate_limited"] != n-left {
@@ -310,8 +310,8 @@ func sendBurst(t *testing.T, tg *Target, what string, n, left int, req func(i in
 // testRegistrationSends: a stranger's inbox flooded with registrations.
 func testRegistrationSends(t *testing.T, tg *Target) {
 	email := unique("dee")
-	sendBurst(t, tg, "registrations", 20, 5, func(i int) answer {
-		return tg.do(t, i, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "")
+	sendBurst(t, tg, "registrations", 20, 5, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "")
 	})
 }
 
@@ -319,8 +319,8 @@ func testRegistrationSends(t *testing.T, tg *Target) {
 func testPasswordResetSends(t *testing.T, tg *Target) {
 	email := unique("eve")
 	tg.account(t, email) // its registration was one send
-	sendBurst(t, tg, "password resets", 20, 4, func(i int) answer {
-		return tg.do(t, i, "POST", "/v1/password-resets", api.PasswordResetRequest{Identifier: email}, "")
+	sendBurst(t, tg, "password resets", 20, 4, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/password-resets", api.PasswordResetRequest{Identifier: email}, "")
 	})
 }
 
@@ -328,8 +328,8 @@ func testPasswordResetSends(t *testing.T, tg *Target) {
 func testRecoverySends(t *testing.T, tg *Target) {
 	s := tg.account(t, unique("fay"))
 	target := unique("victim")
-	sendBurst(t, tg, "recovery contacts", 20, 5, func(i int) answer {
-		return tg.do(t, i, "PUT", "/v1/account/recovery", api.RecoveryRequest{Email: target}, s.Token)
+	sendBurst(t, tg, "recovery contacts", 20, 5, func(i int) Answer {
+		return tg.Do(t, i, "PUT", "/v1/account/recovery", api.RecoveryRequest{Email: target}, s.Token)
 	})
 }
 
@@ -338,12 +338,12 @@ func testRecoverySends(t *testing.T, tg *Target) {
 func testResendCooldown(t *testing.T, tg *Target) {
 	email := unique("gus")
 	var c api.Challenge
-	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		into(t, http.StatusAccepted, &c)
+	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		Into(t, http.StatusAccepted, &c)
 	tg.Wait(1100 * time.Millisecond)
 	const n = 16
-	got := tally(tg.burst(t, n, func(i int) answer {
-		return tg.do(t, i, "POST", "/v1/challenges/"+c.ID+"/resend", nil, "")
+	got := tally(tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/challenges/"+c.ID+"/resend", nil, "")
 	}))
 	if got["202"] != 1 || got["429 rate_limited"] != n-1 {
 		t.Errorf("%d resends at once after the cooldown answered %v; want 1 × 202 and %d × 429", n, got, n-1)
@@ -356,21 +356,21 @@ func testResendCooldown(t *testing.T, tg *Target) {
 func testCodeAttempts(t *testing.T, tg *Target) {
 	email := unique("hal")
 	var c api.Challenge
-	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		into(t, http.StatusAccepted, &c)
+	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		Into(t, http.StatusAccepted, &c)
 	right := tg.Code(t, email)
 	const n = 30
-	got := tally(tg.burst(t, n, func(i int) answer {
+	got := tally(tg.burst(t, n, func(i int) Answer {
 		wrong := fmt.Sprintf("%06d", (i*7919+1)%1000000)
 		if wrong == right {
 			wrong = fmt.Sprintf("%06d", (i*7919+2)%1000000)
 		}
-		return tg.do(t, i, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: wrong}, "")
+		return tg.Do(t, i, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: wrong}, "")
 	}))
 	if got["400 invalid_code"] != 4 || got["429 too_many_attempts"] != n-4 {
 		t.Errorf("%d wrong codes at once answered %v; want 4 × 400 and %d × 429", n, got, n-4)
 	}
-	if a := tg.do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: right}, ""); a.status == http.StatusOK {
+	if a := tg.Do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: right}, ""); a.status == http.StatusOK {
 		t.Error("the right code worked after five wrong ones")
 	}
 }
@@ -380,12 +380,12 @@ func testCodeAttempts(t *testing.T, tg *Target) {
 func testCodeSingleUse(t *testing.T, tg *Target) {
 	email := unique("ida")
 	var c api.Challenge
-	tg.do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		into(t, http.StatusAccepted, &c)
+	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
+		Into(t, http.StatusAccepted, &c)
 	code := tg.Code(t, email)
 	const n = 12
-	got := tally(tg.burst(t, n, func(i int) answer {
-		return tg.do(t, i, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: code}, "")
+	got := tally(tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: code}, "")
 	}))
 	if got["200"] != 1 || got["410 code_expired"] != n-1 {
 		t.Errorf("the right code %d times at once answered %v; want 1 × 200 and %d × 410", n, got, n-1)
@@ -401,12 +401,12 @@ func testProfileBesidePasswordChange(t *testing.T, tg *Target) {
 	pw := Password
 	for round := range 6 {
 		next := fmt.Sprintf("Green-Teapot-%02d", round)
-		as := tg.burst(t, 4, func(i int) answer {
+		as := tg.burst(t, 4, func(i int) Answer {
 			if i == 0 {
-				return tg.do(t, i, "POST", "/v1/account/password", api.PasswordChange{CurrentPassword: pw, NewPassword: next}, s.Token)
+				return tg.Do(t, i, "POST", "/v1/account/password", api.PasswordChange{CurrentPassword: pw, NewPassword: next}, s.Token)
 			}
 			name := fmt.Sprintf("Jo %d.%d", round, i)
-			return tg.do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
+			return tg.Do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
 		})
 		for i, a := range as {
 			if a.status >= 300 {
@@ -435,18 +435,18 @@ func totpCode(t testing.TB, secret string, at time.Time) string {
 
 // enrolTOTP turns 2FA on for the session's account and returns the secret
 // and the recovery codes.
-func (tg *Target) enrolTOTP(t testing.TB, token string, also func(i int) answer) (string, []string) {
+func (tg *Target) enrolTOTP(t testing.TB, token string, also func(i int) Answer) (string, []string) {
 	t.Helper()
 	var setup api.TOTPSetup
-	tg.do(t, 0, "POST", "/v1/account/totp", nil, token).into(t, http.StatusOK, &setup)
-	as := tg.burst(t, 4, func(i int) answer {
+	tg.Do(t, 0, "POST", "/v1/account/totp", nil, token).Into(t, http.StatusOK, &setup)
+	as := tg.burst(t, 4, func(i int) Answer {
 		if i == 0 {
-			return tg.do(t, i, "POST", "/v1/account/totp/confirm", api.TOTPConfirm{Code: totpCode(t, setup.Secret, tg.Now())}, token)
+			return tg.Do(t, i, "POST", "/v1/account/totp/confirm", api.TOTPConfirm{Code: totpCode(t, setup.Secret, tg.Now())}, token)
 		}
 		return also(i)
 	})
 	var rc api.RecoveryCodes
-	as[0].into(t, http.StatusOK, &rc)
+	as[0].Into(t, http.StatusOK, &rc)
 	for i, a := range as[1:] {
 		if a.status >= 300 {
 			t.Fatalf("request %d beside the confirmation: %d %s", i+1, a.status, a.body)
@@ -459,12 +459,12 @@ func (tg *Target) enrolTOTP(t testing.TB, token string, also func(i int) answer)
 // two-step verification leave it on.
 func testProfileBesideTOTPConfirm(t *testing.T, tg *Target) {
 	s := tg.account(t, unique("kai"))
-	tg.enrolTOTP(t, s.Token, func(i int) answer {
+	tg.enrolTOTP(t, s.Token, func(i int) Answer {
 		name := fmt.Sprint("Kai ", i)
-		return tg.do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
+		return tg.Do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
 	})
 	var a api.Account
-	tg.do(t, 1, "GET", "/v1/account", nil, s.Token).into(t, http.StatusOK, &a)
+	tg.Do(t, 1, "GET", "/v1/account", nil, s.Token).Into(t, http.StatusOK, &a)
 	if !a.TOTPEnabled {
 		t.Error("two-step verification is off after profile changes ran beside its confirmation")
 	}
@@ -477,16 +477,16 @@ func testSessionEndsMidRequest(t *testing.T, tg *Target) {
 	tg.account(t, email)
 	for round := range 8 {
 		var s api.Session
-		tg.signIn(t, round, email, Password, "").into(t, http.StatusCreated, &s)
-		got := tally(tg.burst(t, 24, func(i int) answer {
+		tg.signIn(t, round, email, Password, "").Into(t, http.StatusCreated, &s)
+		got := tally(tg.burst(t, 24, func(i int) Answer {
 			if i == 12 {
-				return tg.do(t, i, "DELETE", "/v1/sessions/current", nil, s.Token)
+				return tg.Do(t, i, "DELETE", "/v1/sessions/current", nil, s.Token)
 			}
 			if i%2 == 0 {
 				name := fmt.Sprint("Lu ", i)
-				return tg.do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
+				return tg.Do(t, i, "PATCH", "/v1/account", api.AccountPatch{DisplayName: &name}, s.Token)
 			}
-			return tg.do(t, i, "GET", "/v1/account", nil, s.Token)
+			return tg.Do(t, i, "GET", "/v1/account", nil, s.Token)
 		}))
 		for k, n := range got {
 			if k != "200" && k != "204" && k != "401 unauthorized" {
@@ -503,12 +503,12 @@ func testSessionEndsMidRequest(t *testing.T, tg *Target) {
 func testTOTPReplay(t *testing.T, tg *Target) {
 	email := unique("mo")
 	s := tg.account(t, email)
-	secret, _ := tg.enrolTOTP(t, s.Token, func(i int) answer { return tg.do(t, i, "GET", "/v1/account", nil, s.Token) })
+	secret, _ := tg.enrolTOTP(t, s.Token, func(i int) Answer { return tg.Do(t, i, "GET", "/v1/account", nil, s.Token) })
 	// The confirmation used the current step; the next is within the
 	// accepted drift, and newer.
 	code := totpCode(t, secret, tg.Now().Add(30*time.Second))
 	const n = 8
-	got := tally(tg.burst(t, n, func(i int) answer { return tg.signIn(t, i, email, Password, code) }))
+	got := tally(tg.burst(t, n, func(i int) Answer { return tg.signIn(t, i, email, Password, code) }))
 	if got["201"] != 1 {
 		t.Errorf("one TOTP code %d times at once answered %v; want one 201", n, got)
 	}
@@ -519,9 +519,9 @@ func testTOTPReplay(t *testing.T, tg *Target) {
 func testRecoveryCodeSingleUse(t *testing.T, tg *Target) {
 	email := unique("ned")
 	s := tg.account(t, email)
-	_, codes := tg.enrolTOTP(t, s.Token, func(i int) answer { return tg.do(t, i, "GET", "/v1/account", nil, s.Token) })
+	_, codes := tg.enrolTOTP(t, s.Token, func(i int) Answer { return tg.Do(t, i, "GET", "/v1/account", nil, s.Token) })
 	const n = 4 // under the lock: the others count as failures
-	got := tally(tg.burst(t, n, func(i int) answer { return tg.signIn(t, i, email, Password, codes[0]) }))
+	got := tally(tg.burst(t, n, func(i int) Answer { return tg.signIn(t, i, email, Password, codes[0]) }))
 	if got["201"] != 1 {
 		t.Errorf("one recovery code %d times at once answered %v; want one 201", n, got)
 	}

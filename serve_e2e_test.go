@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"misetup/api"
+	"misetup/server/servertest"
+	"misetup/server/store"
+	"misetup/server/store/storetest"
+)
+
+// buildMisetup builds the binary into a temporary folder of t.
+func buildMisetup(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped in -short mode")
+	}
+	bin := filepath.Join(t.TempDir(), "misetup")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serveProc is a running `misetup serve`.
+type serveProc struct {
+	url  string
+	cmd  *exec.Cmd
+	logs *strings.Builder
+}
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe starts `misetup serve` with env (added to a clean XDG
+// environment under root) and args, and waits until it answers.
+func startServe(t *testing.T, bin, root string, env []string, args ...string) *serveProc {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
+	cmd.Env = append(os.Environ(),
+		"XDG_CONFIG_HOME="+filepath.Join(root, "config"),
+		"XDG_DATA_HOME="+filepath.Join(root, "data"),
+		"XDG_STATE_HOME="+filepath.Join(root, "state"),
+		"XDG_CACHE_HOME="+filepath.Join(root, "cache"),
+	)
+	cmd.Env = append(cmd.Env, env...)
+	logs := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{url: "http://" + addr, cmd: cmd, logs: logs}
+	t.Cleanup(func() { p.stop(t) })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(p.url + "/v1/status")
+		if err == nil {
+			resp.Body.Close()
+			return p
+		}
+		if time.Now().After(deadline) || cmd.ProcessState != nil {
+			t.Fatalf("serve did not answer: %v\n%s", err, logs)
+		}
+	}
+}
+
+// stop ends the process with SIGTERM and waits for it; a second call does
+// nothing.
+func (p *serveProc) stop(t *testing.T) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve exited: %v\n%s", err, p.logs)
+		}
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+		t.Errorf("serve did not stop on SIGTERM\n%s", p.logs)
+	}
+}
+
+// ruleArgs are servertest's rules as --rule flags.
+func ruleArgs() []string {
+	var args []string
+	for k, v := range servertest.Rules {
+		args = append(args, "--rule", k+"="+v)
+	}
+	return args
+}
+
+// TestCodeSurvivesRestart sends a code, restarts the service (on SQLite,
+// with no keys configured), and verifies the code: the keys the service
+// made on first start are kept beside its database.
+func TestCodeSurvivesRestart(t *testing.T) {
+	bin := buildMisetup(t)
+	root := t.TempDir()
+	p := startServe(t, bin, root, nil)
+	tg := &servertest.Target{URLs: []string{p.url}}
+	var c api.Challenge
+	tg.Do(t, 0, "POST", "/v1/registrations",
+		api.RegistrationRequest{Method: "email", Identifier: "ann@example.com", Password: servertest.Password}, "").Into(t, http.StatusAccepted, &c)
+	code := lastCode(t, filepath.Join(root, "state", "misetup", "outbox.jsonl"), "ann@example.com")
+	p.stop(t)
+
+	keys := filepath.Join(root, "data", "misetup", "misetup.db.keys")
+	if fi, err := os.Stat(keys); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("keys file %s: %v, %v; want it made, mode 0600", keys, fi, err)
+	}
+	p = startServe(t, bin, root, nil)
+	tg.URLs = []string{p.url}
+	tg.Do(t, 0, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{Code: code}, "").Into(t, http.StatusOK, nil)
+}
+
+// TestPostgresNeedsKeys: a service on PostgreSQL with no keys configured
+// refuses to start, and says how to set them.
+func TestPostgresNeedsKeys(t *testing.T) {
+	dsn := storetest.FreshSchema(t, storetest.PostgresDSN(t))
+	bin := buildMisetup(t)
+	root := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--addr", freeAddr(t), "--db", dsn)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+root, "XDG_DATA_HOME="+root, "XDG_STATE_HOME="+root)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "misetup serve keygen") || !strings.Contains(string(out), envKeyHMAC) {
+		t.Errorf("serve on PostgreSQL without keys: %v\n%s", err, out)
+	}
+}
+
+// TestTwoServersOnePostgres runs the rule battery against two `misetup
+// serve` processes on one PostgreSQL database, each burst's requests
+// alternating between them: they behave as one service. Each rule gets a
+// fresh database (schema) and two fresh processes.
+func TestTwoServersOnePostgres(t *testing.T) {
+	base := storetest.PostgresDSN(t)
+	bin := buildMisetup(t)
+	keysOut, err := exec.Command(bin, "serve", "keygen").Output()
+	if err != nil {
+		t.Fatalf("keygen: %v", err)
+	}
+	var env []string
+	for _, line := range strings.Split(string(keysOut), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), " = ")
+		v = strings.Trim(v, `"`)
+		switch {
+		case ok && k == "hmac":
+			env = append(env, envKeyHMAC+"="+v)
+		case ok && k == "totp":
+			env = append(env, envKeyTOTP+"="+v)
+		}
+	}
+	if len(env) != 2 {
+		t.Fatalf("keygen printed no keys:\n%s", keysOut)
+	}
+	servertest.Run(t, func(t *testing.T) *servertest.Target {
+		dsn := storetest.FreshSchema(t, base)
+		root := t.TempDir() // one outbox for both
+		args := append([]string{"--db", dsn}, ruleArgs()...)
+		a := startServe(t, bin, root, env, args...)
+		b := startServe(t, bin, root, env, args...)
+		st, err := store.OpenPostgres(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		outbox := filepath.Join(root, "state", "misetup", "outbox.jsonl")
+		return &servertest.Target{
+			URLs: []string{a.url, b.url},
+			Code: func(t testing.TB, to string) string { return lastCode(t.(*testing.T), outbox, to) },
+			Wait: time.Sleep,
+			Now:  time.Now,
+			Audit: func(t testing.TB, miID, event string) int {
+				return servertest.CountEvents(t, st, miID, event)
+			},
+		}
+	})
+}
