@@ -19,6 +19,7 @@ import (
 	"misetup/assets"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/ui"
 )
 
 // doctorFlags are the flags of `misetup doctor` and `misetup check`.
@@ -57,6 +58,9 @@ are masked and it never holds a password, a code or a session token.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true, // a non-zero status is a finding, not a usage error
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkLanguage(f.lang, "--lang"); err != nil {
+				return err
+			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
@@ -87,6 +91,9 @@ The exit status is 0 when everything is ok, 1 on warnings and 2 on failures.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkLanguage(f.lang, "--lang"); err != nil {
+				return err
+			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
@@ -103,7 +110,7 @@ The exit status is 0 when everything is ok, 1 on warnings and 2 on failures.`,
 
 func addDoctorFlags(cmd *cobra.Command, f *doctorFlags) {
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the findings as JSON: id, status (ok, warn, fail), finding, fix")
-	cmd.Flags().StringVar(&f.server, "server", "", "URL of a misetup account service (env MISETUP_SERVER); default: in-process")
+	cmd.Flags().StringVar(&f.server, "server", "", "the address of a misetup account service, an http:// or https:// URL (env MISETUP_SERVER); default: in-process")
 	cmd.Flags().StringVar(&f.lang, "lang", "", "language of the findings: en or zh-CN (default from LANG)")
 }
 
@@ -305,15 +312,9 @@ func findingsTable(r flows.Report, tr *assets.Catalog, width int) string {
 	return b.String()
 }
 
-// wrapText wraps at spaces, then hard-wraps what is still too long (CJK
-// text has no spaces).
-func wrapText(s string, w int) string {
-	var out []string
-	for _, l := range strings.Split(ansi.Wordwrap(s, w, ""), "\n") {
-		out = append(out, strings.Split(ansi.Hardwrap(l, w, true), "\n")...)
-	}
-	return strings.Join(out, "\n")
-}
+// wrapText wraps as the wizard does (ui.WrapText): Chinese between words,
+// never with punctuation alone at the start of a line.
+func wrapText(s string, w int) string { return strings.Join(ui.WrapText(s, w), "\n") }
 
 func levelMark(l flows.Level) string {
 	switch l {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"misetup/api"
+	"misetup/assets/assetstest"
 	"misetup/client"
 	"misetup/flows"
 	"misetup/server/courier"
@@ -301,5 +302,23 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "✗ 服务") {
 		t.Errorf("zh-CN table:\n%s", out.String())
+	}
+}
+
+// TestDoctorChineseLineBreaks prints the doctor's table in Chinese at 60
+// and 80 columns: no line starts with punctuation (a lone "。"), and no
+// word is split across two lines.
+func TestDoctorChineseLineBreaks(t *testing.T) {
+	cfg := doctorXDG(t)
+	seedAccount(t, cfg)
+	for _, w := range []int{60, 80} {
+		var out bytes.Buffer
+		_ = runDoctor(context.Background(), doctorEnv{cfg: cfg, flags: doctorFlags{lang: "zh-CN"}, system: wiredSystem(t), out: &out, errOut: &out, width: w})
+		if !strings.Contains(out.String(), "服务") {
+			t.Fatalf("not in Chinese:\n%s", out.String())
+		}
+		for _, p := range assetstest.ChineseLineBreaks(out.String()) {
+			t.Errorf("%d columns: %s\n%s", w, p, out.String())
+		}
 	}
 }

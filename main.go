@@ -19,11 +19,28 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run runs misetup with args and its standard streams, and returns the
+// exit status (tests call it as the binary would be called).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
-	err := fang.Execute(ctx, newRootCmd(),
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	// Help, the doctor's table, the outbox: lines without the trailing
+	// spaces fang pads its help with. The wizard writes to stdout itself.
+	out := newTrimWriter(stdout)
+	defer out.Flush()
+	root.SetOut(out)
+	errOut := newTrimWriter(stderr)
+	defer errOut.Flush()
+	root.SetErr(errOut)
+	err := fang.Execute(ctx, root,
 		fang.WithVersion(api.Version),
-		fang.WithoutManpage(),
+		fang.WithoutManpage(), // misetup man, below, is a visible command
 		fang.WithErrorHandler(func(w io.Writer, st fang.Styles, err error) {
 			var ec exitCode
 			if !errors.As(err, &ec) { // doctor and check have printed their findings already
@@ -34,10 +51,11 @@ func main() {
 	if err != nil {
 		var ec exitCode
 		if errors.As(err, &ec) {
-			os.Exit(int(ec))
+			return int(ec)
 		}
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // exitCode is an error that only sets the process's exit status (doctor and
@@ -56,20 +74,32 @@ creating an account or signing in with a verification code, choosing what Mi Clo
 and turning on Find Device.
 
 With no server named it runs the account service in-process (SQLite under the XDG data dir)
-and delivers verification codes to the local outbox: read them with "misetup outbox".`,
+and delivers verification codes to the local outbox: read them with "misetup outbox".
+Without a terminal (a pipe, a script) it asks plain questions, as with --accessible.`,
+		Example: `  misetup
+  misetup --lang zh-CN
+  misetup --server http://127.0.0.1:8417
+  misetup --accessible`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkLanguage(flags.lang, "--lang"); err != nil {
+				return err
+			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
 			}
-			return runWizard(cmd.Context(), cfg.wizardEnv(cmd, flags))
+			env := cfg.wizardEnv(cmd, flags)
+			if err := checkLanguage(env.Lang, "the language setting (MISETUP_LANG or lang in the config file)"); err != nil {
+				return err
+			}
+			return runWizard(cmd.Context(), env)
 		},
 	}
 	root.PersistentFlags().String("config", "", "config file (default $XDG_CONFIG_HOME/misetup/config.toml)")
-	root.Flags().StringVar(&flags.server, "server", "", "URL of a misetup account service (env MISETUP_SERVER); default: in-process")
-	root.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (default from LANG)")
-	root.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1)")
-	root.AddCommand(newServeCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd())
+	root.Flags().StringVar(&flags.server, "server", "", "the address of a misetup account service, an http:// or https:// URL (env MISETUP_SERVER); default: in-process")
+	root.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (env MISETUP_LANG; default: the one chosen last, else from LANG)")
+	root.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1; also when there is no terminal)")
+	root.AddCommand(newServeCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
 	return root
 }

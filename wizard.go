@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 
 	"misetup/api"
 	"misetup/assets"
@@ -37,13 +39,44 @@ type wizardEnv struct {
 }
 
 // runWizard runs the setup wizard: the full-screen UI, or plain prompts when
-// accessible mode is asked for (ACCESSIBLE=1, --accessible, TERM=dumb).
+// accessible mode is asked for (ACCESSIBLE=1, --accessible, TERM=dumb) or
+// there is no terminal to draw on (stdin or stdout a pipe, a file, nothing):
+// the full-screen program never starts on a pipe.
 func runWizard(ctx context.Context, env wizardEnv) error {
+	if u, ok := env.Out.(interface{ Unwrap() io.Writer }); ok {
+		env.Out = u.Unwrap() // the wizard draws itself: no line filter in between
+	}
+	plain := env.Accessible || envValue(env.Environ, "TERM") == "dumb"
+	if !plain && (!isTerminal(env.In) || !isTerminal(env.Out)) {
+		plain = true
+		fmt.Fprintln(env.Out, "misetup: no terminal here, so plain prompts (as with --accessible); run misetup in a terminal for the full-screen wizard.")
+	}
+
 	svc := newService(env)
 	defer svc.close()
 
 	deps, opts := wizardDeps(env, svc)
-	if env.Accessible || envValue(env.Environ, "TERM") == "dumb" {
+	if plain {
+		// The terminal is not raw here: ctrl+c is SIGINT. The wizard asks
+		// before quitting, as the full-screen one does.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt)
+		defer signal.Stop(sig)
+		intr := make(chan struct{}, 1)
+		go func() {
+			for {
+				select {
+				case <-sig:
+					select {
+					case intr <- struct{}{}:
+					default:
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		deps.Interrupt = intr
 		return ui.RunAccessible(ctx, deps, opts, env.In, env.Out, env.Environ)
 	}
 	app := ui.New(ctx, deps, opts)
@@ -69,6 +102,12 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 	return nil
 }
 
+// isTerminal reports whether f is a terminal (an *os.File on one).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(file.Fd())
+}
+
 // wizardDeps wires the client into the flows interfaces the ui takes.
 func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 	files := flows.Files{Dir: env.StateDir}
@@ -90,18 +129,27 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 		CacheDir: env.CacheDir,
 		StateDir: env.StateDir,
 	}
-	locale := localeOf(env.Environ)
-	lang := env.Lang
-	if lang == "" {
-		lang = locale
-	}
 	opts := ui.Options{
-		Lang:    assets.MatchLanguage(lang),
-		Locale:  locale,
+		Lang:    assets.MatchLanguage(env.Lang), // asked for: beats a saved choice and the locale
+		Locale:  localeOf(env.Environ),
 		Server:  env.ServerURL,
 		Version: api.Version,
 	}
 	return deps, opts
+}
+
+// checkLanguage refuses a language misetup does not speak, asked for by
+// source (a flag, or where the setting came from), naming the ones it does.
+// "" is no choice: the locale decides.
+func checkLanguage(value, source string) error {
+	if value == "" || assets.MatchLanguage(value) != "" {
+		return nil
+	}
+	var have []string
+	for _, l := range assets.Languages() {
+		have = append(have, l+" ("+assets.MustLoad(l).T("lang.name")+")")
+	}
+	return fmt.Errorf("unknown language %q for %s: misetup speaks %s", value, source, strings.Join(have, " and "))
 }
 
 // localeOf is the locale the environment asks for: LC_ALL, then

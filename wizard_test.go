@@ -60,22 +60,27 @@ func TestEmbeddedServiceOpensLate(t *testing.T) {
 	}
 }
 
+// TestLanguageFromEnvironment: only an explicit choice (--lang,
+// MISETUP_LANG, the config file) becomes Options.Lang, which beats the
+// language saved with the progress; the locale goes in Options.Locale,
+// which the saved choice beats (issue 9: LANG=en_US.UTF-8 brought a run
+// resumed in Chinese back in English).
 func TestLanguageFromEnvironment(t *testing.T) {
 	tests := []struct {
-		flag    string
-		environ []string
-		want    string
+		flag         string
+		environ      []string
+		lang, locale string
 	}{
-		{"", []string{"LANG=zh_CN.UTF-8"}, "zh-CN"},
-		{"", []string{"LANG=en_US.UTF-8", "LC_ALL=zh_CN.UTF-8"}, "zh-CN"},
-		{"en", []string{"LANG=zh_CN.UTF-8"}, "en"},
-		{"", []string{"LANG=C"}, ""},
-		{"zh-CN", nil, "zh-CN"},
+		{"", []string{"LANG=zh_CN.UTF-8"}, "", "zh_CN.UTF-8"},
+		{"", []string{"LANG=en_US.UTF-8", "LC_ALL=zh_CN.UTF-8"}, "", "zh_CN.UTF-8"},
+		{"en", []string{"LANG=zh_CN.UTF-8"}, "en", "zh_CN.UTF-8"},
+		{"", []string{"LANG=C"}, "", "C"},
+		{"zh-CN", nil, "zh-CN", ""},
 	}
 	for _, tt := range tests {
 		_, opts := wizardDeps(wizardEnv{Lang: tt.flag, Environ: tt.environ, StateDir: t.TempDir()}, newService(wizardEnv{ServerURL: "http://127.0.0.1:1"}))
-		if opts.Lang != tt.want {
-			t.Errorf("--lang %q with %v: %q, want %q", tt.flag, tt.environ, opts.Lang, tt.want)
+		if opts.Lang != tt.lang || opts.Locale != tt.locale {
+			t.Errorf("--lang %q with %v: Lang %q Locale %q, want %q %q", tt.flag, tt.environ, opts.Lang, opts.Locale, tt.lang, tt.locale)
 		}
 	}
 }
