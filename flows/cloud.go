@@ -67,6 +67,24 @@ func SaveSync(ctx context.Context, c Cloud, deviceID string, s api.SyncSettings)
 	return out, nil
 }
 
+// WifiOnlyWarning is what "Sync over Wi-Fi only" means for settings s on
+// a device whose network is kind (through iface): nothing syncs over a
+// cable, and maybe nothing on a network that could not be told to be
+// Wi-Fi. Zero when there is nothing to say: Wi-Fi only is off, sync is
+// off, the device is on Wi-Fi, or on mobile data, where Wi-Fi only is what
+// the guide recommends (sync waits for Wi-Fi). The wizard says it when the
+// setting is chosen and on the summary; the doctor says the same.
+func WifiOnlyWarning(s api.SyncSettings, kind NetworkKind, iface string) Text {
+	if !s.AutoSync || !s.WifiOnly {
+		return Text{}
+	}
+	switch kind {
+	case NetworkWired, NetworkUnknown:
+		return T("ts.sync.wifi_only."+string(kind), "iface", iface)
+	}
+	return Text{}
+}
+
 // orderCategories keeps the known categories, once each, in the guide's order.
 func orderCategories(in []string) []string {
 	out := []string{}

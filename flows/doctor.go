@@ -167,6 +167,8 @@ func (d Doctor) sync(ctx context.Context, devID string) Finding {
 		f.Msg, f.Fix = T("ts.sync.auto_off"), T("ts.sync.auto_off.fix")
 	case len(st.Categories) == 0:
 		f.Msg, f.Fix = T("ts.sync.no_categories"), T("ts.sync.no_categories.fix", "list", categoryList(defaultCategories))
+	case !WifiOnlyWarning(st, kind, iface).IsZero():
+		f.Msg, f.Fix = WifiOnlyWarning(st, kind, iface), T("ts.sync.wifi_only.fix")
 	case st.WifiOnly && kind != NetworkWiFi:
 		f.Msg, f.Fix = T("ts.sync.wifi_only."+string(kind), "iface", iface), T("ts.sync.wifi_only.fix")
 	case st.WifiOnly:

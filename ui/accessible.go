@@ -348,7 +348,7 @@ func (p *plain) requirements() (flows.Step, error) {
 		for _, f := range r.Findings {
 			rs.findings[f.Check] = f
 			if f.Check == flows.CheckNetwork {
-				p.sh.wiz.Network = f.Network
+				p.sh.wiz.Network, p.sh.wiz.Iface = f.Network, f.Interface
 			}
 		}
 		p.show(rs.rowsView())
@@ -822,6 +822,13 @@ func (p *plain) syncStep() (flows.Step, error) {
 		}
 		if s.WifiOnly, err = p.confirm(title, s.WifiOnly); err != nil {
 			return 0, err
+		}
+		if warn := sh.wifiWarning(s); warn != "" {
+			// As the screen does: say so, with the choice to keep it.
+			p.say(warn)
+			if s.WifiOnly, err = p.confirm(p.T("sync.wifi_keep_q"), true); err != nil {
+				return 0, err
+			}
 		}
 		saved, err := call(p, func(ctx context.Context) (api.SyncSettings, error) {
 			return flows.SaveSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, s)

@@ -202,3 +202,31 @@ func TestAccessibleCtrlCAsksFirst(t *testing.T) {
 		t.Fatalf("progress %+v, want saved at the device step", p)
 	}
 }
+
+// TestAccessibleWifiOnlyOnAWiredDevice answers yes to "Sync over Wi-Fi
+// only" on a wired device in plain mode: it says nothing will sync and
+// asks whether to keep it, as the screen does; no turns it off.
+func TestAccessibleWifiOnlyOnAWiredDevice(t *testing.T) {
+	deps, svc, _ := journeyDeps(t)
+	sys := netRoot(t, "eth0", false)
+	sys.Hostname = deps.System.Hostname
+	deps.System, deps.Checker.System = sys, sys
+	answers := []string{
+		"1", "", "", "", "2", "2", "ann@example.com", "Tr1cky#Pass", "Tr1cky#Pass", "123456",
+		"y", "0", "y", // sync on, the default categories, Wi-Fi only
+		"n", // do not keep it
+		"y", // Find Device on
+	}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, strings.NewReader(strings.Join(answers, "\n")+"\n"), &out, nil)
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := strings.Join(strings.Fields(out.String()), " ")
+	if !strings.Contains(got, "uses a wired connection (eth0), so nothing syncs.") || !strings.Contains(got, "Keep \"Sync over Wi-Fi only\"?") {
+		t.Fatalf("no warning:\n%s", out.String())
+	}
+	if s := svc.sync["dev-1"]; !s.AutoSync || s.WifiOnly {
+		t.Fatalf("saved %+v, want sync on, not Wi-Fi only", s)
+	}
+}

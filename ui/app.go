@@ -189,6 +189,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.sh.wiz.Device = msg.info
 		}
 		a.sh.wiz.DeviceID = msg.id
+		if a.sh.wiz.Network == "" {
+			a.sh.wiz.Network, a.sh.wiz.Iface = msg.network, msg.iface
+		}
 		return a, a.broadcast(msg)
 	case resumeMsg:
 		return a, a.resume(msg.to)

@@ -54,9 +54,11 @@ type sessionRestoredMsg struct {
 
 // deviceReadMsg carries this device's facts and id.
 type deviceReadMsg struct {
-	info flows.DeviceInfo
-	id   string
-	err  error
+	info    flows.DeviceInfo
+	id      string
+	network flows.NetworkKind // "" when not read
+	iface   string
+	err     error
 }
 
 // progressSavedMsg reports a failed save (successes are silent).
@@ -215,6 +217,7 @@ func restoreSessionCmd(sh *shared) tea.Cmd {
 func readDeviceCmd(sys flows.System, deviceID func() (string, error)) tea.Cmd {
 	return func() tea.Msg {
 		m := deviceReadMsg{info: sys.Device()}
+		m.network, m.iface = sys.Network() // a resumed run skips the requirements check that reads it
 		if deviceID != nil {
 			m.id, m.err = deviceID()
 		}

@@ -68,7 +68,7 @@ func (s *requirementsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		s.findings[msg.finding.Check] = msg.finding
 		if msg.finding.Check == flows.CheckNetwork {
-			s.sh.wiz.Network = msg.finding.Network
+			s.sh.wiz.Network, s.sh.wiz.Iface = msg.finding.Network, msg.finding.Interface
 		}
 		return s, nil
 	case stylesChangedMsg:

@@ -106,6 +106,7 @@ type wizardState struct {
 	Device     flows.DeviceInfo
 	DeviceID   string
 	Network    flows.NetworkKind
+	Iface      string // the network's interface (eth0, wlan0)
 
 	Challenge      *api.Challenge // the registration's pending challenge
 	ResetChallenge *api.Challenge

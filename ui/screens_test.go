@@ -476,3 +476,38 @@ func TestFooterKeepsTheKeysTheTextNames(t *testing.T) {
 		t.Error("mentionsKey misreads a text")
 	}
 }
+
+// TestWifiOnlyOnAWiredDevice: choosing "Sync over Wi-Fi only" on a wired
+// device says at once that nothing will sync; saving asks whether to keep
+// it (n turns it off, y keeps it), and the summary keeps the warning
+// instead of showing all well.
+func TestWifiOnlyOnAWiredDevice(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	syncSetup(h, flows.NetworkWired)
+	h.app.sh.wiz.Iface = "eth0"
+	h.keys("down", "down", "down", "down", "down", "down", "down", "down", "down", "space")
+	if s := h.screen(); !strings.Contains(s, "[x] Sync over Wi-Fi only") || !strings.Contains(strings.Join(strings.Fields(s), " "), "wired connection (eth0), so nothing") {
+		t.Fatalf("no warning when Wi-Fi only is chosen on a cable:\n%s", s)
+	}
+	h.keys("enter")
+	if s := h.screen(); !strings.Contains(s, "Keep \"Sync over Wi-Fi only\"?") || !strings.Contains(lastLine(s), "y keep it") || h.svc.count("SetSync") != 0 {
+		t.Fatalf("saved without asking:\n%s", s)
+	}
+	_, cmd := h.app.Update(press("y"))
+	if cmd == nil {
+		t.Fatal("y did not save")
+	}
+	h.send(syncSavedMsg{settings: api.SyncSettings{AutoSync: true, WifiOnly: true, Categories: []string{"contacts"}}})
+	h.goTo(flows.StepSummary)
+	if s := h.screen(); !strings.Contains(strings.Join(strings.Fields(s), " "), "! \"Sync over Wi-Fi only\" is on and this device uses a wired connection (eth0), so nothing syncs.") {
+		t.Fatalf("the summary does not keep the warning:\n%s", s)
+	}
+
+	h = newHarness(t, 80, 24, "en")
+	syncSetup(h, flows.NetworkWired)
+	h.keys("down", "down", "down", "down", "down", "down", "down", "down", "down", "space", "enter")
+	h.app.Update(press("n"))
+	if sc := h.app.screens[flows.StepSync].(*syncScreen); sc.settings.WifiOnly || !sc.saving {
+		t.Fatalf("n did not turn Wi-Fi only off and save: %+v saving=%v", sc.settings, sc.saving)
+	}
+}

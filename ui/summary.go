@@ -114,6 +114,11 @@ func (s *summaryScreen) View() string {
 		}
 	}
 	row(labels[2], syncText)
+	if w.Sync != nil {
+		if warn := sh.wifiWarning(*w.Sync); warn != "" {
+			b.WriteString(strings.Repeat(" ", 2+lw) + sh.paragraph(sh.st.Warn, markWarn+" "+warn, 2+lw) + "\n")
+		}
+	}
 
 	find := sh.T("summary.not_saved")
 	if w.FindDevice != nil {

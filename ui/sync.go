@@ -29,6 +29,8 @@ type syncScreen struct {
 	focus    int
 	loading  bool
 	saving   bool
+	askWifi  bool // saving Wi-Fi only where nothing would sync: keep it?
+	keepWifi bool // the person said to keep it
 	err      error
 	spin     spinner.Model
 }
@@ -126,6 +128,19 @@ func (s *syncScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	if s.loading || s.saving {
 		return nil
 	}
+	if s.askWifi {
+		switch {
+		case isKey(msg, "y", "Y", kEnter):
+			s.askWifi, s.keepWifi = false, true
+			return s.save()
+		case isKey(msg, "n", "N"):
+			s.askWifi, s.settings.WifiOnly = false, false
+			return s.save()
+		case isKey(msg, kEsc):
+			s.askWifi = false
+		}
+		return nil
+	}
 	if s.choice == nil {
 		if isKey(msg, "r", "R", kEnter) {
 			return s.load()
@@ -178,6 +193,7 @@ func (s *syncScreen) toggle() {
 		s.settings.AutoSync = !s.settings.AutoSync
 	case s.focus == s.wifiPos():
 		s.settings.WifiOnly = !s.settings.WifiOnly
+		s.keepWifi = false
 	case s.isCat(s.focus):
 		c := api.Categories[s.focus-syCatFirst]
 		if i := slices.Index(s.settings.Categories, c); i >= 0 {
@@ -192,6 +208,10 @@ func (s *syncScreen) save() tea.Cmd {
 	sh := s.sh
 	if s.settings.AutoSync && len(s.settings.Categories) == 0 {
 		s.err = &flows.UserError{Key: flows.ErrKeyNoCategories, AttemptsLeft: -1}
+		return nil
+	}
+	if sh.wifiWarning(s.settings) != "" && !s.keepWifi {
+		s.askWifi = true // say so before saving, with the choice to keep it
 		return nil
 	}
 	s.saving, s.err = true, nil
@@ -210,6 +230,19 @@ func (s *syncScreen) save() tea.Cmd {
 	})
 }
 
+// HandlesBack implements backBlocker: esc closes the Wi-Fi question.
+func (s *syncScreen) HandlesBack() bool { return s.askWifi }
+
+// wifiWarning is flows.WifiOnlyWarning for settings on this device, in
+// words; "" when there is nothing to say.
+func (sh *shared) wifiWarning(settings api.SyncSettings) string {
+	t := flows.WifiOnlyWarning(settings, sh.wiz.Network, sh.wiz.Iface)
+	if t.IsZero() {
+		return ""
+	}
+	return sh.Text(t)
+}
+
 // Keys implements Screen.
 func (s *syncScreen) Keys() []key.Binding {
 	sh := s.sh
@@ -218,6 +251,9 @@ func (s *syncScreen) Keys() []key.Binding {
 			return []key.Binding{sh.keyRetry()}
 		}
 		return nil
+	}
+	if s.askWifi {
+		return []key.Binding{sh.bind("y", "key.keep", "y"), sh.bind("n", "key.turn_off", "n")}
 	}
 	keys := []key.Binding{sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
 	if s.isCat(s.focus) {
@@ -245,13 +281,21 @@ func (s *syncScreen) View() string {
 	b.WriteString(sh.toggleView(sh.T("sync.auto"), tw, s.settings.AutoSync, s.focus == syAuto) + "\n")
 	b.WriteString(s.categoriesView() + "\n")
 	b.WriteString(sh.toggleView(sh.T("sync.wifi_only"), tw, s.settings.WifiOnly, s.focus == s.wifiPos()) + "\n")
-	switch {
+	switch warn := sh.wifiWarning(s.settings); {
+	case warn != "":
+		b.WriteString("      " + sh.paragraph(sh.st.Warn, markWarn+" "+warn, 6) + "\n")
 	case s.choice.WifiOnlyRecommended:
 		b.WriteString("      " + sh.st.Warn.Render(sh.T("sync.wifi_recommended_mobile")) + "\n")
 	default:
 		b.WriteString("      " + sh.st.Muted.Render(sh.T("sync.wifi_tip")) + "\n")
 	}
 	b.WriteString("\n" + s.storageView() + "\n\n")
+	if s.askWifi {
+		text := sh.st.Title.Render(sh.T("sync.wifi_keep_q")) + "\n" + sh.wrapBox(sh.T("sync.wifi_keep_body")) + "\n" +
+			sh.st.Key.Render("y") + " " + sh.T("key.keep") + "   " + sh.st.Key.Render("n") + " " + sh.T("key.turn_off")
+		b.WriteString(sh.st.Box.Width(sh.bodyWidth()).Render(text))
+		return b.String()
+	}
 	b.WriteString(sh.buttonView(sh.T("sync.submit"), s.focus == s.buttonPos(), !s.saving))
 	switch {
 	case s.saving:
