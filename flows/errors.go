@@ -91,6 +91,7 @@ const (
 	ErrKeyBodyTooLarge      = "err.body_too_large"
 	ErrKeyConflict          = "err.conflict"
 	ErrKeyEmailInvalid      = "err.email_invalid"
+	ErrKeyEmailSpace        = "err.email_space"
 	ErrKeyPhoneInvalid      = "err.phone_invalid"
 	ErrKeyIdentifierEmpty   = "err.identifier_empty"
 	ErrKeyPasswordEmpty     = "err.password_empty"
@@ -112,10 +113,18 @@ func ErrorKeys() []string {
 		ErrKeyTooManyAttempts, ErrKeyRateLimited, ErrKeyInvalidCreds, ErrKeyAccountLocked,
 		ErrKeySecondFactor, ErrKeyTOTPInvalid, ErrKeyReauth, ErrKeyUnauthorized, ErrKeyNotFound,
 		ErrKeyClientTooOld, ErrKeyAccountExists, ErrKeyBodyTooLarge, ErrKeyConflict,
-		ErrKeyEmailInvalid, ErrKeyPhoneInvalid, ErrKeyIdentifierEmpty, ErrKeyPasswordEmpty,
+		ErrKeyEmailInvalid, ErrKeyEmailSpace, ErrKeyPhoneInvalid, ErrKeyIdentifierEmpty, ErrKeyPasswordEmpty,
 		ErrKeyPasswordRules, ErrKeyPasswordMismatch, ErrKeyCodeFormat, ErrKeyTOTPFormat,
 		ErrKeyDeviceNameEmpty, ErrKeyCodeNotDelivered, ErrKeyNoCategories, ErrKeyServiceNotStarted,
 	}
+}
+
+// Definite reports whether err is an input error that typing more cannot
+// fix (a space in an email address), so a form may say it while the person
+// is still typing rather than only when they leave the field.
+func Definite(err error) bool {
+	ue := Explain(err)
+	return ue != nil && ue.Key == ErrKeyEmailSpace
 }
 
 // ErrServiceNotStarted is returned by a service that could not be opened (the

@@ -74,6 +74,9 @@ func ValidateEmail(s string) (string, error) {
 	if s == "" {
 		return "", userErr(ErrKeyIdentifierEmpty, nil)
 	}
+	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+		return "", userErr(ErrKeyEmailSpace, nil)
+	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 || len(s) > 254 || strings.IndexFunc(s, unicode.IsSpace) >= 0 ||
 		strings.ContainsAny(s, "<>") {

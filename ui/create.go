@@ -42,6 +42,7 @@ type createScreen struct {
 
 	commonRefused string // the password the service refused as common
 	again         bool   // asked to send again for a new code, but the password is needed first
+	cap           inputCap
 	busy          bool
 	err           error
 	spin          spinner.Model
@@ -218,10 +219,11 @@ func (s *createScreen) jumpRegion(letter string) {
 
 // typeInto hands a key or a paste to the focused input.
 func (s *createScreen) typeInto(msg tea.Msg) tea.Cmd {
-	cmd, ok := updateInput(s.focus, s.inputs(), msg)
+	ti, ok := s.inputs()[s.focus]
 	if !ok {
 		return nil
 	}
+	cmd := s.cap.update(ti, msg)
 	if s.focus == cfIdentifier {
 		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
 	}
@@ -313,6 +315,8 @@ func (s *createScreen) View() string {
 		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("create.sending")))
 	case s.err != nil:
 		b.WriteString("\n" + errorView(sh, s.err))
+	case s.cap.hit > 0:
+		b.WriteString("\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
 	case s.again:
 		b.WriteString("\n" + sh.paragraph(sh.st.Warn, sh.T("create.again"), 0))
 	default:
@@ -334,7 +338,7 @@ func (s *createScreen) identifierNote() (lipgloss.Style, string) {
 		switch {
 		case err == nil:
 			return sh.st.OK, markOK + " " + sh.T("create.email_ok")
-		case s.touched || s.focus != cfIdentifier:
+		case s.touched || s.focus != cfIdentifier || flows.Definite(err):
 			return sh.st.Fail, errorText(sh, err)
 		}
 		return sh.st.Muted, sh.T("create.keep_typing")

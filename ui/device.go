@@ -21,6 +21,7 @@ type deviceScreen struct {
 	filled bool               // the defaults were put in
 	err    error
 	busy   bool // renaming (already signed in)
+	cap    inputCap
 	spin   spinner.Model
 }
 
@@ -103,8 +104,7 @@ func (s *deviceScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 	}
 	if s.focus.i < 3 {
-		var cmd tea.Cmd
-		s.inputs[s.focus.i], cmd = s.inputs[s.focus.i].Update(msg)
+		cmd := s.cap.update(&s.inputs[s.focus.i], msg)
 		if _, ok := msg.(tea.KeyPressMsg); ok {
 			s.err = nil
 		}
@@ -177,6 +177,8 @@ func (s *deviceScreen) View() string {
 		b.WriteString("\n\n" + sh.busyLine(s.spin, sh.T("device.renaming")))
 	case s.err != nil:
 		b.WriteString("\n\n" + errorView(sh, s.err))
+	case s.cap.hit > 0:
+		b.WriteString("\n\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
 	}
 	return b.String()
 }

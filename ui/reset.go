@@ -17,6 +17,7 @@ import (
 type resetScreen struct {
 	sh   *shared
 	id   textinput.Model
+	cap  inputCap
 	busy bool
 	err  error
 	spin spinner.Model
@@ -69,14 +70,11 @@ func (s *resetScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if isKey(msg, kEnter) {
 			return s, s.submit()
 		}
-		var cmd tea.Cmd
-		s.id, cmd = s.id.Update(msg)
+		cmd := s.cap.update(&s.id, msg)
 		s.err = nil
 		return s, cmd
 	case tea.PasteMsg:
-		var cmd tea.Cmd
-		s.id, cmd = s.id.Update(msg)
-		return s, cmd
+		return s, s.cap.update(&s.id, msg)
 	}
 	return s, spin(&s.spin, s.busy, msg)
 }
@@ -117,6 +115,8 @@ func (s *resetScreen) View() string {
 		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("reset.sending")))
 	case s.err != nil:
 		b.WriteString("\n" + errorView(sh, s.err))
+	case s.cap.hit > 0:
+		b.WriteString("\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
 	}
 	return b.String()
 }

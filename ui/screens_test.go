@@ -511,3 +511,40 @@ func TestWifiOnlyOnAWiredDevice(t *testing.T) {
 		t.Fatalf("n did not turn Wi-Fi only off and save: %+v saving=%v", sc.settings, sc.saving)
 	}
 }
+
+// TestFieldsSayWhatIsWrongWhileTyping: a field that caps its input says
+// so when the cap is hit (a password has at most 128 characters), instead
+// of ignoring the keys; an email address with a space says what is wrong
+// at once, before the field is left.
+func TestFieldsSayWhatIsWrongWhileTyping(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	h.goTo(flows.StepCreate)
+	h.keys("tab") // the password
+	h.typeText(strings.Repeat("Ab1#", 32))
+	if s := h.screen(); strings.Contains(s, "At most") {
+		t.Fatalf("the note came before the cap:\n%s", s)
+	}
+	h.typeText("x")
+	if s := h.screen(); !strings.Contains(s, "! At most 128 characters here: the rest was not typed.") {
+		t.Fatalf("the 129th character was dropped without a word:\n%s", s)
+	}
+	h.keys("backspace")
+	if s := h.screen(); strings.Contains(s, "At most") {
+		t.Fatalf("the note stayed after backspace:\n%s", s)
+	}
+
+	h = newHarness(t, 80, 24, "en")
+	h.goTo(flows.StepCreate)
+	h.keys("shift+tab", "shift+tab", "right", "tab")
+	h.typeText("ann @")
+	if s := h.screen(); !strings.Contains(s, "✗ An email address has no spaces.") {
+		t.Fatalf("a space in the email is not said while typing:\n%s", s)
+	}
+
+	h = newHarness(t, 80, 24, "en")
+	h.goTo(flows.StepSignIn)
+	h.typeText(strings.Repeat("a", 260))
+	if s := h.screen(); !strings.Contains(s, "At most 254 characters") {
+		t.Fatalf("the sign-in identifier's cap is silent:\n%s", s)
+	}
+}

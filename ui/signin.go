@@ -29,6 +29,7 @@ type signInScreen struct {
 	sh           *shared
 	id, pw, totp textinput.Model
 	needTOTP     bool
+	cap          inputCap
 	focus        signInField
 	busy         bool
 	err          error
@@ -168,10 +169,11 @@ func (s *signInScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (s *signInScreen) typeInto(msg tea.Msg) tea.Cmd {
-	cmd, ok := updateInput(s.focus, s.inputs(), msg)
+	ti, ok := s.inputs()[s.focus]
 	if !ok {
 		return nil
 	}
+	cmd := s.cap.update(ti, msg)
 	if s.focus == sfID {
 		s.sh.wiz.Identifier = strings.TrimSpace(s.id.Value())
 	}
@@ -259,6 +261,8 @@ func (s *signInScreen) View() string {
 		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("signin.signing_in")))
 	case s.err != nil:
 		b.WriteString("\n" + errorView(sh, s.err))
+	case s.cap.hit > 0:
+		b.WriteString("\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
 	default:
 		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("signin.sync_note"), 0))
 	}

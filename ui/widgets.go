@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
@@ -75,6 +76,45 @@ func updateInput[F comparable](focus F, inputs map[F]*textinput.Model, msg tea.M
 	}
 	*ti, cmd = ti.Update(msg)
 	return cmd, true
+}
+
+// inputCap is a field's limit and whether typing just ran into it: a text
+// input drops what goes past its CharLimit without a word, so the form
+// says so (capNote) instead of seeming to ignore the keys.
+type inputCap struct{ hit int } // the limit hit by the last key or paste; 0 when none
+
+// update hands msg to ti and notes whether text typed or pasted was
+// dropped at its limit.
+func (c *inputCap) update(ti *textinput.Model, msg tea.Msg) tea.Cmd {
+	var typed string
+	switch m := msg.(type) {
+	case tea.KeyPressMsg:
+		typed = m.Text
+	case tea.PasteMsg:
+		typed = m.Content
+	}
+	before := utf8.RuneCountInString(ti.Value())
+	var cmd tea.Cmd
+	*ti, cmd = ti.Update(msg)
+	switch after := utf8.RuneCountInString(ti.Value()); {
+	case typed == "":
+		if _, ok := msg.(tea.KeyPressMsg); ok {
+			c.hit = 0 // moving, deleting: the note goes
+		}
+	case ti.CharLimit > 0 && after == ti.CharLimit && before+utf8.RuneCountInString(typed) > ti.CharLimit:
+		c.hit = ti.CharLimit
+	default:
+		c.hit = 0
+	}
+	return cmd
+}
+
+// note is the line the form shows while the limit was just hit; "".
+func (c inputCap) note(sh *shared) string {
+	if c.hit == 0 {
+		return ""
+	}
+	return markWarn + " " + sh.T("field.capped", "n", c.hit)
 }
 
 // styleInputs gives inputs the wizard's style and the width left beside
