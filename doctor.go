@@ -176,6 +176,18 @@ func (e doctorEnv) catalog() *assets.Catalog {
 	return assets.MustLoad(assets.MatchLanguage(lang))
 }
 
+// lookup is tr.T with the service's name as the argument "server" of
+// every text ("The account service (http://…) cannot be reached.").
+func (e doctorEnv) lookup(tr *assets.Catalog) func(string, ...any) string {
+	server := e.cfg.Server
+	if server == "" {
+		server = tr.T("common.builtin_service")
+	}
+	return func(key string, args ...any) string {
+		return tr.T(key, append(append([]any{}, args...), "server", server)...)
+	}
+}
+
 func (e doctorEnv) checker(probe flows.StatusSource) flows.Checker {
 	return flows.Checker{Status: probe, System: e.system, ClientVersion: api.Version, Server: e.cfg.Server}
 }
@@ -209,7 +221,7 @@ func runDoctor(ctx context.Context, e doctorEnv) error {
 			Server: e.cfg.Server, Account: res.Account,
 			Device: strings.Join(nonEmpty(dev.Name, dev.Model, dev.OS), " · "),
 		}
-		if err := writeReportFile(e.flags.report, res.Report, info, tr); err != nil {
+		if err := writeReportFile(e.flags.report, res.Report, info, e.lookup(tr)); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.errOut, tr.T("doctor.cli.report_written", "path", e.flags.report))
@@ -256,7 +268,7 @@ func (e doctorEnv) print(r flows.Report, tr *assets.Catalog) error {
 	if e.flags.asJSON {
 		out := make([]doctorFinding, 0, len(r.Findings))
 		for _, f := range r.Findings {
-			out = append(out, doctorFinding{ID: f.Check, Status: f.Level.String(), Finding: f.Msg.Render(tr.T), Fix: f.Fix.Render(tr.T)})
+			out = append(out, doctorFinding{ID: f.Check, Status: f.Level.String(), Finding: f.Msg.Render(e.lookup(tr)), Fix: f.Fix.Render(e.lookup(tr))})
 		}
 		enc := json.NewEncoder(e.out)
 		enc.SetIndent("", "  ")
@@ -265,7 +277,7 @@ func (e doctorEnv) print(r flows.Report, tr *assets.Catalog) error {
 		}
 		return nil
 	}
-	_, err := io.WriteString(e.out, findingsTable(r, tr, e.width))
+	_, err := io.WriteString(e.out, findingsTable(r, tr, e.lookup(tr), e.width))
 	if err != nil {
 		return fmt.Errorf("print findings: %w", err)
 	}
@@ -275,7 +287,7 @@ func (e doctorEnv) print(r flows.Report, tr *assets.Catalog) error {
 // findingsTable lays the findings out for a terminal: a mark that reads
 // without colour (✓ ! ✗), the check's name, the finding, and the fix under
 // it; wrapped to width.
-func findingsTable(r flows.Report, tr *assets.Catalog, width int) string {
+func findingsTable(r flows.Report, tr *assets.Catalog, lookup func(string, ...any) string, width int) string {
 	if width <= 0 {
 		width = 80
 	}
@@ -291,12 +303,12 @@ func findingsTable(r flows.Report, tr *assets.Catalog, width int) string {
 	for _, f := range r.Findings {
 		counts[f.Level]++
 		label := tr.T("doctor.check." + f.Check)
-		lines := strings.Split(wrapText(f.Msg.Render(tr.T), textW), "\n")
+		lines := strings.Split(wrapText(f.Msg.Render(lookup), textW), "\n")
 		b.WriteString("  " + levelMark(f.Level) + " " + label + strings.Repeat(" ", lw-ansi.StringWidth(label)+2) + lines[0] + "\n")
 		for _, l := range lines[1:] {
 			b.WriteString(pad + l + "\n")
 		}
-		if fix := f.Fix.Render(tr.T); fix != "" {
+		if fix := f.Fix.Render(lookup); fix != "" {
 			for _, l := range strings.Split(wrapText("→ "+fix, textW), "\n") {
 				b.WriteString(pad + l + "\n")
 			}
@@ -327,12 +339,12 @@ func levelMark(l flows.Level) string {
 }
 
 // writeReportFile writes the support report, readable by the user only.
-func writeReportFile(path string, r flows.Report, info flows.ReportInfo, tr *assets.Catalog) error {
+func writeReportFile(path string, r flows.Report, info flows.ReportInfo, lookup func(string, ...any) string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("support report: %w", err)
 	}
-	werr := flows.WriteReport(f, r, info, func(t flows.Text) string { return t.Render(tr.T) })
+	werr := flows.WriteReport(f, r, info, func(t flows.Text) string { return t.Render(lookup) })
 	if cerr := f.Close(); werr == nil && cerr != nil {
 		werr = fmt.Errorf("support report: %w", cerr)
 	}

@@ -244,7 +244,13 @@ func diagTickCmd(tag int) tea.Cmd {
 
 // renderText turns a flows.Text into words in the chosen language,
 // nested texts included.
-func (sh *shared) renderText(t flows.Text) string { return t.Render(sh.tr.T) }
+func (sh *shared) renderText(t flows.Text) string { return t.Render(sh.lookup) }
+
+// lookup is sh.tr.T with the service's name as the argument "server" of
+// every text, so "cannot be reached" says which service it tried.
+func (sh *shared) lookup(key string, args ...any) string {
+	return sh.tr.T(key, append(append([]any{}, args...), "server", sh.serviceName())...)
+}
 
 // levelMark is the mark of a level, in its colour; it reads without one.
 func (sh *shared) levelMark(l flows.Level) string {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // The checks of the sync diagnosis, in the order they run.
-var syncSteps = []string{"session", "clock", "settings", "network", "storage", "cache"}
+var syncSteps = []string{"service", "session", "clock", "settings", "network", "storage", "cache"}
 
 // syncDiagnosis is "Sync not working": the checks in order, each with its
 // mark, stopping at the first cause; the fix as a button that does it in
@@ -118,36 +119,43 @@ func (s *syncDiagnosis) keys() []key.Binding {
 // failedStep is the index in syncSteps of the check that found the cause
 // (len(syncSteps) when every check passed and the cache was cleared).
 func failedStep(d flows.SyncDiagnosis) int {
-	switch d.Cause {
-	case flows.SyncNotSignedIn, flows.SyncSessionExpired:
-		return 0
-	case flows.SyncClockSkew:
-		return 1
-	case flows.SyncDeviceNotLinked, flows.SyncNotSetUp, flows.SyncAutoSyncOff, flows.SyncNoCategories:
-		return 2
-	case flows.SyncWifiOnly:
-		return 3
-	case flows.SyncStorageFull:
-		return 4
-	case flows.SyncUnavailable:
-		switch {
-		case d.Account == nil:
-			return 0
-		case d.Settings == nil:
-			return 2
+	i := slices.Index(syncSteps, stepOfCause(d))
+	if i < 0 {
+		if d.Cleared != nil && d.Cleared.Fixed {
+			return len(syncSteps)
 		}
-		return 4
+		return len(syncSteps) - 1
 	}
-	if d.Cleared != nil && d.Cleared.Fixed {
-		return len(syncSteps)
+	return i
+}
+
+// stepOfCause is the check that found d's cause: a service that did not
+// answer is the service's, whichever check was asking it (not "Signed in",
+// which was never checked); "" when no check found one.
+func stepOfCause(d flows.SyncDiagnosis) string {
+	switch d.Cause {
+	case flows.SyncUnavailable:
+		return "service"
+	case flows.SyncNotSignedIn, flows.SyncSessionExpired:
+		return "session"
+	case flows.SyncClockSkew:
+		return "clock"
+	case flows.SyncDeviceNotLinked, flows.SyncNotSetUp, flows.SyncAutoSyncOff, flows.SyncNoCategories:
+		return "settings"
+	case flows.SyncWifiOnly:
+		return "network"
+	case flows.SyncStorageFull:
+		return "storage"
 	}
-	return 5
+	return ""
 }
 
 // stepDetail is what a passed check found.
 func (s *syncDiagnosis) stepDetail(step string, d flows.SyncDiagnosis) string {
 	sh := s.sh
 	switch step {
+	case "service":
+		return sh.serviceName()
 	case "session":
 		if a := d.Account; a != nil {
 			switch {

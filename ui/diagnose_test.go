@@ -43,6 +43,7 @@ type diagFake struct {
 	storage    api.Storage
 	serverTime time.Time
 	devices    []api.Device
+	down       bool // the service does not answer
 }
 
 func newDiagFake() *diagFake {
@@ -100,6 +101,9 @@ func (f *diagFake) SetToken(t string) {
 }
 func (f *diagFake) Account(context.Context) (api.Account, error) {
 	f.rec("Account")
+	if f.down {
+		return api.Account{}, &api.Error{Code: api.CodeUnavailable, Message: "connection refused"}
+	}
 	if f.Token() == "" {
 		return api.Account{}, &api.Error{Status: 401, Code: api.CodeUnauthorized}
 	}
@@ -397,6 +401,11 @@ var diagCases = []struct {
 	}},
 	{"sync_wifi_only", "en", func(t *testing.T, dh *diagHarness) {
 		dh.fake.sync.WifiOnly = true
+		dh.open(diagnoseEntry{From: flows.StepSync})
+	}},
+	{"sync_service_down", "en", func(t *testing.T, dh *diagHarness) {
+		dh.fake.down = true
+		dh.app.sh.opts.Server = "http://127.0.0.1:8417"
 		dh.open(diagnoseEntry{From: flows.StepSync})
 	}},
 	{"sync_storage_full", "en", func(t *testing.T, dh *diagHarness) {

@@ -12,8 +12,9 @@ func errorView(sh *shared, err error) string {
 	if ue == nil {
 		return ""
 	}
-	msg := sh.st.Fail.Render(markFail+" ") + sh.paragraph(sh.st.Fail, sh.T(ue.Key, ue.Args...), 2)
-	hint := sh.tr.TOr(ue.Hint(), "", ue.Args...)
+	args := sh.errArgs(ue)
+	msg := sh.st.Fail.Render(markFail+" ") + sh.paragraph(sh.st.Fail, sh.T(ue.Key, args...), 2)
+	hint := sh.tr.TOr(ue.Hint(), "", args...)
 	if hint == "" {
 		return msg
 	}
@@ -27,5 +28,20 @@ func errorText(sh *shared, err error) string {
 	if ue == nil {
 		return ""
 	}
-	return markFail + " " + sh.T(ue.Key, ue.Args...)
+	return markFail + " " + sh.T(ue.Key, sh.errArgs(ue)...)
+}
+
+// errArgs are an error's text arguments and the service's name ("server"),
+// so "cannot be reached" says which service it tried.
+func (sh *shared) errArgs(ue *flows.UserError) []any {
+	return append(append([]any{}, ue.Args...), "server", sh.serviceName())
+}
+
+// serviceName is the account service as the person knows it: its address,
+// or the built-in one.
+func (sh *shared) serviceName() string {
+	if sh.opts.Server == "" {
+		return sh.T("common.builtin_service")
+	}
+	return sh.opts.Server
 }

@@ -181,7 +181,7 @@ func (sh *shared) bodyHeight() int {
 func (sh *shared) T(key string, args ...any) string { return sh.tr.T(key, args...) }
 
 // Text translates a flows.Text.
-func (sh *shared) Text(t flows.Text) string { return sh.tr.T(t.Key, t.Args...) }
+func (sh *shared) Text(t flows.Text) string { return sh.renderText(t) }
 
 // Layout sizes.
 const (
