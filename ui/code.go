@@ -201,6 +201,7 @@ type codeScreen struct {
 	focus focusRing
 	rs    resender
 	cs    codeState
+	retry retrier // reading a resumed challenge while the service does not answer
 
 	loaded bool // the challenge was read (a resumed screen reads it again)
 	busy   bool
@@ -284,12 +285,15 @@ func (s *codeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.settle()
 			}
 			s.cs.err = msg.err
-			return s, nil
+			return s, s.retry.failed(msg.err, sh.now(), func() tea.Cmd { s.loaded = false; return s.Init() })
 		}
+		s.retry.stop()
 		ch := msg.challenge
 		sh.wiz.Challenge = &ch
 		s.cs.ch = &ch
 		return s, s.watch(ch)
+	case retryTickMsg:
+		return s, s.retry.tick(msg, sh.now())
 	case codeExpiredMsg:
 		if ch := s.challenge(); msg.step == s.step && ch != nil && ch.ID == msg.id {
 			s.settle()
@@ -381,6 +385,8 @@ func (s *codeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case isKey(msg, "r", "R") && s.retry.pending():
+		return s.retry.now()
 	case isKey(msg, kTab, kDown):
 		s.focus.next()
 		s.settle()
@@ -465,6 +471,9 @@ func (s *codeScreen) Keys() []key.Binding {
 	if s.done != nil {
 		return []key.Binding{sh.keyContinue()}
 	}
+	if s.retry.pending() {
+		return []key.Binding{sh.keyRetryNow()}
+	}
 	switch s.focus.i {
 	case ccResend:
 		label, ready, _ := s.newCode()
@@ -506,6 +515,9 @@ func (s *codeScreen) View() string {
 	b.WriteString(sh.buttonView(label, s.focus.i == ccResend, ready) + "\n")
 	b.WriteString(sh.buttonView(sh.T("code.no_code"), s.focus.i == ccHelp, true) + "\n")
 	b.WriteString(s.rs.status(sh, s.spin, s.busy, sh.T("code.checking"), s.cs.problem(sh.now())))
+	if s.retry.pending() {
+		b.WriteString("\n  " + s.retry.line(sh))
+	}
 	return b.String()
 }
 

@@ -43,6 +43,7 @@ type createScreen struct {
 	commonRefused string // the password the service refused as common
 	again         bool   // asked to send again for a new code, but the password is needed first
 	cap           inputCap
+	retry         retrier
 	busy          bool
 	err           error
 	spin          spinner.Model
@@ -146,6 +147,11 @@ func (s *createScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.busy, s.again = false, false
 		if msg.err != nil {
 			s.err = msg.err
+			if offline(msg.err) {
+				s.focus = cfButton
+				return s, tea.Batch(s.focusCmd(), s.retry.failed(msg.err, s.sh.now(), s.submit))
+			}
+			s.retry.stop()
 			if flows.IsCommonRefusal(msg.err) {
 				s.commonRefused = s.pw.Value()
 				s.focus = cfPassword
@@ -153,12 +159,18 @@ func (s *createScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			}
 			return s, nil
 		}
+		s.retry.stop()
 		ch := msg.challenge
 		s.sh.wiz.Challenge = &ch
 		return s, navigateCmd(flows.StepCreate, flows.StepCode)
+	case retryTickMsg:
+		return s, s.retry.tick(msg, s.sh.now())
 	case tea.KeyPressMsg:
 		if s.busy {
 			return s, nil
+		}
+		if isKey(msg, "r", "R") && s.retry.pending() && !s.CapturesText() {
+			return s, s.retry.now()
 		}
 		return s, s.key(msg)
 	case tea.PasteMsg:
@@ -276,6 +288,9 @@ func (s *createScreen) submit() tea.Cmd {
 func (s *createScreen) Keys() []key.Binding {
 	sh := s.sh
 	keys := []key.Binding{sh.keyContinue(), sh.keyNextField()}
+	if s.retry.pending() && !s.CapturesText() {
+		keys = append([]key.Binding{sh.keyRetryNow()}, keys...)
+	}
 	if s.focus == cfMethod || s.focus == cfCountry {
 		keys = append(keys, sh.keyChoose())
 	}
@@ -315,6 +330,9 @@ func (s *createScreen) View() string {
 		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("create.sending")))
 	case s.err != nil:
 		b.WriteString("\n" + errorView(sh, s.err))
+		if s.retry.pending() {
+			b.WriteString("\n  " + s.retry.line(sh))
+		}
 	case s.cap.hit > 0:
 		b.WriteString("\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
 	case s.again:

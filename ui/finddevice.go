@@ -20,6 +20,7 @@ type findDeviceScreen struct {
 	saving  bool
 	focus   int // 0 the switch, 1 the button
 	err     error
+	retry   retrier
 	spin    spinner.Model
 }
 
@@ -60,16 +61,21 @@ func (s *findDeviceScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case findDeviceSavedMsg:
 		s.saving = false
 		if s.err = msg.err; s.err != nil {
-			return s, nil
+			return s, s.retry.failed(msg.err, s.sh.now(), s.save)
 		}
+		s.retry.stop()
 		on := msg.fd.Enabled
 		s.sh.wiz.FindDevice = &on
 		return s, navigateCmd(flows.StepFindDevice, flows.StepSummary)
+	case retryTickMsg:
+		return s, s.retry.tick(msg, s.sh.now())
 	case tea.KeyPressMsg:
 		if s.saving {
 			return s, nil
 		}
 		switch {
+		case isKey(msg, "r", "R") && s.retry.pending():
+			return s, s.retry.now()
 		case isKey(msg, kTab, kDown, kShiftTab, kUp):
 			s.focus = 1 - s.focus
 		case isKey(msg, kSpace, "x", kLeft, kRight):
@@ -97,6 +103,9 @@ func (s *findDeviceScreen) save() tea.Cmd {
 
 // Keys implements Screen.
 func (s *findDeviceScreen) Keys() []key.Binding {
+	if s.retry.pending() {
+		return []key.Binding{s.sh.keyRetryNow(), s.sh.bind("enter", "key.save", kEnter), s.sh.keyToggle()}
+	}
 	return []key.Binding{s.sh.bind("enter", "key.save", kEnter), s.sh.keyToggle()}
 }
 
@@ -121,6 +130,9 @@ func (s *findDeviceScreen) View() string {
 		b.WriteString(sh.busyLine(s.spin, sh.T("find.saving")))
 	case s.err != nil:
 		b.WriteString(errorView(sh, s.err))
+		if s.retry.pending() {
+			b.WriteString("\n  " + s.retry.line(sh))
+		}
 	default:
 		b.WriteString(sh.paragraph(sh.st.Muted, sh.T("find.security_tip"), 0))
 	}

@@ -30,6 +30,7 @@ type signInScreen struct {
 	id, pw, totp textinput.Model
 	needTOTP     bool
 	cap          inputCap
+	retry        retrier
 	focus        signInField
 	busy         bool
 	err          error
@@ -109,17 +110,30 @@ func (s *signInScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case signedInMsg:
 		s.busy = false
 		if msg.err != nil {
-			return s, s.failed(msg.err)
+			cmd := s.failed(msg.err)
+			if offline(msg.err) {
+				// The service did not answer: try again by itself; the
+				// focus leaves the text so r retries at once.
+				s.focus = sfButton
+				cmd = s.focusCmd()
+			}
+			return s, tea.Batch(cmd, s.retry.failed(msg.err, s.sh.now(), s.submit))
 		}
+		s.retry.stop()
 		acc := msg.session.Account
 		s.sh.wiz.Account = &acc
 		s.sh.wiz.ResetDone, s.sh.wiz.LastSignIn = false, nil
 		s.pw.SetValue("")
 		s.totp.SetValue("")
 		return s, resetToCmd(flows.StepSignIn, flows.StepSync)
+	case retryTickMsg:
+		return s, s.retry.tick(msg, s.sh.now())
 	case tea.KeyPressMsg:
 		if s.busy {
 			return s, nil
+		}
+		if isKey(msg, "r", "R") && s.retry.pending() && !s.CapturesText() {
+			return s, s.retry.now()
 		}
 		return s, s.key(msg)
 	case tea.PasteMsg:
@@ -229,6 +243,9 @@ func (s *signInScreen) submit() tea.Cmd {
 // Keys implements Screen.
 func (s *signInScreen) Keys() []key.Binding {
 	sh := s.sh
+	if s.retry.pending() && !s.CapturesText() {
+		return []key.Binding{sh.keyRetryNow(), sh.keyActivate(), sh.keyNextField()}
+	}
 	if s.focus == sfForgot {
 		return []key.Binding{sh.keyActivate(), sh.keyNextField()}
 	}
@@ -261,6 +278,9 @@ func (s *signInScreen) View() string {
 		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("signin.signing_in")))
 	case s.err != nil:
 		b.WriteString("\n" + errorView(sh, s.err))
+		if s.retry.pending() {
+			b.WriteString("\n  " + s.retry.line(sh))
+		}
 	case s.cap.hit > 0:
 		b.WriteString("\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
 	default:

@@ -30,6 +30,7 @@ type syncScreen struct {
 	loading  bool
 	saving   bool
 	askWifi  bool // saving Wi-Fi only where nothing would sync: keep it?
+	retry    retrier
 	keepWifi bool // the person said to keep it
 	err      error
 	spin     spinner.Model
@@ -100,6 +101,11 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.spin.Style = s.sh.st.Spinner
 	case syncLoadedMsg:
 		s.loading = false
+		if msg.err != nil {
+			s.err = msg.err
+			return s, s.retry.failed(msg.err, s.sh.now(), s.load)
+		}
+		s.retry.stop()
 		if s.err = msg.err; s.err == nil {
 			c := msg.choice
 			s.choice, s.settings = &c, c.Settings
@@ -110,15 +116,21 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case syncSavedMsg:
 		s.saving = false
 		if s.err = msg.err; s.err != nil {
-			return s, nil
+			return s, s.retry.failed(msg.err, s.sh.now(), s.save)
 		}
+		s.retry.stop()
 		saved := msg.settings
 		s.sh.wiz.Sync = &saved
 		if s.choice != nil { // what the service holds now: back here is not a change
 			s.choice.Settings, s.choice.Saved = saved, true
 		}
 		return s, navigateCmd(flows.StepSync, flows.StepFindDevice)
+	case retryTickMsg:
+		return s, s.retry.tick(msg, s.sh.now())
 	case tea.KeyPressMsg:
+		if isKey(msg, "r", "R") && s.retry.pending() && !s.loading && !s.saving {
+			return s, s.retry.now()
+		}
 		return s, s.key(msg)
 	}
 	return s, spin(&s.spin, s.loading || s.saving, msg)
@@ -255,6 +267,9 @@ func (s *syncScreen) Keys() []key.Binding {
 	if s.askWifi {
 		return []key.Binding{sh.bind("y", "key.keep", "y"), sh.bind("n", "key.turn_off", "n")}
 	}
+	if s.retry.pending() {
+		return []key.Binding{sh.keyRetryNow(), sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
+	}
 	keys := []key.Binding{sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
 	if s.isCat(s.focus) {
 		keys = append(keys, sh.bind("a", "key.all_none", "a"))
@@ -270,6 +285,9 @@ func (s *syncScreen) View() string {
 	switch {
 	case s.loading:
 		b.WriteString(sh.busyLine(s.spin, sh.T("sync.loading")))
+		return b.String()
+	case s.choice == nil && s.err != nil && s.retry.pending():
+		b.WriteString(errorView(sh, s.err) + "\n\n  " + s.retry.line(sh))
 		return b.String()
 	case s.choice == nil && s.err != nil:
 		b.WriteString(errorView(sh, s.err) + "\n\n" + sh.st.Muted.Render(sh.T("common.press_r_retry")))
@@ -302,6 +320,9 @@ func (s *syncScreen) View() string {
 		b.WriteString("\n\n" + sh.busyLine(s.spin, sh.T("sync.saving")))
 	case s.err != nil:
 		b.WriteString("\n\n" + errorView(sh, s.err))
+		if s.retry.pending() {
+			b.WriteString("\n  " + s.retry.line(sh))
+		}
 	}
 	return b.String()
 }
