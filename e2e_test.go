@@ -137,6 +137,11 @@ func TestEndToEndInTmux(t *testing.T) {
 	}
 	t.Run("create an account, then sign in", func(t *testing.T) { e2eSetup(t, bin) })
 	t.Run("code not received with a failing courier", func(t *testing.T) { e2eCodeNotDelivered(t, bin) })
+	t.Run("resume at the code step in the language chosen", func(t *testing.T) { e2eResumeInChineseAtTheCode(t, bin) })
+	t.Run("a dead code at 60 columns", func(t *testing.T) { e2eDeadCodeAt60Columns(t, bin) })
+	t.Run("a real serve restarted mid-flow", func(t *testing.T) { e2eServiceRestartedMidFlow(t, bin) })
+	t.Run("ctrl-c in plain mode", func(t *testing.T) { e2ePlainCtrlC(t, bin) })
+	t.Run("no terminal", func(t *testing.T) { e2eNoTerminal(t, bin) })
 }
 
 // e2eMachine is a fresh machine for one journey: XDG dirs of its own under
@@ -238,6 +243,11 @@ func e2eSetup(t *testing.T, bin string) {
 	tm.keys("Down", "Down", "Down", "Space")
 	tm.wait("[x] Sync over Wi-Fi only")
 	tm.keys("Enter")
+	// Not on Wi-Fi (a cable, as on most test machines), the wizard asks
+	// whether to keep Wi-Fi only: keep it.
+	if s := tm.waitAny("Step 7 of 8 · Find Device", `Keep "Sync over Wi-Fi only"?`); strings.Contains(s, "Keep") {
+		tm.keys("y")
+	}
 	tm.wait("Step 7 of 8 · Find Device")
 	tm.keys("Enter")
 	s = tm.wait("Step 8 of 8 · Summary")
@@ -250,6 +260,7 @@ func e2eSetup(t *testing.T, bin string) {
 	tm.keys("Enter")
 	tm.wait("EXIT=0")
 	tm.kill()
+	e2eFinishedIsNotAnInterruption(t, tm, bin)
 
 	// What the service holds.
 	ctx := context.Background()
