@@ -41,6 +41,19 @@ func (tm *tmuxTerm) waitFlat(want string) string {
 	return ""
 }
 
+// createByEmail fills the create-account form, from its first field, with
+// an email address and a password, and sends it (in any language).
+func (tm *tmuxTerm) createByEmail(email, password string) {
+	tm.t.Helper()
+	tm.keys("BTab", "BTab", "Right", "Tab")
+	tm.typeText(email)
+	for range 2 { // the password and its confirmation
+		tm.keys("Tab")
+		tm.typeText(password)
+	}
+	tm.keys("Enter")
+}
+
 // quitMidFlow quits with ctrl+c, y and waits for the wizard to end.
 func (tm *tmuxTerm) quitMidFlow() {
 	tm.t.Helper()
@@ -72,13 +85,7 @@ func e2eResumeInChineseAtTheCode(t *testing.T, bin string) {
 	tm.wait("您已经有小米账号了吗？")
 	tm.keys("c")
 	tm.wait("第 5 步，共 8 步")
-	tm.keys("BTab", "BTab", "Right", "Tab")
-	tm.typeText(email)
-	tm.keys("Tab")
-	tm.typeText(password)
-	tm.keys("Tab")
-	tm.typeText(password)
-	tm.keys("Enter")
+	tm.createByEmail(email, password)
 	tm.waitFlat("z***@example.com")
 	tm.quitMidFlow()
 
@@ -109,9 +116,7 @@ func e2eDeadCodeAt60Columns(t *testing.T, bin string) {
 	const email, password = "dead@example.com", "Tr1cky#Pass"
 	tm.toCreateAccount(bin)
 	tm.resize(60, 24)
-	tm.keys("BTab", "BTab", "Right", "Tab")
-	tm.typeText(email)
-	tm.sendPassword(password)
+	tm.createByEmail(email, password)
 	tm.waitFlat("We sent a 6-digit code by email to d***@example.com")
 	first := lastCode(t, outbox, email)
 	wrong := "000000"
@@ -215,9 +220,7 @@ func e2eServiceRestartedMidFlow(t *testing.T, bin string) {
 	const email, password = "srv@example.com", "Tr1cky#Pass"
 
 	tm.toCreateAccount(wizard)
-	tm.keys("BTab", "BTab", "Right", "Tab")
-	tm.typeText(email)
-	tm.sendPassword(password)
+	tm.createByEmail(email, password)
 	tm.waitFlat("We sent a 6-digit code by email to s***@example.com")
 	if strings.Contains(tm.flatScreen(), "misetup outbox") {
 		t.Errorf("a remote service's code screen points at the local outbox:\n%s", tm.screen())

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"misetup/flows"
 )
 
 // TestAccessibleCreateAccount answers the plain prompts of accessible mode
@@ -228,5 +230,25 @@ func TestAccessibleWifiOnlyOnAWiredDevice(t *testing.T) {
 	}
 	if s := svc.sync["dev-1"]; !s.AutoSync || s.WifiOnly {
 		t.Fatalf("saved %+v, want sync on, not Wi-Fi only", s)
+	}
+}
+
+// TestAccessibleResumeAtTheCode resumes a plain run saved at the code
+// step: it reads the challenge and says the code sent earlier still works,
+// until when, as the screen does, and that code is taken.
+func TestAccessibleResumeAtTheCode(t *testing.T) {
+	deps, svc, files := journeyDeps(t)
+	files.progress = &flows.Progress{Step: "code", ChallengeID: "ch-1", Method: "email", Identifier: "ann@example.com", Lang: "en"}
+	var out bytes.Buffer
+	in := strings.NewReader(strings.Join([]string{"", "y", "123456"}, "\n") + "\n") // language, resume, the code
+	if err := RunAccessible(context.Background(), deps, Options{}, in, &out, nil); err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	if !strings.Contains(got, "The code sent at 09:30 still works, until 09:40") || !strings.Contains(got, "Account created") {
+		t.Fatalf("plain resume at the code:\n%s", got)
+	}
+	if svc.count("Challenge") != 1 {
+		t.Fatalf("the challenge was read %d times, want once", svc.count("Challenge"))
 	}
 }
