@@ -325,6 +325,8 @@ func TestCatalogsComplete(t *testing.T) {
 		}
 		z, ok := zh[k]
 		switch {
+		case !ok && strings.HasSuffix(k, ".one"):
+			// A singular form is optional: Chinese has none.
 		case !ok:
 			t.Errorf("zh-CN lacks %q", k)
 		case strings.TrimSpace(z) == "":
