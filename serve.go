@@ -58,7 +58,7 @@ the database; on PostgreSQL they must be set, the same on every server
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8417", "address to listen on (env MISETUP_ADDR)")
-	cmd.Flags().StringVar(&db, "db", "", "SQLite file or postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
+	cmd.Flags().StringVar(&db, "db", "", "path of the SQLite file, or a postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
 	cmd.Flags().StringVar(&cour, "courier", "outbox", "how codes are delivered: outbox, smtp or webhook (env MISETUP_COURIER)")
 	addRuleFlags(cmd.Flags())
 	cmd.AddCommand(newKeygenCmd())

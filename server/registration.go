@@ -140,13 +140,7 @@ func (s *Server) createAccount(ctx context.Context, st store.Store, a *store.Acc
 	}
 	const tries = 8
 	for range tries {
-		taken, err := identifierTaken(ctx, st, channel, identifier)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return exists
-		}
+		var err error
 		if a.MiID, err = policy.NewMiID(); err != nil {
 			return fmt.Errorf("new Mi ID: %w", err)
 		}
@@ -157,8 +151,14 @@ func (s *Server) createAccount(ctx context.Context, st store.Store, a *store.Acc
 		if !errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("create account: %w", err)
 		}
-		// Either the identifier was taken meanwhile (the next look-up says
-		// so) or the Mi ID collided: draw again.
+		// Either the identifier is taken or the Mi ID collided: look.
+		taken, err := identifierTaken(ctx, st, channel, identifier)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return exists
+		}
 	}
 	return fmt.Errorf("create account: no free Mi ID after %d tries", tries)
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -205,7 +204,7 @@ func (s *db) accountExists(ctx context.Context, op, miID string) error {
 
 // SetRecoveryCodes replaces an account's recovery codes (hashes, hex).
 func (s *db) SetRecoveryCodes(ctx context.Context, miID string, hashes []string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE mi_id = $1`, miID); err != nil {
 			return err
 		}

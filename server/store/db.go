@@ -25,6 +25,9 @@ type db struct {
 	// tx is the transaction of a store handed to an InTx function; nil
 	// outside one.
 	tx *sql.Tx
+	// rstmts and wstmts are the prepared statements of rdb and wdb; nil
+	// when the dialect does not prepare.
+	rstmts, wstmts *stmtCache
 }
 
 // querier is a *sql.DB or a *sql.Tx.
@@ -35,8 +38,14 @@ type querier interface {
 }
 
 // newDB returns the db of the pools r and w (the same for PostgreSQL).
+// With d.prepare, queries run as statements prepared once per connection.
 func newDB(r, w *sql.DB, d dialect) *db {
-	return &db{rdb: r, wdb: w, d: d, r: r, w: w}
+	s := &db{rdb: r, wdb: w, d: d, r: r, w: w}
+	if d.prepare {
+		s.rstmts, s.wstmts = newStmtCache(r), newStmtCache(w)
+		s.r, s.w = prepared{c: s.rstmts}, prepared{c: s.wstmts}
+	}
+	return s
 }
 
 // dialect is what SQLite and PostgreSQL do differently.
@@ -72,6 +81,10 @@ type dialect struct {
 	// beside another (a serialization failure or a deadlock) and may be
 	// run again.
 	retryable func(error) bool
+	// prepare runs queries as statements prepared once per connection and
+	// kept: modernc's SQLite compiles a query anew each time otherwise, which
+	// costs more than running it. (pgx keeps its own statement cache.)
+	prepare bool
 }
 
 // Ping checks the connection.
@@ -92,6 +105,8 @@ func (s *db) Close() error {
 	if s.tx != nil {
 		return errors.New("close: the store of a transaction is closed with the store it came from")
 	}
+	s.rstmts.close()
+	s.wstmts.close()
 	err := s.rdb.Close()
 	if s.wdb != s.rdb {
 		err = errors.Join(err, s.wdb.Close())
@@ -148,11 +163,18 @@ func (s *db) exists(ctx context.Context, query string, args ...any) (bool, error
 	return err == nil, err
 }
 
-// inTx runs fn in a write transaction and commits it when fn returns nil.
-// On SQLite the transaction begins IMMEDIATE (the _txlock DSN parameter).
-// Inside a transaction already (a store given to an InTx function), fn runs
-// in that one.
-func (s *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in a write transaction and commits it when fn returns nil;
+// fn queries through q (which prepares each query once, as the store's
+// other queries do). On SQLite the transaction begins IMMEDIATE (the
+// _txlock DSN parameter). Inside a transaction already (a store given to an
+// InTx function), fn runs in that one.
+func (s *db) inTx(ctx context.Context, fn func(q querier) error) error {
+	return s.inRawTx(ctx, func(tx *sql.Tx) error { return fn(s.txQuerier(tx)) })
+}
+
+// inRawTx is inTx with the transaction itself (for migrations, whose
+// files hold many statements, which a prepared statement cannot).
+func (s *db) inRawTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.tx != nil {
 		return fn(s.tx)
 	}
@@ -160,6 +182,7 @@ func (s *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	defer s.wstmts.prepareWanted(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the error of fn is the one worth reporting
 		return err
@@ -184,7 +207,7 @@ func (s *db) InTx(ctx context.Context, fn func(Store) error) error {
 	}
 	var err error
 	for range txTries {
-		err = s.inTx(ctx, func(tx *sql.Tx) error { return fn(s.within(tx)) })
+		err = s.inRawTx(ctx, func(tx *sql.Tx) error { return fn(s.within(tx)) })
 		if err == nil || !s.d.retryable(err) {
 			break
 		}
@@ -194,13 +217,22 @@ func (s *db) InTx(ctx context.Context, fn func(Store) error) error {
 
 // within is the store of the transaction tx.
 func (s *db) within(tx *sql.Tx) *db {
-	return &db{rdb: s.rdb, wdb: s.wdb, d: s.d, r: tx, w: tx, tx: tx}
+	q := s.txQuerier(tx)
+	return &db{rdb: s.rdb, wdb: s.wdb, d: s.d, r: q, w: q, tx: tx, rstmts: s.rstmts, wstmts: s.wstmts}
+}
+
+// txQuerier is what the queries of the transaction tx run on.
+func (s *db) txQuerier(tx *sql.Tx) querier {
+	if s.wstmts == nil {
+		return tx
+	}
+	return prepared{c: s.wstmts, tx: tx}
 }
 
 // lockKeys takes the dialect's transaction-long lock on each key, in
 // sorted order so that two transactions never wait for each other. It must
 // run inside a transaction.
-func (s *db) lockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
+func (s *db) lockKeys(ctx context.Context, tx querier, keys ...string) error {
 	if s.d.lockKey == "" {
 		return nil
 	}

@@ -123,7 +123,7 @@ func (s *db) UpdateDevice(ctx context.Context, d *Device) error {
 // DeleteDevice removes a device with its sessions and commands, in one
 // transaction.
 func (s *db) DeleteDevice(ctx context.Context, miID, id string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE mi_id = $1 AND device_id = $2`, miID, id); err != nil {
 			return err
 		}

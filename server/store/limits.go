@@ -59,7 +59,7 @@ func (s *db) ReserveAttempt(ctx context.Context, ref string, at time.Time, limit
 // ReleaseAttempt removes the failure recorded under ref for key, and the
 // lock of key if that reservation set it.
 func (s *db) ReleaseAttempt(ctx context.Context, key, ref string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE key = $1 AND ref = $2`, key, ref); err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *db) ReleaseSend(ctx context.Context, key, ref string) error {
 func (s *db) reserve(ctx context.Context, op, table, keyCol, ref string, at time.Time, limits []Limit) ([]string, error) {
 	var locked []string
 	var refused *Refusal
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		locked, refused = nil, nil
 		keys := make([]string, len(limits))
 		for i, l := range limits {
@@ -179,7 +179,7 @@ func (s *db) LockedUntil(ctx context.Context, key string) (time.Time, error) {
 
 // ClearFailures removes key's failures and lock in one transaction.
 func (s *db) ClearFailures(ctx context.Context, key string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE key = $1`, key); err != nil {
 			return err
 		}

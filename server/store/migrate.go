@@ -63,7 +63,7 @@ func (s *db) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inRawTx(ctx, func(tx *sql.Tx) error {
 		if s.d.migrationLock != "" {
 			if _, err := tx.ExecContext(ctx, s.d.migrationLock); err != nil {
 				return fmt.Errorf("lock: %w", err)

@@ -121,6 +121,7 @@ var sqliteDialect = dialect{
 	// BEGIN IMMEDIATE already keeps a second process out until commit,
 	// so neither locks nor row locks are needed.
 	retryable: func(error) bool { return false }, // busy_timeout waits instead
+	prepare:   true,
 }
 
 // sqliteErr maps SQLite's constraint errors onto ErrConflict and ErrNotFound.

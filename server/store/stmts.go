@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCacheSize bounds the statements a cache keeps: the store's queries
+// are constants, and a few are built from a handful of parts, so this is
+// never reached but by a query built from a number (a LIMIT), which then
+// runs unprepared.
+const stmtCacheSize = 256
+
+// stmtCache keeps the prepared statement of each query text of one pool.
+// database/sql prepares a statement on each connection that runs it, once,
+// and keeps it there.
+type stmtCache struct {
+	db *sql.DB
+
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt
+	wanted map[string]bool // missed inside a transaction: prepared after it
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+// stmt returns the prepared statement of query, preparing it on a miss;
+// nil (run it unprepared) when the cache is full or it cannot be prepared:
+// running it then reports the error. Inside a transaction (inTx) a miss is
+// not prepared there and then: preparing takes a connection of the pool,
+// and SQLite's writer pool has one, which the transaction holds. The query
+// is noted instead, and prepareWanted prepares it once the transaction has
+// ended.
+func (c *stmtCache) stmt(ctx context.Context, query string, inTx bool) *sql.Stmt {
+	c.mu.Lock()
+	st, ok := c.stmts[query]
+	full := len(c.stmts)+len(c.wanted) >= stmtCacheSize
+	if !ok && !full && inTx {
+		c.wanted[query] = true
+	}
+	c.mu.Unlock()
+	if ok || full || inTx {
+		return st
+	}
+	// Not under the lock: preparing waits for a connection, which a
+	// transaction may hold while it asks the cache for its next statement.
+	return c.prepare(ctx, query)
+}
+
+// prepare prepares query on the pool and keeps it (or the one another
+// goroutine kept first); nil when it cannot be prepared.
+func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.stmts[query]; ok {
+		st.Close()
+		return kept
+	}
+	c.stmts[query] = st
+	return st
+}
+
+// prepareWanted prepares the queries missed inside transactions; a nil
+// cache does nothing.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	var queries []string
+	for q := range c.wanted {
+		queries = append(queries, q)
+		delete(c.wanted, q)
+	}
+	c.mu.Unlock()
+	for _, q := range queries {
+		c.prepare(ctx, q)
+	}
+}
+
+// close closes the kept statements; a nil cache does nothing.
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.stmts {
+		st.Close()
+		delete(c.stmts, q)
+	}
+}
+
+// prepared is a querier that runs each query as its kept statement: on
+// the pool of c, or in the transaction tx (which uses the statement already
+// prepared on its connection).
+type prepared struct {
+	c  *stmtCache
+	tx *sql.Tx // nil: on the pool
+}
+
+// ExecContext implements querier.
+func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st := p.c.stmt(ctx, query, p.tx != nil)
+	switch {
+	case st == nil && p.tx != nil:
+		return p.tx.ExecContext(ctx, query, args...)
+	case st == nil:
+		return p.c.db.ExecContext(ctx, query, args...)
+	case p.tx != nil:
+		return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext implements querier.
+func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st := p.c.stmt(ctx, query, p.tx != nil)
+	switch {
+	case st == nil && p.tx != nil:
+		return p.tx.QueryContext(ctx, query, args...)
+	case st == nil:
+		return p.c.db.QueryContext(ctx, query, args...)
+	case p.tx != nil:
+		return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext implements querier.
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st := p.c.stmt(ctx, query, p.tx != nil)
+	switch {
+	case st == nil && p.tx != nil:
+		return p.tx.QueryRowContext(ctx, query, args...)
+	case st == nil:
+		return p.c.db.QueryRowContext(ctx, query, args...)
+	case p.tx != nil:
+		return p.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
