@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
+	"misetup/internal/phone"
 
 	"misetup/api"
 )
@@ -192,9 +192,9 @@ func SuggestPhone(id, region string) string {
 	if len(digits) <= 10 && digits[0] != '0' {
 		return ""
 	}
-	valid := func(s, r string) (*phonenumbers.PhoneNumber, bool) {
-		n, err := phonenumbers.Parse(s, r)
-		return n, err == nil && phonenumbers.IsValidNumber(n)
+	valid := func(s, r string) (phone.Number, bool) {
+		n, err := phone.Parse(s, r)
+		return n, err == nil && n.Valid()
 	}
 	if region != "" {
 		if _, ok := valid(id, strings.ToUpper(region)); ok {
@@ -202,11 +202,11 @@ func SuggestPhone(id, region string) string {
 		}
 	}
 	if n, ok := valid("+"+digits, ""); ok {
-		return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+		return n.International()
 	}
 	for _, r := range pickerRegions {
-		if n, ok := valid(id, r); ok && phonenumbers.GetRegionCodeForNumber(n) == r {
-			return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+		if n, ok := valid(id, r); ok && n.Region() == r {
+			return n.International()
 		}
 	}
 	return ""

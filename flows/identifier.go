@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/nyaruka/phonenumbers"
+	"misetup/internal/phone"
 )
 
 // Region is a country the phone picker offers.
@@ -27,7 +27,7 @@ var pickerRegions = []string{
 func Regions() []Region {
 	out := make([]Region, 0, len(pickerRegions))
 	for _, c := range pickerRegions {
-		out = append(out, Region{Code: c, CallingCode: phonenumbers.GetCountryCodeForRegion(c)})
+		out = append(out, Region{Code: c, CallingCode: phone.CountryCodeForRegion(c)})
 	}
 	return out
 }
@@ -108,11 +108,11 @@ func ParsePhone(s, region string) (string, error) {
 			return "", userErr(ErrKeyPhoneInvalid, nil)
 		}
 	}
-	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	num, err := phone.Parse(s, strings.ToUpper(region))
+	if err != nil || !num.Valid() {
 		return "", userErr(ErrKeyPhoneInvalid, err)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return num.E164(), nil
 }
 
 // FormatPhone shows a phone number as it is being typed: grouped the way
@@ -123,14 +123,14 @@ func FormatPhone(s, region string) string {
 	if s == "" {
 		return ""
 	}
-	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+	num, err := phone.Parse(s, strings.ToUpper(region))
+	if err != nil || !num.Possible() {
 		return s
 	}
 	if strings.HasPrefix(s, "+") {
-		return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+		return num.International()
 	}
-	return phonenumbers.Format(num, phonenumbers.NATIONAL)
+	return num.National()
 }
 
 // ValidateIdentifier checks the identifier of a registration for method

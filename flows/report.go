@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
+	"misetup/internal/phone"
 
 	"misetup/api"
 )
@@ -45,11 +45,11 @@ func MaskEmail(email string) string {
 // them: "+86 ••• •••• 1234". Anything else keeps only its last digits.
 func MaskPhone(e164 string) string {
 	e164 = strings.TrimSpace(e164)
-	num, err := phonenumbers.Parse(e164, "")
+	num, err := phone.Parse(e164, "")
 	if err != nil || !strings.HasPrefix(e164, "+") {
 		return MaskDigits(e164)
 	}
-	intl := phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+	intl := num.International()
 	cc, rest, ok := strings.Cut(intl, " ")
 	if !ok {
 		return MaskDigits(e164)

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
+	"misetup/internal/phone"
 )
 
 // IdentifierKind says what an identifier is.
@@ -120,32 +120,29 @@ func ParsePhone(s, region string) (string, error) {
 		if region == "" {
 			return "", inputErr("no_country_code", "Start the number with + and the country code, like +86 138 0013 8000.")
 		}
-		if phonenumbers.GetCountryCodeForRegion(region) == 0 {
+		if phone.CountryCodeForRegion(region) == 0 {
 			return "", inputErr("invalid_region", fmt.Sprintf("%q is not a country code like CN or GB; start the number with + and the country code instead.", region))
 		}
 	}
-	num, err := phonenumbers.Parse(s, region)
+	num, err := phone.Parse(s, region)
 	switch {
-	case err == phonenumbers.ErrInvalidCountryCode:
+	case err == phone.ErrInvalidCountryCode:
 		return "", inputErr("invalid_country_code", "The country code after + is not one in use.")
-	case err == phonenumbers.ErrTooShortNSN || err == phonenumbers.ErrTooShortAfterIDD:
+	case err == phone.ErrTooShortNSN || err == phone.ErrTooShortAfterIDD:
 		return "", inputErr("too_short", "This is too short for a phone number.")
-	case err == phonenumbers.ErrNumTooLong:
+	case err == phone.ErrTooLong:
 		return "", inputErr("too_long", "This is too long for a phone number.")
 	case err != nil:
 		return "", inputErr("invalid_number", "This is not a phone number.")
 	}
-	if num.Extension != nil && num.GetExtension() != "" {
-		return "", inputErr("invalid_number", "Enter the number without an extension.")
-	}
-	if !phonenumbers.IsValidNumber(num) {
-		where := phonenumbers.GetRegionCodeForNumber(num)
+	if !num.Valid() {
+		where := num.Region()
 		if where == "" || where == "ZZ" {
-			where = fmt.Sprintf("+%d", num.GetCountryCode())
+			where = fmt.Sprintf("+%d", num.CountryCode)
 		}
 		return "", inputErr("invalid_number", fmt.Sprintf("This is not a valid phone number for %s: check the digits and the country.", where))
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return num.E164(), nil
 }
 
 // ParseMiID checks a numeric Mi ID: 9 or 10 ASCII digits, the first not 0.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
+	"misetup/internal/phone"
 )
 
 // MaskEmail shows where a code went without giving the address away: the
@@ -29,7 +29,7 @@ func MaskEmail(email string) string {
 // hidden. Input that is not E.164 keeps only its last digits.
 func MaskPhone(e164 string) string {
 	const bullet = "•"
-	num, err := phonenumbers.Parse(e164, "")
+	num, err := phone.Parse(e164, "")
 	if err != nil || !strings.HasPrefix(e164, "+") {
 		d := digitsOnly(e164)
 		show := visibleDigits(len(d))
@@ -37,7 +37,7 @@ func MaskPhone(e164 string) string {
 	}
 	// "+86 138 0013 8000": keep the "+86 " prefix, then hide digits of the
 	// national part from the left.
-	intl := phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+	intl := num.International()
 	cc, rest, ok := strings.Cut(intl, " ")
 	if !ok {
 		return intl

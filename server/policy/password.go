@@ -5,7 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
+	"misetup/internal/phone"
 )
 
 // Reasons a password is refused, in the order Check reports them.
@@ -93,10 +93,8 @@ func sameAsIdentifier(password, identifier string) bool {
 		forms = append(forms, id[:at])
 	}
 	if strings.HasPrefix(id, "+") {
-		if num, err := phonenumbers.Parse(id, ""); err == nil {
-			forms = append(forms,
-				phonenumbers.GetNationalSignificantNumber(num),
-				digitsOnly(phonenumbers.Format(num, phonenumbers.NATIONAL))) // with the trunk prefix, e.g. 07911…
+		if num, err := phone.Parse(id, ""); err == nil {
+			forms = append(forms, num.NSN, digitsOnly(num.National())) // with the trunk prefix, e.g. 07911…
 		}
 		forms = append(forms, digitsOnly(id))
 	}
