@@ -14,6 +14,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 
 	"misetup/api"
@@ -52,6 +53,14 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 		fmt.Fprintln(env.Out, "misetup: no terminal here, so plain prompts (as with --accessible); run misetup in a terminal for the full-screen wizard.")
 	}
 
+	if !plain {
+		// The renderer measures text with go-runewidth, whose table of wide
+		// and zero-width characters (2 MB) is built at its first character
+		// past ASCII: in the first frame. Built now, on another core, it is
+		// ready by then.
+		go ansi.WcWidth.StringWidth("─")
+	}
+
 	svc := newService(env)
 	defer svc.close()
 
@@ -85,7 +94,6 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 		tea.WithInput(env.In),
 		tea.WithOutput(env.Out),
 		tea.WithEnvironment(env.Environ),
-		tea.WithFPS(30),
 	)
 	_, err := p.Run()
 	switch {
@@ -147,7 +155,7 @@ func checkLanguage(value, source string) error {
 	}
 	var have []string
 	for _, l := range assets.Languages() {
-		have = append(have, l+" ("+assets.MustLoad(l).T("lang.name")+")")
+		have = append(have, l+" ("+assets.Name(l)+")")
 	}
 	return fmt.Errorf("unknown language %q for %s: misetup speaks %s", value, source, strings.Join(have, " and "))
 }

@@ -4,6 +4,7 @@
 package assets
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:embed locales palette.json words
@@ -75,13 +77,29 @@ func MatchLanguage(tag string) string {
 // Load returns the catalog of lang (matched with MatchLanguage), falling back
 // to the default language. Keys missing from lang fall back to the default
 // catalog, so a partial translation still shows every text.
+//
+// A language's files are parsed once, at its first Load, and the catalog is
+// shared by every later Load of it: a program that speaks one language
+// never parses the others.
 func Load(lang string) (*Catalog, error) {
+	m := MatchLanguage(lang)
+	if m == "" {
+		m = DefaultLanguage
+	}
+	once, _ := loaded.LoadOrStore(m, sync.OnceValues(func() (*Catalog, error) { return load(m) }))
+	return once.(func() (*Catalog, error))()
+}
+
+// loaded holds, by language, the func that parses its catalog once.
+var loaded sync.Map
+
+// load parses the catalog of an embedded language, m.
+func load(m string) (*Catalog, error) {
 	def, err := readCatalog(DefaultLanguage)
 	if err != nil {
 		return nil, err
 	}
-	m := MatchLanguage(lang)
-	if m == "" || m == DefaultLanguage {
+	if m == DefaultLanguage {
 		return &Catalog{lang: DefaultLanguage, texts: def}, nil
 	}
 	texts, err := readCatalog(m)
@@ -108,6 +126,45 @@ func MustLoad(lang string) *Catalog {
 	}
 	return c
 }
+
+// Name is a language's name in its own words ("English", "简体中文"): its
+// catalog's "lang.name". It reads that one text, not the whole catalog, so
+// that a list of the languages parses none of them.
+func Name(lang string) string {
+	m := MatchLanguage(lang)
+	if m == "" {
+		m = DefaultLanguage
+	}
+	if once, ok := loaded.Load(m); ok {
+		if c, err := once.(func() (*Catalog, error))(); err == nil {
+			return c.T(nameKey)
+		}
+	}
+	b, err := files.ReadFile(path.Join("locales", m+".json"))
+	if err != nil {
+		return m
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return m
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return m
+		}
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return m
+		}
+		if k == nameKey {
+			return v
+		}
+	}
+	return m
+}
+
+const nameKey = "lang.name"
 
 // readCatalog reads locales/<lang>.json and merges locales/*/<lang>.json over
 // it, so a part of the product (troubleshooting, say) can keep its texts in a
@@ -246,19 +303,25 @@ type Palette struct {
 
 // Palettes returns the light and the dark palette.
 func Palettes() (light, dark Palette, err error) {
+	p, err := palettes()
+	return p[0], p[1], err
+}
+
+// palettes parses palette.json once: the light palette, then the dark.
+var palettes = sync.OnceValues(func() ([2]Palette, error) {
 	b, err := files.ReadFile("palette.json")
 	if err != nil {
-		return light, dark, fmt.Errorf("palette: %w", err)
+		return [2]Palette{}, fmt.Errorf("palette: %w", err)
 	}
 	var p struct {
 		Light Palette `json:"light"`
 		Dark  Palette `json:"dark"`
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return light, dark, fmt.Errorf("palette: %w", err)
+		return [2]Palette{}, fmt.Errorf("palette: %w", err)
 	}
-	return p.Light, p.Dark, nil
-}
+	return [2]Palette{p.Light, p.Dark}, nil
+})
 
 // PaletteFor returns the palette for a dark (true) or light background,
 // falling back to a built-in one if the embedded file cannot be read.

@@ -128,3 +128,24 @@ func TestPalettes(t *testing.T) {
 		t.Error("light and dark palettes share their text colour")
 	}
 }
+
+func TestNameIsTheCatalogsName(t *testing.T) {
+	for _, l := range Languages() {
+		if got, want := Name(l), MustLoad(l).T("lang.name"); got != want || got == "lang.name" {
+			t.Errorf("Name(%q) = %q, catalog says %q", l, got, want)
+		}
+	}
+	if got := Name("xx"); got != Name(DefaultLanguage) {
+		t.Errorf("Name(xx) = %q, want the default language's", got)
+	}
+}
+
+func TestLoadParsesOnce(t *testing.T) {
+	a, b := MustLoad("zh_CN.UTF-8"), MustLoad("zh-CN")
+	if a != b {
+		t.Error("two loads of one language parsed it twice")
+	}
+	if MustLoad("en") == a {
+		t.Error("en and zh-CN share a catalog")
+	}
+}

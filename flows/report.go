@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -136,13 +137,15 @@ func digitsOf(s string) string {
 func visibleDigits(n int) int { return max(0, min(4, n-3)) }
 
 // What Redact looks for. Order matters: emails hold digits, tokens hold
-// digit runs.
-var (
-	emailRE     = regexp.MustCompile(`[\p{L}\p{N}._%+'\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)+`)
-	tokenRE     = regexp.MustCompile(`[A-Za-z0-9_\-]{20,}`)
-	intlPhoneRE = regexp.MustCompile(`\+\d[\d \-().]{5,}\d`)
-	digitRunRE  = regexp.MustCompile(`\b\d{6,}\b`)
-)
+// digit runs. Compiled at the first Redact, not when a program that never
+// writes a report starts (\p{L} and \p{N} are large classes).
+var redactREs = sync.OnceValue(func() (r struct{ email, token, intlPhone, digitRun *regexp.Regexp }) {
+	r.email = regexp.MustCompile(`[\p{L}\p{N}._%+'\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)+`)
+	r.token = regexp.MustCompile(`[A-Za-z0-9_\-]{20,}`)
+	r.intlPhone = regexp.MustCompile(`\+\d[\d \-().]{5,}\d`)
+	r.digitRun = regexp.MustCompile(`\b\d{6,}\b`)
+	return r
+})
 
 // Redact masks whatever in s looks like an identifier or a secret: email
 // addresses, international phone numbers, runs of six or more digits (codes,
@@ -150,17 +153,18 @@ var (
 // The report writers run every line through it, after masking what they
 // know to be identifiers, so nothing slips through a translated sentence.
 func Redact(s string) string {
-	s = emailRE.ReplaceAllStringFunc(s, MaskEmail)
-	s = tokenRE.ReplaceAllStringFunc(s, func(m string) string {
+	re := redactREs()
+	s = re.email.ReplaceAllStringFunc(s, MaskEmail)
+	s = re.token.ReplaceAllStringFunc(s, func(m string) string {
 		if strings.ContainsAny(m, "0123456789") && strings.IndexFunc(m, isLetter) >= 0 {
 			return "[redacted]"
 		}
 		return m
 	})
-	s = intlPhoneRE.ReplaceAllStringFunc(s, func(m string) string {
+	s = re.intlPhone.ReplaceAllStringFunc(s, func(m string) string {
 		return "+" + MaskDigits(m)
 	})
-	return digitRunRE.ReplaceAllStringFunc(s, MaskDigits)
+	return re.digitRun.ReplaceAllStringFunc(s, MaskDigits)
 }
 
 func isLetter(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }

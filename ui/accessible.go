@@ -215,7 +215,7 @@ func (p *plain) run() error {
 	names := make([]string, len(langs))
 	cur := 0
 	for i, l := range langs {
-		names[i] = assets.MustLoad(l).T("lang.name")
+		names[i] = assets.Name(l)
 		if l == sh.tr.Lang() {
 			cur = i
 		}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -69,17 +70,24 @@ func (a *App) Current() flows.Step { return a.history[len(a.history)-1] }
 
 func (a *App) current() Screen { return a.screens[a.Current()] }
 
-// Init implements tea.Model. Only cheap commands start here; each runs off
-// the event loop, so the welcome screen is drawn first.
+// Init implements tea.Model. Only what the welcome screen shows starts
+// here (the saved progress decides whether it offers to resume); the rest
+// starts once the first frame is out (firstFrameShownMsg).
 func (a *App) Init() tea.Cmd {
 	return tea.Batch(
 		a.current().Init(),
 		tea.RequestBackgroundColor,
-		startServiceCmd(a.sh.ctx, a.sh.deps.Start),
 		loadProgressCmd(a.sh.deps.Progress),
-		readDeviceCmd(a.sh.deps.System, a.sh.deps.DeviceID),
+		tea.Tick(afterFirstFrame, func(time.Time) tea.Msg { return firstFrameShownMsg{} }),
 	)
 }
+
+// afterFirstFrame is when the work the welcome screen does not show starts:
+// opening the service (SQLite, migrations) and probing the device. Bubble
+// Tea draws the first frame at its renderer's first tick (1/60 s after the
+// start); begun at once, that work competed with the first frame for the
+// CPU. Calls to the service made earlier wait for it (lazyHandler).
+const afterFirstFrame = 40 * time.Millisecond
 
 // newScreen builds the screen of a step.
 func (a *App) newScreen(s flows.Step) Screen {
@@ -138,6 +146,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.broadcast(stylesChangedMsg{})
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
+	case firstFrameShownMsg:
+		return a, tea.Batch(startServiceCmd(a.sh.ctx, a.sh.deps.Start), readDeviceCmd(a.sh.deps.System, a.sh.deps.DeviceID))
 	case tea.PasteMsg:
 		if a.confirmQuit || a.showHelp {
 			return a, nil

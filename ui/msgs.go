@@ -34,6 +34,10 @@ type resumeMsg struct{ to flows.Step }
 // startOverMsg asks App to forget the saved progress and session.
 type startOverMsg struct{}
 
+// firstFrameShownMsg says the first frame is out: the service and the
+// device probes may start.
+type firstFrameShownMsg struct{}
+
 // serviceStartedMsg reports that the account service is open (or not).
 type serviceStartedMsg struct{ err error }
 

@@ -27,7 +27,7 @@ type welcomeScreen struct {
 func newWelcomeScreen(sh *shared) *welcomeScreen {
 	s := &welcomeScreen{sh: sh, langs: assets.Languages(), spin: newSpinner(sh)}
 	for i, l := range s.langs {
-		s.names = append(s.names, assets.MustLoad(l).T("lang.name"))
+		s.names = append(s.names, assets.Name(l))
 		if l == sh.tr.Lang() {
 			s.lang = i
 		}
