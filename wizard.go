@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -263,6 +265,8 @@ type lazyHandler struct {
 	closeFn func() error
 	openErr error
 	closed  bool
+
+	releasing atomic.Bool // a release (of memory to the system) is running
 }
 
 func (l *lazyHandler) set(h http.Handler, closeFn func() error, err error) {
@@ -313,6 +317,24 @@ func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.ServeHTTP(w, r)
+	if r.Method != http.MethodGet {
+		l.release()
+	}
+}
+
+// release gives the memory a request freed back to the system, off the
+// request's path. The built-in service hashes passwords with argon2id (19
+// MiB a hash, in creating an account, signing in, changing a password):
+// the Go runtime would keep those pages for minutes, and the wizard then
+// sits at a screen holding three times the memory it uses. One release
+// runs at a time; requests finished meanwhile share it.
+func (l *lazyHandler) release() {
+	if l.releasing.CompareAndSwap(false, true) {
+		go func() {
+			defer l.releasing.Store(false)
+			debug.FreeOSMemory()
+		}()
+	}
 }
 
 func unavailable(w http.ResponseWriter, msg string) {
