@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"misetup/server"
 )
 
 func newServeCmd() *cobra.Command {
@@ -40,18 +45,52 @@ the database; on PostgreSQL they must be set, the same on every server
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 
-			srv, closeFn, err := cfg.openService(ctx, "")
+			// What can be wrong with the configuration is found before
+			// listening: the rules, the keys, the courier.
+			scfg, err := cfg.serverConfig()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			if _, err := cfg.courier(); err != nil {
+				return err
+			}
+			var lc net.ListenConfig
+			ln, err := lc.Listen(ctx, "tcp", cfg.Serve.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Serve.Addr, err)
+			}
+			// Answer from now on; the store opens meanwhile (see
+			// server.Opening), and a failure to open ends the process.
+			ctx, cancel := context.WithCancelCause(ctx)
+			defer cancel(nil)
+			op := server.NewOpening(scfg)
+			opened := make(chan func() error, 1)
+			go func() {
+				srv, closeFn, err := cfg.openServiceWith(ctx, scfg, "")
+				if err != nil {
+					op.Open(nil, err)
+					cancel(err)
+					close(opened)
+					return
+				}
+				op.Open(srv, nil)
+				opened <- closeFn
+			}()
 			fmt.Fprintf(cmd.ErrOrStderr(), "misetup account service on http://%s (store %s, courier %s)\n",
-				cfg.Serve.Addr, redactDSN(cfg.Serve.DB), cfg.Serve.Courier)
+				ln.Addr(), redactDSN(cfg.Serve.DB), cfg.Serve.Courier)
 			if cfg.Serve.Courier == "outbox" || cfg.Serve.Courier == "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "codes go to %s: read them with \"misetup outbox --follow\"\n", cfg.outboxPath())
 			}
-			if err := srv.ListenAndServe(ctx, cfg.Serve.Addr); err != nil {
-				return err
+			serveErr := op.Serve(ctx, ln)
+			closeFn, ok := <-opened
+			if ok {
+				serveErr = errors.Join(serveErr, closeFn())
+			}
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				return cause // the store did not open
+			}
+			if serveErr != nil {
+				return serveErr
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "stopped")
 			return nil

@@ -28,13 +28,23 @@ func (s *Server) hashPassword(ctx context.Context, password string) (string, err
 // verifyPassword checks password against encoded, or against the dummy hash
 // when encoded is "" (an unknown account), so both cost the same.
 func (s *Server) verifyPassword(ctx context.Context, password, encoded string) (bool, error) {
+	s.dummyOnce.Do(func() {
+		go func() {
+			defer close(s.dummyReady)
+			h, err := s.hashPassword(context.Background(), s.dummySecret)
+			if err != nil { // only for parameters validate refused already
+				s.log.Error("dummy password hash", "err", err)
+			}
+			s.dummyHash = h
+		}()
+	})
+	select {
+	case <-s.dummyReady:
+	case <-ctx.Done():
+		return false, fmt.Errorf("wait for the dummy hash: %w", ctx.Err())
+	}
 	dummy := encoded == ""
 	if dummy {
-		select {
-		case <-s.dummyReady:
-		case <-ctx.Done():
-			return false, fmt.Errorf("wait for the dummy hash: %w", ctx.Err())
-		}
 		encoded = s.dummyHash
 	}
 	if err := s.acquireHashSlot(ctx); err != nil {

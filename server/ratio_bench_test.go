@@ -94,7 +94,7 @@ func BenchmarkSignInRatio(b *testing.B) {
 		})
 	}, func(n int) {
 		parallel(n, 2*cores, func(int) {
-			if code, out := serve(e.srv, "POST", "/v1/sessions", body); code != http.StatusCreated {
+			if code, out := serveOne(e.srv, "POST", "/v1/sessions", body); code != http.StatusCreated {
 				b.Errorf("sign in: %d %s", code, out)
 			}
 		})
@@ -152,7 +152,7 @@ func BenchmarkVerifyRatio(b *testing.B) {
 		first := verified
 		verified += n
 		parallel(n, cores, func(i int) {
-			if code, out := serve(e.srv, "POST", "/v1/challenges/"+ids[first+i]+"/verify", `{"code":"123456"}`); code != http.StatusOK {
+			if code, out := serveOne(e.srv, "POST", "/v1/challenges/"+ids[first+i]+"/verify", `{"code":"123456"}`); code != http.StatusOK {
 				b.Errorf("verify: %d %s", code, out)
 			}
 		})
@@ -178,9 +178,9 @@ func bareSQLite(b *testing.B) *sql.DB {
 	return db
 }
 
-// serve runs one request through h in-process and returns the answer's
+// serveOne runs one request through h in-process and returns the answer's
 // status and body.
-func serve(h http.Handler, method, path, body string) (int, string) {
+func serveOne(h http.Handler, method, path, body string) (int, string) {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()

@@ -262,10 +262,14 @@ type Server struct {
 
 	// dummyHash is verified against for unknown identifiers, so that a
 	// sign-in for no account costs what one for an account does. It is
-	// made in the background after New (an argon2 hash is slow and a
-	// starting server should answer at once); dummyReady is closed then.
-	dummyHash  string
-	dummyReady chan struct{}
+	// made when the first password is to be checked, not at start (an
+	// argon2 hash is slow, and a starting server should answer at once);
+	// dummyReady is closed then, and every check waits for it, so that the
+	// first sign-in after a start costs the same with or without an account.
+	dummyHash   string
+	dummySecret string
+	dummyOnce   sync.Once
+	dummyReady  chan struct{}
 	// hashSlots bounds concurrent argon2 work (see MaxConcurrentHashes).
 	hashSlots chan struct{}
 
@@ -309,15 +313,7 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("server: dummy password: %w", err)
 	}
-	go func() {
-		defer close(s.dummyReady)
-		dummy, err := policy.HashPassword(fmt.Sprintf("%x", secret), cfg.Argon2)
-		if err != nil { // only for parameters validate refused already
-			s.log.Error("dummy password hash", "err", err)
-			return
-		}
-		s.dummyHash = dummy
-	}()
+	s.dummySecret = fmt.Sprintf("%x", secret)
 	s.routes()
 	return s, nil
 }
@@ -475,16 +471,24 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve is ListenAndServe on a listener the caller opened (tests listen on
 // port 0). It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	lim := newConnLimiter(s.maxConns(), s.cfg.MaxConnsPerAddr)
+	return serve(ctx, ln, s, s.cfg, s.log, s.Close)
+}
+
+// serve serves h on ln with cfg's timeouts and connection bounds until ctx
+// is done, then shuts down gracefully: requests in flight finish (up to
+// ShutdownTimeout), then closeFn runs (deliveries in flight) within the same
+// time.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, cfg Config, log *slog.Logger, closeFn func(context.Context) error) error {
+	lim := newConnLimiter(maxConns(cfg.MaxConns), cfg.MaxConnsPerAddr)
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ConnState:         lim.connState,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(&limitListener{Listener: ln, l: lim}) }()
@@ -494,13 +498,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	shutErr := hs.Shutdown(sctx)
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		shutErr = errors.Join(shutErr, err)
 	}
-	if err := s.Close(sctx); err != nil {
+	if err := closeFn(sctx); err != nil {
 		shutErr = errors.Join(shutErr, err)
 	}
 	if shutErr != nil {
@@ -509,11 +513,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// maxConns is MaxConns, lowered to three quarters of the process's limit
+// maxConns is n (MaxConns), lowered to three quarters of the process's limit
 // of open files when that is lower: the store, the logs and the courier
 // need descriptors too.
-func (s *Server) maxConns() int {
-	n := s.cfg.MaxConns
+func maxConns(n int) int {
 	if fds := fdLimit(); fds > 0 && fds*3/4 < n {
 		n = max(1, fds*3/4)
 	}

@@ -13,12 +13,18 @@ import (
 // status answers GET /v1/status. It is the one endpoint every client may
 // call, however old, to learn that it must update.
 func (s *Server) status(r *http.Request) (int, any, error) {
-	return http.StatusOK, api.Status{
-		ServerTime:          s.now().Truncate(time.Second),
-		Version:             s.cfg.Version,
-		MinClientVersion:    s.cfg.MinClientVersion,
-		LatestClientVersion: s.cfg.LatestClientVersion,
-	}, nil
+	return http.StatusOK, statusAt(s.cfg, s.now()), nil
+}
+
+// statusAt is the answer of GET /v1/status at now. It needs no store, so a
+// service still opening answers it too (Opening).
+func statusAt(cfg Config, now time.Time) api.Status {
+	return api.Status{
+		ServerTime:          now.UTC().Truncate(time.Second),
+		Version:             cfg.Version,
+		MinClientVersion:    cfg.MinClientVersion,
+		LatestClientVersion: cfg.LatestClientVersion,
+	}
 }
 
 // checkClientVersion refuses a client whose X-Misetup-Client version is

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"misetup/api"
+)
+
+// Opening is the account service while it opens (its store, its courier):
+// it listens and answers from the first instant. GET /v1/status is
+// answered at once, as it needs no store; every other request waits until
+// Open hands over the Server, then is served by it, or is answered 503
+// unavailable when opening failed. A starting process thus answers as soon
+// as it listens, and the first opening of a store (SQLite's first open
+// costs tens of milliseconds; a PostgreSQL connection more) does not delay
+// it.
+type Opening struct {
+	cfg   Config
+	log   *slog.Logger
+	ready chan struct{}
+
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// NewOpening returns an opening service that answers with cfg's versions
+// until Open is called.
+func NewOpening(cfg Config) *Opening {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Opening{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
+}
+
+// Open hands over the opened Server, or the error that kept it from
+// opening; the requests waiting go on. Only the first call counts.
+func (o *Opening) Open(srv *Server, err error) {
+	o.once.Do(func() {
+		if srv == nil && err == nil {
+			err = errors.New("no server")
+		}
+		o.srv, o.err = srv, err
+		close(o.ready)
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (o *Opening) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-o.ready:
+	default:
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/status" {
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			writeJSON(w, http.StatusOK, statusAt(o.cfg, o.cfg.Now()))
+			return
+		}
+		select {
+		case <-o.ready:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if o.err != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, api.ErrorBody{Error: &api.Error{
+			Code: api.CodeUnavailable, Message: "The account service could not open its store; its operator has been told.",
+		}})
+		return
+	}
+	o.srv.ServeHTTP(w, r)
+}
+
+// Serve serves on ln from now on, as Server.Serve does, until ctx is done;
+// then it shuts down gracefully, waiting for the Server's deliveries when
+// it had opened.
+func (o *Opening) Serve(ctx context.Context, ln net.Listener) error {
+	return serve(ctx, ln, o, o.cfg, o.log, func(ctx context.Context) error {
+		select {
+		case <-o.ready:
+		default:
+			return nil // never opened: nothing in flight
+		}
+		if o.srv == nil {
+			return nil
+		}
+		return o.srv.Close(ctx)
+	})
+}
