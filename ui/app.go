@@ -10,6 +10,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,8 @@ type App struct {
 
 	progressLoaded bool
 	saveErr        error
+
+	footerMemo [2]string // the last footer's inputs and view (footer)
 }
 
 // stylesChangedMsg tells screens to re-apply styles (background detected).
@@ -142,6 +145,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.broadcast(msg)
 	case tea.BackgroundColorMsg:
 		a.sh.st = NewStyles(msg.IsDark())
+		a.sh.stGen++
 		a.help.Styles = a.sh.st.Help
 		return a, a.broadcast(stylesChangedMsg{})
 	case tea.KeyPressMsg:
@@ -466,6 +470,25 @@ func (a *App) View() tea.View {
 	return v
 }
 
+// tooSmall is the frame of a window smaller than the wizard needs: what
+// size it needs, said as fully as the window holds, never drawn past it.
+func (a *App) tooSmall(w, h int) string {
+	sh := a.sh
+	var msg string
+	for _, key := range []string{"app.too_small", "app.too_small_short"} {
+		msg = lipgloss.NewStyle().Width(max(w-2, 1)).Align(lipgloss.Center).
+			Render(sh.T(key, "w", minWidth, "h", minHeight, "cw", w, "ch", h))
+		if lipgloss.Height(msg) <= h {
+			break
+		}
+	}
+	lines := strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg), "\n")
+	for i, l := range lines[:min(h, len(lines))] {
+		lines[i] = ansi.Truncate(l, w, "")
+	}
+	return strings.Join(lines[:min(h, len(lines))], "\n")
+}
+
 // render draws the whole frame: header, body, footer.
 func (a *App) render() string {
 	sh := a.sh
@@ -474,9 +497,7 @@ func (a *App) render() string {
 		w, h = designWidth, 24 // before the first size arrives
 	}
 	if w < minWidth || h < minHeight {
-		msg := sh.T("app.too_small", "w", minWidth, "h", minHeight, "cw", w, "ch", h)
-		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center,
-			lipgloss.NewStyle().Width(max(w-2, 10)).Align(lipgloss.Center).Render(msg))
+		return a.tooSmall(w, h)
 	}
 	bw := sh.bodyWidth()
 	pad := strings.Repeat(" ", marginX)
@@ -537,11 +558,28 @@ func (a *App) render() string {
 func (a *App) footer(width int, body string) string {
 	keys := a.footerKeys()
 	text := ansi.Strip(body)
+	var memo strings.Builder
+	fmt.Fprintf(&memo, "%d %d", width, a.sh.stGen)
 	for i, k := range keys {
 		if mentionsKey(text, k.b.Help().Key) {
 			keys[i].rank = rankAlways
 		}
+		fmt.Fprintf(&memo, "\x00%d\x00%s\x00%s", keys[i].rank, k.b.Help().Key, k.b.Help().Desc)
 	}
+	// The same keys at the same width make the same footer: most keys
+	// (typing in a field) change neither, and fitting it is half the work
+	// of a frame.
+	if memo.String() == a.footerMemo[0] {
+		return a.footerMemo[1]
+	}
+	view := a.fitFooter(width, keys)
+	a.footerMemo = [2]string{memo.String(), view}
+	return view
+}
+
+// fitFooter lays the footer's keys out in width: the screen's first key
+// and those its text names always, then the others by rank while they fit.
+func (a *App) fitFooter(width int, keys []footerKey) string {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i

@@ -11,6 +11,24 @@ import (
 // "not a common password" from the service's answer, and whether the
 // confirmation matches.
 func (sh *shared) passwordChecklist(pw, confirm, commonRefused string) string {
+	// Every frame of the create form draws it, whichever field a key went
+	// to: drawn again only when what it shows may change.
+	memo := checklistMemo{pw, confirm, commonRefused, sh.tr.Lang(), sh.bodyWidth(), sh.stGen}
+	if memo == sh.checklist.in && sh.checklist.view != "" {
+		return sh.checklist.view
+	}
+	view := sh.drawChecklist(pw, confirm, commonRefused)
+	sh.checklist.in, sh.checklist.view = memo, view
+	return view
+}
+
+// checklistMemo is what the password checklist is drawn from.
+type checklistMemo struct {
+	pw, confirm, commonRefused, lang string
+	width, stGen                     int
+}
+
+func (sh *shared) drawChecklist(pw, confirm, commonRefused string) string {
 	c := flows.CheckPassword(pw, commonRefused)
 	type line struct {
 		state flows.RuleState

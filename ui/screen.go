@@ -132,14 +132,20 @@ type wizardState struct {
 // shared is what every screen reads: deps, the language, styles, size and
 // the answers. It lives on the event loop: Cmds copy what they need first.
 type shared struct {
-	ctx  context.Context
-	deps Deps
-	opts Options
-	tr   *assets.Catalog
-	st   Styles
+	ctx   context.Context
+	deps  Deps
+	opts  Options
+	tr    *assets.Catalog
+	st    Styles
+	stGen int // counts changes of st, for what is kept drawn (memos)
 
 	width, height int
 	wiz           wizardState
+
+	checklist struct { // the last password checklist drawn
+		in   checklistMemo
+		view string
+	}
 }
 
 func (sh *shared) now() time.Time {
