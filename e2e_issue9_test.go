@@ -9,13 +9,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"misetup/client"
 	"misetup/server/store"
 )
 
@@ -166,23 +164,7 @@ func e2eDeadCodeAt60Columns(t *testing.T, bin string) {
 // (serve_e2e_test.go).
 func serveAt(t *testing.T, bin string, env []string, addr string) *serveProc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--rule", "argon2_memory_kib=64", "--rule", "argon2_time=1")
-	cmd.Env = env
-	logs := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serveProc{url: "http://" + addr, cmd: cmd, logs: logs}
-	t.Cleanup(func() { p.stop(t) })
-	c := client.New(p.url, client.WithRetries(0), client.WithTimeout(time.Second))
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, err := c.Status(context.Background()); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("misetup serve on %s did not answer\n%s", addr, logs)
-	return nil
+	return startServeAt(t, bin, addr, env, "--rule", "argon2_memory_kib=64", "--rule", "argon2_time=1")
 }
 
 // waitAny waits until the screen, its lines joined, shows one of wants,

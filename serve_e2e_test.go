@@ -53,15 +53,25 @@ func freeAddr(t *testing.T) string {
 // environment under root) and args, and waits until it answers.
 func startServe(t *testing.T, bin, root string, env []string, args ...string) *serveProc {
 	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
-	cmd.Env = append(os.Environ(),
+	return startServeAt(t, bin, freeAddr(t), append(xdgEnv(root), env...), args...)
+}
+
+// xdgEnv is this process's environment with the XDG folders under root.
+func xdgEnv(root string) []string {
+	return append(os.Environ(),
 		"XDG_CONFIG_HOME="+filepath.Join(root, "config"),
 		"XDG_DATA_HOME="+filepath.Join(root, "data"),
 		"XDG_STATE_HOME="+filepath.Join(root, "state"),
 		"XDG_CACHE_HOME="+filepath.Join(root, "cache"),
 	)
-	cmd.Env = append(cmd.Env, env...)
+}
+
+// startServeAt starts `misetup serve` on addr with the environment env and
+// args, and waits until it answers; it is stopped when t ends.
+func startServeAt(t *testing.T, bin, addr string, env []string, args ...string) *serveProc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
+	cmd.Env = env
 	logs := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -76,7 +86,7 @@ func startServe(t *testing.T, bin, root string, env []string, args ...string) *s
 			return p
 		}
 		if time.Now().After(deadline) || cmd.ProcessState != nil {
-			t.Fatalf("serve did not answer: %v\n%s", err, logs)
+			t.Fatalf("serve on %s did not answer: %v\n%s", addr, err, logs)
 		}
 	}
 }
@@ -119,9 +129,7 @@ func TestCodeSurvivesRestart(t *testing.T) {
 	root := t.TempDir()
 	p := startServe(t, bin, root, nil)
 	tg := &servertest.Target{URLs: []string{p.url}}
-	var c api.Challenge
-	tg.Do(t, 0, "POST", "/v1/registrations",
-		api.RegistrationRequest{Method: "email", Identifier: "ann@example.com", Password: servertest.Password}, "").Into(t, http.StatusAccepted, &c)
+	c := tg.Register(t, "ann@example.com")
 	code := lastCode(t, filepath.Join(root, "state", "misetup", "outbox.jsonl"), "ann@example.com")
 	p.stop(t)
 

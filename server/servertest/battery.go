@@ -201,13 +201,21 @@ func unique(name string) string {
 	return fmt.Sprintf("%s.%s@example.com", name, strings.ToLower(rand.Text()[:10]))
 }
 
-// account creates an account for email through the API and returns a
-// session on device "dev-1".
-func (tg *Target) account(t testing.TB, email string) api.Session {
+// Register starts a registration of email with Password through process 0
+// and returns its challenge.
+func (tg *Target) Register(t testing.TB, email string) api.Challenge {
 	t.Helper()
 	var c api.Challenge
 	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
 		Into(t, http.StatusAccepted, &c)
+	return c
+}
+
+// account creates an account for email through the API and returns a
+// session on device "dev-1".
+func (tg *Target) account(t testing.TB, email string) api.Session {
+	t.Helper()
+	c := tg.Register(t, email)
 	var out api.VerifyResponse
 	tg.Do(t, 1, "POST", "/v1/challenges/"+c.ID+"/verify", api.VerifyRequest{
 		Code: tg.Code(t, email), Device: &api.Device{ID: "dev-1", Name: "Phone"},
@@ -337,9 +345,7 @@ func testRecoverySends(t *testing.T, tg *Target) {
 // challenge at once send one code.
 func testResendCooldown(t *testing.T, tg *Target) {
 	email := unique("gus")
-	var c api.Challenge
-	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		Into(t, http.StatusAccepted, &c)
+	c := tg.Register(t, email)
 	tg.Wait(1100 * time.Millisecond)
 	const n = 16
 	got := tally(tg.burst(t, n, func(i int) Answer {
@@ -355,9 +361,7 @@ func testResendCooldown(t *testing.T, tg *Target) {
 // code afterwards no longer works.
 func testCodeAttempts(t *testing.T, tg *Target) {
 	email := unique("hal")
-	var c api.Challenge
-	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		Into(t, http.StatusAccepted, &c)
+	c := tg.Register(t, email)
 	right := tg.Code(t, email)
 	const n = 30
 	got := tally(tg.burst(t, n, func(i int) Answer {
@@ -379,9 +383,7 @@ func testCodeAttempts(t *testing.T, tg *Target) {
 // account.
 func testCodeSingleUse(t *testing.T, tg *Target) {
 	email := unique("ida")
-	var c api.Challenge
-	tg.Do(t, 0, "POST", "/v1/registrations", api.RegistrationRequest{Method: "email", Identifier: email, Password: Password}, "").
-		Into(t, http.StatusAccepted, &c)
+	c := tg.Register(t, email)
 	code := tg.Code(t, email)
 	const n = 12
 	got := tally(tg.burst(t, n, func(i int) Answer {
