@@ -144,6 +144,9 @@ func NewClient(url string) *Client {
 		Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
 }
 
+// Close closes the client's idle connections.
+func (c *Client) Close() { c.HTTP.CloseIdleConnections() }
+
 // Do sends a request with a JSON body (nil for none) and a token ("" for
 // none), decodes a JSON answer into out (nil to drop it) and returns the
 // status.
