@@ -123,7 +123,7 @@ func (s *Server) renameDevice(r *http.Request, who *caller) (int, any, error) {
 		return 0, nil, errInput("name", "The name cannot be empty.")
 	}
 	d.Name = name
-	if err := s.st.UpdateDevice(r.Context(), d); err != nil {
+	if err := s.st.PatchDevice(r.Context(), d.MiID, d.ID, store.DevicePatch{Name: &name}); err != nil {
 		return 0, nil, fmt.Errorf("rename device: %w", err)
 	}
 	return http.StatusOK, deviceView(d, who.session.DeviceID), nil
@@ -182,7 +182,7 @@ func (s *Server) putSync(r *http.Request, who *caller) (int, any, error) {
 	}
 	now := s.now()
 	d.Sync = store.Sync{AutoSync: req.AutoSync, WifiOnly: req.WifiOnly, Categories: cats, UpdatedAt: &now}
-	if err := s.st.UpdateDevice(r.Context(), d); err != nil {
+	if err := s.st.PatchDevice(r.Context(), d.MiID, d.ID, store.DevicePatch{Sync: &d.Sync}); err != nil {
 		return 0, nil, fmt.Errorf("store sync settings: %w", err)
 	}
 	return http.StatusOK, syncView(d), nil
@@ -236,7 +236,7 @@ func (s *Server) putFindDevice(r *http.Request, who *caller) (int, any, error) {
 		return 0, nil, errInput("last_location", "last_location is reported by the device when it acknowledges a command, not set here.")
 	}
 	d.FindDevice = req.Enabled
-	if err := s.st.UpdateDevice(r.Context(), d); err != nil {
+	if err := s.st.PatchDevice(r.Context(), d.MiID, d.ID, store.DevicePatch{FindDevice: &d.FindDevice}); err != nil {
 		return 0, nil, fmt.Errorf("store find device: %w", err)
 	}
 	event := "find_device_off"
@@ -341,12 +341,18 @@ func (s *Server) listCommands(r *http.Request, who *caller) (int, any, error) {
 	var cs []store.Command
 	if state == api.CommandPending && who.session.DeviceID == d.ID {
 		now := s.now()
-		if cs, err = s.st.DeliverCommands(ctx, who.account.MiID, d.ID, now); err != nil {
-			return 0, nil, fmt.Errorf("deliver commands: %w", err)
-		}
-		d.LastSeen = &now
-		if err := s.st.UpdateDevice(ctx, d); err != nil {
-			return 0, nil, fmt.Errorf("mark device seen: %w", err)
+		err := s.st.InTx(ctx, func(tx store.Store) error {
+			var err error
+			if cs, err = tx.DeliverCommands(ctx, who.account.MiID, d.ID, now); err != nil {
+				return fmt.Errorf("deliver commands: %w", err)
+			}
+			if err := tx.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{LastSeen: &now}); err != nil {
+				return fmt.Errorf("mark device seen: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, nil, err
 		}
 	} else if cs, err = s.st.Commands(ctx, who.account.MiID, d.ID, state); err != nil {
 		return 0, nil, fmt.Errorf("list commands: %w", err)
@@ -400,15 +406,21 @@ func (s *Server) ackCommand(r *http.Request, who *caller) (int, any, error) {
 		return 0, nil, errConflict("state", "This command was already acknowledged ("+c.State+").")
 	}
 	c.State, c.Result, c.Location, c.UpdatedAt = req.State, result, loc, &now
-	if err := s.st.UpdateCommand(ctx, c); err != nil {
-		return 0, nil, fmt.Errorf("update command: %w", err)
-	}
-	d.LastSeen = &now
-	if loc != nil {
-		d.LastLocation = loc
-	}
-	if err := s.st.UpdateDevice(ctx, d); err != nil {
-		return 0, nil, fmt.Errorf("update device: %w", err)
+	err = s.inTx(ctx, func(tx store.Store) error {
+		err := tx.UpdateCommand(ctx, c)
+		if errors.Is(err, store.ErrStale) {
+			return errConflict("state", "This command was already acknowledged.")
+		}
+		if err != nil {
+			return fmt.Errorf("update command: %w", err)
+		}
+		if err := tx.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{LastSeen: &now, Location: loc}); err != nil {
+			return fmt.Errorf("update device: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, commandView(c), nil
 }

@@ -79,6 +79,8 @@ var Tests = []Test{
 	{"SessionEndsMidRequest", testSessionEndsMidRequest},
 	{"TOTPReplay", testTOTPReplay},
 	{"RecoveryCodeSingleUse", testRecoveryCodeSingleUse},
+	{"CommandAckOnce", testCommandAckOnce},
+	{"DeviceSettingsTogether", testDeviceSettingsTogether},
 }
 
 // Run runs the battery, each test against the target newTarget returns
@@ -526,5 +528,59 @@ func testRecoveryCodeSingleUse(t *testing.T, tg *Target) {
 	got := tally(tg.burst(t, n, func(i int) Answer { return tg.signIn(t, i, email, Password, codes[0]) }))
 	if got["201"] != 1 {
 		t.Errorf("one recovery code %d times at once answered %v; want one 201", n, got)
+	}
+}
+
+// testCommandAckOnce: a device acknowledging one command many times at once
+// (a retry beside the first try): one acknowledgement counts, the others
+// are 409.
+func testCommandAckOnce(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("ola"))
+	tg.Do(t, 0, "PUT", "/v1/devices/dev-1/find-device", api.FindDevice{Enabled: true}, s.Token).Into(t, http.StatusOK, nil)
+	var c api.Command
+	tg.Do(t, 1, "POST", "/v1/devices/dev-1/commands", api.CommandRequest{Type: api.CommandRing}, s.Token).Into(t, http.StatusAccepted, &c)
+	var pending api.CommandList
+	tg.Do(t, 0, "GET", "/v1/devices/dev-1/commands?state=pending", nil, s.Token).Into(t, http.StatusOK, &pending)
+	if len(pending.Commands) != 1 {
+		t.Fatalf("pending commands: %+v", pending)
+	}
+	const n = 8
+	got := tally(tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/devices/dev-1/commands/"+c.ID+"/ack",
+			api.CommandAck{State: api.CommandDone, Result: fmt.Sprint("rang ", i)}, s.Token)
+	}))
+	if got["200"] != 1 || got["409 conflict"] != n-1 {
+		t.Errorf("%d acknowledgements of one command at once answered %v; want one 200 and %d × 409", n, got, n-1)
+	}
+}
+
+// testDeviceSettingsTogether: Mi Cloud settings, Find Device and a rename
+// of one device saved at once, round after round: none undoes another.
+func testDeviceSettingsTogether(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("pia"))
+	for round := range 6 {
+		on := round%2 == 0
+		name := fmt.Sprint("Phone ", round)
+		as := tg.burst(t, 3, func(i int) Answer {
+			switch i {
+			case 0:
+				return tg.Do(t, i, "PUT", "/v1/devices/dev-1/sync", api.SyncSettings{AutoSync: on, Categories: []string{"notes"}}, s.Token)
+			case 1:
+				return tg.Do(t, i, "PUT", "/v1/devices/dev-1/find-device", api.FindDevice{Enabled: on}, s.Token)
+			}
+			return tg.Do(t, i, "PATCH", "/v1/devices/dev-1", api.DevicePatch{Name: name}, s.Token)
+		})
+		for i, a := range as {
+			if a.status != http.StatusOK {
+				t.Fatalf("round %d request %d: %d %s", round, i, a.status, a.body)
+			}
+		}
+		var list api.DeviceList
+		tg.Do(t, round, "GET", "/v1/devices", nil, s.Token).Into(t, http.StatusOK, &list)
+		var sync api.SyncSettings
+		tg.Do(t, round, "GET", "/v1/devices/dev-1/sync", nil, s.Token).Into(t, http.StatusOK, &sync)
+		if len(list.Devices) != 1 || list.Devices[0].Name != name || list.Devices[0].FindDevice != on || sync.AutoSync != on {
+			t.Fatalf("round %d: a device setting was undone by another saved beside it: %+v, sync %+v", round, list.Devices, sync)
+		}
 	}
 }

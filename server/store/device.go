@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -103,21 +105,59 @@ func (s *db) Devices(ctx context.Context, miID string) ([]Device, error) {
 	return devices, nil
 }
 
-// UpdateDevice writes every field of d but MiID, ID and CreatedAt.
-func (s *db) UpdateDevice(ctx context.Context, d *Device) error {
-	cats, err := categoriesArg(d.Sync.Categories)
-	if err != nil {
-		return fmt.Errorf("update device: %w", err)
+// DevicePatch names the columns PatchDevice changes: each field that is
+// not nil. Writing only those, a patch never undoes what another request
+// changed meanwhile (a sync setting beside Find Device, a rename beside a
+// location report).
+type DevicePatch struct {
+	Name       *string
+	LastSeen   *time.Time
+	FindDevice *bool
+	// Location sets the last location; ClearLocation removes it.
+	Location      *Location
+	ClearLocation bool
+	Sync          *Sync
+}
+
+// PatchDevice sets the columns of p that are not nil in one UPDATE;
+// ErrNotFound when the device is missing.
+func (s *db) PatchDevice(ctx context.Context, miID, id string, p DevicePatch) error {
+	var sets []string
+	args := []any{miID, id}
+	set := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
 	}
-	lat, lon, acc, at := s.locationArgs(d.LastLocation)
-	return s.execOne(ctx, "update device", `UPDATE devices SET
-		name = $3, model = $4, os = $5, last_seen = $6, find_device = $7,
-		location_lat = $8, location_lon = $9, location_accuracy_m = $10, location_at = $11,
-		auto_sync = $12, wifi_only = $13, sync_categories = $14, sync_updated_at = $15
-		WHERE mi_id = $1 AND id = $2`,
-		d.MiID, d.ID, d.Name, d.Model, d.OS, s.tp(d.LastSeen), d.FindDevice,
-		lat, lon, acc, at,
-		d.Sync.AutoSync, d.Sync.WifiOnly, cats, s.tp(d.Sync.UpdatedAt))
+	if p.Name != nil {
+		set("name", *p.Name)
+	}
+	if p.LastSeen != nil {
+		set("last_seen", s.t(*p.LastSeen))
+	}
+	if p.FindDevice != nil {
+		set("find_device", *p.FindDevice)
+	}
+	if p.Location != nil || p.ClearLocation {
+		lat, lon, acc, at := s.locationArgs(p.Location)
+		set("location_lat", lat)
+		set("location_lon", lon)
+		set("location_accuracy_m", acc)
+		set("location_at", at)
+	}
+	if p.Sync != nil {
+		cats, err := categoriesArg(p.Sync.Categories)
+		if err != nil {
+			return fmt.Errorf("patch device: %w", err)
+		}
+		set("auto_sync", p.Sync.AutoSync)
+		set("wifi_only", p.Sync.WifiOnly)
+		set("sync_categories", cats)
+		set("sync_updated_at", s.tp(p.Sync.UpdatedAt))
+	}
+	if len(sets) == 0 {
+		sets = append(sets, "id = id")
+	}
+	return s.execOne(ctx, "patch device", `UPDATE devices SET `+strings.Join(sets, ", ")+` WHERE mi_id = $1 AND id = $2`, args...)
 }
 
 // DeleteDevice removes a device with its sessions and commands, in one
@@ -256,9 +296,16 @@ func scanCommands(rows *sql.Rows) ([]Command, error) {
 // UpdateCommand writes State, Result, Location and UpdatedAt.
 func (s *db) UpdateCommand(ctx context.Context, c *Command) error {
 	lat, lon, acc, at := s.locationArgs(c.Location)
-	return s.execOne(ctx, "update command", `UPDATE commands SET
+	err := s.execOne(ctx, "update command", `UPDATE commands SET
 		state = $4, result = $5, location_lat = $6, location_lon = $7, location_accuracy_m = $8,
 		location_at = $9, updated_at = $10
-		WHERE mi_id = $1 AND device_id = $2 AND id = $3`,
+		WHERE mi_id = $1 AND device_id = $2 AND id = $3 AND state IN ('pending', 'delivered')`,
 		c.MiID, c.DeviceID, c.ID, c.State, c.Result, lat, lon, acc, at, s.tp(c.UpdatedAt))
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if _, err := s.Command(ctx, c.MiID, c.DeviceID, c.ID); err != nil {
+		return err
+	}
+	return fmt.Errorf("update command: %w (already done or failed)", ErrStale)
 }

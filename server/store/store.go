@@ -233,8 +233,8 @@ type Store interface {
 	Device(ctx context.Context, miID, id string) (*Device, error)
 	// Devices lists an account's devices, oldest first.
 	Devices(ctx context.Context, miID string) ([]Device, error)
-	// UpdateDevice writes every field of d but MiID, ID and CreatedAt.
-	UpdateDevice(ctx context.Context, d *Device) error
+	// PatchDevice sets the fields of p that are not nil.
+	PatchDevice(ctx context.Context, miID, id string, p DevicePatch) error
 	// DeleteDevice removes a device with its sessions and commands.
 	DeleteDevice(ctx context.Context, miID, id string) error
 
@@ -246,7 +246,9 @@ type Store interface {
 	Commands(ctx context.Context, miID, deviceID, state string) ([]Command, error)
 	// DeliverCommands atomically marks the device's pending commands delivered and returns them.
 	DeliverCommands(ctx context.Context, miID, deviceID string, at time.Time) ([]Command, error)
-	// UpdateCommand writes State, Result, Location and UpdatedAt.
+	// UpdateCommand writes State, Result, Location and UpdatedAt of a
+	// command still pending or delivered: of racing acknowledgements one
+	// wins, the others are ErrStale.
 	UpdateCommand(ctx context.Context, c *Command) error
 
 	// SetUsage sets the bytes an account uses in a sync category.

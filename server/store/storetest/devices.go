@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func testDevices(t *testing.T, s store.Store) {
 		s.UpsertDevice(ctx, &store.Device{MiID: "899999999", ID: "dev-1", CreatedAt: t0}), store.ErrNotFound)
 }
 
-func testUpdateDevice(t *testing.T, s store.Store) {
+func testPatchDevice(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	newAccount(t, s, "810000001", "ana@example.com", "")
 	d := newDevice(t, s, "810000001", "dev-1", t0)
@@ -99,8 +100,11 @@ func testUpdateDevice(t *testing.T, s store.Store) {
 	want.FindDevice = true
 	want.LastLocation = &store.Location{Lat: -33.8688, Lon: 151.2093, AccuracyM: 5, ReportedAt: at(59 * time.Minute)}
 	want.Sync = store.Sync{AutoSync: true, WifiOnly: false, Categories: []string{"messages", "call_history"}, UpdatedAt: ptr(at(time.Hour))}
-	want.CreatedAt = at(time.Hour) // not written
-	check(t, "update", s.UpdateDevice(ctx, &want))
+	want.Model, want.OS = d.Model, d.OS // set by UpsertDevice only
+	check(t, "patch", s.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{
+		Name: &want.Name, LastSeen: want.LastSeen, FindDevice: &want.FindDevice,
+		Location: want.LastLocation, Sync: &want.Sync,
+	}))
 	got, err := s.Device(ctx, d.MiID, d.ID)
 	check(t, "read", err)
 	want.CreatedAt = d.CreatedAt
@@ -110,12 +114,30 @@ func testUpdateDevice(t *testing.T, s store.Store) {
 	want.FindDevice = false
 	want.LastLocation = nil
 	want.Sync = store.Sync{UpdatedAt: ptr(at(2 * time.Hour))}
-	check(t, "update off", s.UpdateDevice(ctx, &want))
+	check(t, "patch off", s.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{FindDevice: &want.FindDevice, ClearLocation: true, Sync: &want.Sync}))
 	got, err = s.Device(ctx, d.MiID, d.ID)
 	check(t, "read", err)
 	wantEqual(t, "device turned off", got, &want)
 
-	wantErr(t, "update unknown", s.UpdateDevice(ctx, &store.Device{MiID: "810000001", ID: "dev-9"}), store.ErrNotFound)
+	wantErr(t, "patch unknown", s.PatchDevice(ctx, "810000001", "dev-9", store.DevicePatch{Name: ptr("x")}), store.ErrNotFound)
+
+	// A patch writes only its columns: a rename beside a sync change and a
+	// Find Device change, round after round, undoes neither.
+	for r := range 8 {
+		name, on := fmt.Sprint("Phone ", r), r%2 == 0
+		sync := store.Sync{AutoSync: on, Categories: []string{"notes"}, UpdatedAt: ptr(at(time.Duration(r) * time.Minute))}
+		patches := []store.DevicePatch{{Name: &name}, {FindDevice: &on}, {Sync: &sync}}
+		errs := make([]error, len(patches))
+		race(len(patches), func(i int) { errs[i] = s.PatchDevice(ctx, d.MiID, d.ID, patches[i]) })
+		for _, err := range errs {
+			check(t, "patch", err)
+		}
+		got, err := s.Device(ctx, d.MiID, d.ID)
+		check(t, "read", err)
+		if got.Name != name || got.FindDevice != on || got.Sync.AutoSync != on {
+			t.Fatalf("round %d: one patch undid another: %+v", r, got)
+		}
+	}
 }
 
 func testDeleteDevice(t *testing.T, s store.Store) {

@@ -66,7 +66,7 @@ func Run(t *testing.T, open Open) {
 		{"Sessions", testSessions},
 		{"DeleteSessions", testDeleteSessions},
 		{"Devices", testDevices},
-		{"UpdateDevice", testUpdateDevice},
+		{"PatchDevice", testPatchDevice},
 		{"DeleteDevice", testDeleteDevice},
 		{"Commands", testCommands},
 		{"DeliverCommandsRace", testDeliverCommandsRace},
