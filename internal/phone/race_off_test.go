@@ -1,0 +1,6 @@
+//go:build !race
+
+package phone
+
+// raceDetector is off.
+const raceDetector = false
