@@ -246,9 +246,15 @@ func (dh *diagHarness) typeText(s string) {
 	}
 }
 
+// settleQuiet is how long run waits for the next answer before it takes
+// what is left for ticks. A loaded machine (CI runs packages side by side)
+// can take a few hundred milliseconds to write a file, so it is generous;
+// a key whose Cmds all answer returns as soon as they have.
+const settleQuiet = 1500 * time.Millisecond
+
 // run runs cmd and every Cmd its messages lead to, concurrently as
-// Bubble Tea does; it returns once nothing has answered for a while (what
-// is left are ticks, which are not followed).
+// Bubble Tea does; it returns once nothing has answered for settleQuiet
+// (what is left are ticks, which are not followed).
 func (dh *diagHarness) run(cmd tea.Cmd) {
 	msgs := make(chan tea.Msg, 256)
 	pending := 0
@@ -264,7 +270,7 @@ func (dh *diagHarness) run(cmd tea.Cmd) {
 		select {
 		case msg = <-msgs:
 			pending--
-		case <-time.After(150 * time.Millisecond):
+		case <-time.After(settleQuiet):
 			return
 		}
 		if msg == nil {
