@@ -9,6 +9,7 @@
 //	measure rss     -bin misetup -ref bench-bare         resident memory: welcome screen, after a whole create flow
 //	measure servemem -bin misetup                        resident memory of misetup serve, idle
 //	measure account -url URL -outbox FILE -dump FILE     an account and its token, for the wrk rows
+//	measure hostile -bin misetup                         a whole create flow under a hostile terminal
 package main
 
 import (
@@ -50,6 +51,8 @@ func main() {
 		err = serveRSS(*bin)
 	case "account":
 		err = account(*url, *outbox, *dump)
+	case "hostile":
+		err = hostile(*bin, *show)
 	default:
 		err = fmt.Errorf("unknown figure %q", os.Args[1])
 	}

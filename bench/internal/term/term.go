@@ -63,7 +63,7 @@ func (t *Term) read() {
 		n, err := t.master.Read(buf)
 		if n > 0 {
 			t.mu.Lock()
-			_, _ = t.emu.Write(buf[:n])
+			t.write(buf[:n])
 			t.screen = t.emu.String()
 			close(t.changed)
 			t.changed = make(chan struct{})
@@ -73,6 +73,21 @@ func (t *Term) read() {
 			return
 		}
 	}
+}
+
+// write feeds the emulator. NOTE: x/vt v0.1.0 can panic on an escape
+// sequence right after a resize (reverse index past a shrunk buffer); a
+// real terminal would not. The emulator is then made anew at the window's
+// size: the program redraws the whole screen after a resize anyway.
+func (t *Term) write(b []byte) {
+	defer func() {
+		if recover() != nil {
+			w, h := t.emu.Width(), t.emu.Height()
+			t.emu = vt.NewEmulator(w, h)
+			go func(e *vt.Emulator) { _, _ = io.Copy(t.master, e) }(t.emu)
+		}
+	}()
+	_, _ = t.emu.Write(b)
 }
 
 // Screen is the text on the screen now.
