@@ -95,6 +95,10 @@ func wizardRSS(bin, ref string, show bool) error {
 	if err != nil {
 		return err
 	}
+	anon, file, err := term.RSSParts(t.Cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
 
 	b, err := term.Run(80, 24, []string{"TERM=xterm-256color", "LANG=en_US.UTF-8"}, ref)
 	if err != nil {
@@ -110,6 +114,7 @@ func wizardRSS(bin, ref string, show bool) error {
 		return err
 	}
 	mb := func(n int64) float64 { return float64(n) / (1 << 20) }
-	fmt.Printf("rss welcome_mb=%.1f created_mb=%.1f bare_mb=%.1f\n", mb(welcome), mb(after), mb(bare))
+	fmt.Printf("rss welcome_mb=%.1f created_mb=%.1f created_anon_mb=%.1f created_file_mb=%.1f bare_mb=%.1f\n",
+		mb(welcome), mb(after), mb(anon), mb(file), mb(bare))
 	return nil
 }

@@ -173,13 +173,26 @@ func (t *Term) Wait(timeout time.Duration) error {
 }
 
 // RSS is the resident memory of process pid in bytes.
-func RSS(pid int) (int64, error) {
+func RSS(pid int) (int64, error) { return status(pid, "VmRSS") }
+
+// RSSParts is the resident memory of process pid in bytes: anonymous (its
+// heap, stacks, tables) and file-backed (the pages of its binary it ran).
+func RSSParts(pid int) (anon, file int64, err error) {
+	if anon, err = status(pid, "RssAnon"); err != nil {
+		return 0, 0, err
+	}
+	file, err = status(pid, "RssFile")
+	return anon, file, err
+}
+
+// status reads a "kB" field of /proc/pid/status, in bytes.
+func status(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			var kb int64
 			if _, err := fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb); err != nil {
 				return 0, err
@@ -187,7 +200,7 @@ func RSS(pid int) (int64, error) {
 			return kb << 10, nil
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return 0, errors.New("no " + field)
 }
 
 func openPTY(w, h int) (master, slave *os.File, err error) {
