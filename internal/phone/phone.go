@@ -159,13 +159,16 @@ func digit(r rune) int {
 	if r >= '0' && r <= '9' {
 		return int(r - '0')
 	}
-	if !unicode.IsDigit(r) {
-		return -1
+	// Unicode's decimal digits (Nd) come in runs of ten, 0 to 9, and each
+	// range of its table starts at a 0 (adjacent runs share a range).
+	for _, rg := range unicode.Digit.R16 {
+		if uint32(r) >= uint32(rg.Lo) && uint32(r) <= uint32(rg.Hi) {
+			return int(uint32(r)-uint32(rg.Lo)) % 10
+		}
 	}
-	// Decimal digits come in runs of ten from 0 to 9 (Unicode's Nd).
-	for z := r - 9; z <= r; z++ {
-		if unicode.IsDigit(z) && (z == r-9 || !unicode.IsDigit(z-1)) {
-			return int(r - z)
+	for _, rg := range unicode.Digit.R32 {
+		if uint32(r) >= rg.Lo && uint32(r) <= rg.Hi {
+			return int(uint32(r)-rg.Lo) % 10
 		}
 	}
 	return -1

@@ -182,3 +182,17 @@ func FuzzAgainstLibphonenumber(f *testing.F) {
 		}
 	})
 }
+
+func TestDigit(t *testing.T) {
+	for _, tt := range []struct {
+		r    rune
+		want int
+	}{
+		{'0', 0}, {'7', 7}, {'０', 0}, {'９', 9}, {'٣', 3}, {'۷', 7}, {'३', 3},
+		{'\U0001D7D9', 1}, {'\U0001D7FF', 9}, {'a', -1}, {'+', -1}, {'²', -1},
+	} {
+		if got := digit(tt.r); got != tt.want {
+			t.Errorf("digit(%q) = %d, want %d", tt.r, got, tt.want)
+		}
+	}
+}
