@@ -564,7 +564,7 @@ func (a *App) footer(width int, body string) string {
 		if mentionsKey(text, k.b.Help().Key) {
 			keys[i].rank = rankAlways
 		}
-		fmt.Fprintf(&memo, "\x00%d\x00%s\x00%s", keys[i].rank, k.b.Help().Key, k.b.Help().Desc)
+		fmt.Fprintf(&memo, "\x00%d %t\x00%s\x00%s", keys[i].rank, k.b.Enabled(), k.b.Help().Key, k.b.Help().Desc)
 	}
 	// The same keys at the same width make the same footer: most keys
 	// (typing in a field) change neither, and fitting it is half the work
