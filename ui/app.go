@@ -73,23 +73,26 @@ func (a *App) Current() flows.Step { return a.history[len(a.history)-1] }
 
 func (a *App) current() Screen { return a.screens[a.Current()] }
 
-// Init implements tea.Model. Only what the welcome screen shows starts
-// here (the saved progress decides whether it offers to resume); the rest
-// starts once the first frame is out (firstFrameShownMsg).
+// Init implements tea.Model. What the welcome screen shows starts here
+// (the saved progress decides whether it offers to resume), and the
+// device's few small reads, whose id every call to the service needs;
+// opening the service waits until the first frame is out
+// (firstFrameShownMsg).
 func (a *App) Init() tea.Cmd {
 	return tea.Batch(
 		a.current().Init(),
 		tea.RequestBackgroundColor,
 		loadProgressCmd(a.sh.deps.Progress),
+		readDeviceCmd(a.sh.deps.System, a.sh.deps.DeviceID),
 		tea.Tick(afterFirstFrame, func(time.Time) tea.Msg { return firstFrameShownMsg{} }),
 	)
 }
 
-// afterFirstFrame is when the work the welcome screen does not show starts:
-// opening the service (SQLite, migrations) and probing the device. Bubble
+// afterFirstFrame is when the service opens (SQLite, migrations). Bubble
 // Tea draws the first frame at its renderer's first tick (1/60 s after the
-// start); begun at once, that work competed with the first frame for the
-// CPU. Calls to the service made earlier wait for it (lazyHandler).
+// start); begun at once, opening the service competed with the first frame
+// for the CPU. Calls to the service made earlier wait for it
+// (lazyHandler).
 const afterFirstFrame = 40 * time.Millisecond
 
 // newScreen builds the screen of a step.
@@ -151,7 +154,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
 	case firstFrameShownMsg:
-		return a, tea.Batch(startServiceCmd(a.sh.ctx, a.sh.deps.Start), readDeviceCmd(a.sh.deps.System, a.sh.deps.DeviceID))
+		return a, startServiceCmd(a.sh.ctx, a.sh.deps.Start)
 	case tea.PasteMsg:
 		if a.confirmQuit || a.showHelp {
 			return a, nil

@@ -34,8 +34,7 @@ type resumeMsg struct{ to flows.Step }
 // startOverMsg asks App to forget the saved progress and session.
 type startOverMsg struct{}
 
-// firstFrameShownMsg says the first frame is out: the service and the
-// device probes may start.
+// firstFrameShownMsg says the first frame is out: the service may open.
 type firstFrameShownMsg struct{}
 
 // serviceStartedMsg reports that the account service is open (or not).
