@@ -163,26 +163,21 @@ func (c *config) courier() (courier.Courier, error) {
 // logged to that file instead of stderr, where it would be drawn over the
 // wizard or mixed into doctor's table.
 func (c *config) openService(ctx context.Context, logPath string) (*server.Server, func() error, error) {
-	scfg, err := c.serverConfig()
+	scfg, err := c.Rules.apply(server.DefaultConfig())
 	if err != nil {
 		return nil, nil, err
 	}
 	return c.openServiceWith(ctx, scfg, logPath)
 }
 
-// serverConfig is the account service's configuration: the rules and the
-// keys. It is quick: the slow part of opening is the store.
-func (c *config) serverConfig() (server.Config, error) {
-	scfg, err := c.Rules.apply(server.DefaultConfig())
-	if err != nil {
-		return scfg, err
-	}
-	scfg.Keys, err = c.serverKeys()
-	return scfg, err
-}
-
-// openServiceWith is openService with the service's configuration made.
+// openServiceWith is openService with the rules applied to scfg; it adds
+// the keys (configured, or the keys file beside a SQLite store, made on
+// first start).
 func (c *config) openServiceWith(ctx context.Context, scfg server.Config, logPath string) (*server.Server, func() error, error) {
+	var err error
+	if scfg.Keys, err = c.serverKeys(); err != nil {
+		return nil, nil, err
+	}
 	cour, err := c.courier()
 	if err != nil {
 		return nil, nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"misetup/server"
+	"misetup/server/store"
 )
 
 func newServeCmd() *cobra.Command {
@@ -46,10 +47,17 @@ the database; on PostgreSQL they must be set, the same on every server
 			defer stop()
 
 			// What can be wrong with the configuration is found before
-			// listening: the rules, the keys, the courier.
-			scfg, err := cfg.serverConfig()
+			// listening: the rules, the keys, the courier. Only the keys
+			// file of a SQLite store is made later (its first start writes
+			// and syncs it).
+			scfg, err := cfg.Rules.apply(server.DefaultConfig())
 			if err != nil {
 				return err
+			}
+			if cfg.Keys.set() || store.IsPostgresDSN(cfg.Serve.DB) {
+				if _, err := cfg.serverKeys(); err != nil {
+					return err
+				}
 			}
 			if _, err := cfg.courier(); err != nil {
 				return err
