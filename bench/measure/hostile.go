@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"misetup/bench/internal/svc"
 	"misetup/bench/internal/term"
 )
 
@@ -81,19 +80,8 @@ func hostile(bin string, show bool) error {
 	if err := step("", welcomeDone...); err != nil {
 		return err
 	}
-	for _, s := range []struct {
-		keys string
-		want []string
-	}{
-		{enter, []string{"All set. Press enter to continue."}},
-		{enter, []string{"Step 3 of 8 · This device"}},
-		{enter, []string{"Do you already have a Mi Account?"}},
-		{"c", []string{"Step 5 of 8 · Create account"}},
-		{shiftTab + shiftTab + right + tab, []string{"you@example.com"}},
-	} {
-		if err := step(s.keys, s.want...); err != nil {
-			return err
-		}
+	if err := walk(step, toCreateForm); err != nil {
+		return err
 	}
 	// The email field: a paste, a burst of 1,000 keys, then the address.
 	if err := paste(); err != nil {
@@ -139,22 +127,8 @@ func hostile(bin string, show bool) error {
 	if err := step(enter, "We sent a 6-digit code by email"); err != nil {
 		return err
 	}
-	code, err := svc.Code(outbox, email)
-	if err != nil {
+	if err := finishFromCode(step, outbox, email); err != nil {
 		return err
-	}
-	for _, s := range []struct {
-		keys string
-		want []string
-	}{
-		{code, []string{"Your Mi Account is ready"}},
-		{enter, []string{"Sync automatically", "Save and continue"}},
-		{enter, []string{"Step 7 of 8 · Find Device"}},
-		{enter, []string{"Step 8 of 8 · Summary", email}},
-	} {
-		if err := step(s.keys, s.want...); err != nil {
-			return err
-		}
 	}
 	if err := t.Type(enter); err != nil {
 		return err

@@ -19,6 +19,47 @@ const (
 	right    = "\x1b[C"
 )
 
+// flowStep is keys to type and the texts the screen then shows.
+type flowStep struct {
+	keys string
+	want []string
+}
+
+// toCreateForm goes from the welcome screen to the create form's email
+// field, through the requirements, the device and the account choice.
+var toCreateForm = []flowStep{
+	{enter, []string{"All set. Press enter to continue."}},
+	{enter, []string{"Step 3 of 8 · This device"}},
+	{enter, []string{"Do you already have a Mi Account?"}},
+	{"c", []string{"Step 5 of 8 · Create account"}},
+	{shiftTab + shiftTab + right + tab, []string{"you@example.com"}},
+}
+
+// walk takes the steps with step (type the keys, wait for the texts).
+func walk(step func(keys string, want ...string) error, steps []flowStep) error {
+	for _, s := range steps {
+		if err := step(s.keys, s.want...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishFromCode types the code the outbox holds for email and goes on to
+// the summary, taking Mi Cloud and Find Device as offered.
+func finishFromCode(step func(keys string, want ...string) error, outbox, email string) error {
+	code, err := svc.Code(outbox, email)
+	if err != nil {
+		return err
+	}
+	return walk(step, []flowStep{
+		{code, []string{"Your Mi Account is ready"}},
+		{enter, []string{"Sync automatically", "Save and continue"}},
+		{enter, []string{"Step 7 of 8 · Find Device"}},
+		{enter, []string{"Step 8 of 8 · Summary", email}},
+	})
+}
+
 // wizardRSS: the wizard's resident memory on the welcome screen and at the
 // summary after a whole create flow (a new account by email, the code from
 // the outbox, Mi Cloud and Find Device as offered), against the bare
@@ -56,39 +97,16 @@ func wizardRSS(bin, ref string, show bool) error {
 	}
 	const email, password = "rss@example.com", "Tr1cky#Pass"
 	outbox := filepath.Join(root, "state", "misetup", "outbox.jsonl")
-	for _, s := range []struct {
-		keys string
-		want []string
-	}{
-		{enter, []string{"All set. Press enter to continue."}},
-		{enter, []string{"Step 3 of 8 · This device"}},
-		{enter, []string{"Do you already have a Mi Account?"}},
-		{"c", []string{"Step 5 of 8 · Create account"}},
-		{shiftTab + shiftTab + right + tab, []string{"you@example.com"}},
+	form := []flowStep{
 		{email, []string{"looks right"}},
 		{tab + password + tab + password, []string{"✓ both passwords match"}},
 		{enter, []string{"We sent a 6-digit code by email"}},
-	} {
-		if err := step(s.keys, s.want...); err != nil {
-			return err
-		}
 	}
-	code, err := svc.Code(outbox, email)
-	if err != nil {
+	if err := walk(step, append(toCreateForm, form...)); err != nil {
 		return err
 	}
-	for _, s := range []struct {
-		keys string
-		want []string
-	}{
-		{code, []string{"Your Mi Account is ready"}},
-		{enter, []string{"Sync automatically", "Save and continue"}},
-		{enter, []string{"Step 7 of 8 · Find Device"}},
-		{enter, []string{"Step 8 of 8 · Summary"}},
-	} {
-		if err := step(s.keys, s.want...); err != nil {
-			return err
-		}
+	if err := finishFromCode(step, outbox, email); err != nil {
+		return err
 	}
 	time.Sleep(300 * time.Millisecond)
 	after, err := t.RSS()
