@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"misetup/api"
@@ -25,7 +26,7 @@ const (
 )
 
 // deviceIDRe is a device id as clients choose it: letters, digits and . _ : -
-var deviceIDRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+var deviceIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`) })
 
 // checkDevice checks and cleans the device of a sign-in: the id is required,
 // name, model and OS are sanitized and capped. An empty name becomes the
@@ -35,7 +36,7 @@ func checkDevice(d *api.Device, field string) error {
 	if d.ID == "" {
 		return errInput(field+".id", "The device id is required.")
 	}
-	if !deviceIDRe.MatchString(d.ID) {
+	if !deviceIDRe().MatchString(d.ID) {
 		return errInput(field+".id", "The device id must be 1 to 128 letters, digits, dots, dashes, underscores or colons.")
 	}
 	var err error
@@ -79,7 +80,7 @@ func deviceView(d *store.Device, currentID string) api.Device {
 // any other device (of another account, or none) is 404.
 func (s *Server) device(r *http.Request, who *caller) (*store.Device, error) {
 	id := r.PathValue("id")
-	if !deviceIDRe.MatchString(id) {
+	if !deviceIDRe().MatchString(id) {
 		return nil, errNotFound("device")
 	}
 	d, err := s.st.Device(r.Context(), who.account.MiID, id)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"misetup/api"
 	"misetup/server/policy"
@@ -173,28 +174,28 @@ func identifierError(field string, err error) error {
 }
 
 // regionRe is an ISO 3166 alpha-2 code.
-var regionRe = regexp.MustCompile(`^[A-Za-z]{2}$`)
+var regionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]{2}$`) })
 
 // region checks a region field: "" is the configured default.
 func (s *Server) region(field, v string) (string, error) {
 	if v == "" {
 		return s.cfg.DefaultRegion, nil
 	}
-	if !regionRe.MatchString(v) {
+	if !regionRe().MatchString(v) {
 		return "", errInput(field, "The region must be a two-letter country code like CN or US.")
 	}
 	return strings.ToUpper(v), nil
 }
 
 // languageRe is a BCP 47 language tag, loosely: en, zh-CN, zh-Hans-CN.
-var languageRe = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`)
+var languageRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`) })
 
 // checkLanguage checks a language field ("" stays "").
 func checkLanguage(field, v string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	if !languageRe.MatchString(v) {
+	if !languageRe().MatchString(v) {
 		return "", errInput(field, "The language must be a tag like en or zh-CN.")
 	}
 	return v, nil
@@ -205,7 +206,7 @@ func requestLanguage(r *http.Request) string {
 	first, _, _ := strings.Cut(r.Header.Get("Accept-Language"), ",")
 	first, _, _ = strings.Cut(first, ";")
 	first = strings.TrimSpace(first)
-	if languageRe.MatchString(first) {
+	if languageRe().MatchString(first) {
 		return first
 	}
 	return ""

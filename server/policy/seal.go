@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Key is a secret key with the id it is known by. The id is stored beside
@@ -20,11 +21,11 @@ type Key struct {
 }
 
 // keyIDRe is the form of a key id.
-var keyIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+var keyIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`) })
 
 // CheckKey says what is wrong with k, or nil.
 func CheckKey(k Key) error {
-	if !keyIDRe.MatchString(k.ID) {
+	if !keyIDRe().MatchString(k.ID) {
 		return fmt.Errorf("key id %q: want 1 to 32 letters, digits, '-' or '_'", k.ID)
 	}
 	if len(k.Secret) != 32 {

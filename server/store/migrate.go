@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // migrationFiles holds the schema of each dialect as numbered files,
@@ -26,7 +27,7 @@ type migration struct {
 }
 
 // migrationName is the form of a migration's file name.
-var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
+var migrationName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`) })
 
 // loadMigrations reads the migrations in dir of fsys, checking that they are
 // numbered 1, 2, 3... with no gap.
@@ -37,7 +38,7 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 	}
 	var ms []migration
 	for _, e := range entries { // ReadDir sorts by name
-		m := migrationName.FindStringSubmatch(e.Name())
+		m := migrationName().FindStringSubmatch(e.Name())
 		if m == nil {
 			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", e.Name())
 		}
