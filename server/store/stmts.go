@@ -106,44 +106,45 @@ type prepared struct {
 	tx *sql.Tx // nil: on the pool
 }
 
-// ExecContext implements querier.
-func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// target returns what runs query: its kept statement (bound to the
+// transaction when there is one), or, when it has none, the transaction or
+// the pool to run the query text on.
+func (p prepared) target(ctx context.Context, query string) (*sql.Stmt, querier) {
 	st := p.c.stmt(ctx, query, p.tx != nil)
 	switch {
 	case st == nil && p.tx != nil:
-		return p.tx.ExecContext(ctx, query, args...)
+		return nil, p.tx
 	case st == nil:
-		return p.c.db.ExecContext(ctx, query, args...)
+		return nil, p.c.db
 	case p.tx != nil:
-		return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return p.tx.StmtContext(ctx, st), nil
+	}
+	return st, nil
+}
+
+// ExecContext implements querier.
+func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, q := p.target(ctx, query)
+	if st == nil {
+		return q.ExecContext(ctx, query, args...)
 	}
 	return st.ExecContext(ctx, args...)
 }
 
 // QueryContext implements querier.
 func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st := p.c.stmt(ctx, query, p.tx != nil)
-	switch {
-	case st == nil && p.tx != nil:
-		return p.tx.QueryContext(ctx, query, args...)
-	case st == nil:
-		return p.c.db.QueryContext(ctx, query, args...)
-	case p.tx != nil:
-		return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	st, q := p.target(ctx, query)
+	if st == nil {
+		return q.QueryContext(ctx, query, args...)
 	}
 	return st.QueryContext(ctx, args...)
 }
 
 // QueryRowContext implements querier.
 func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st := p.c.stmt(ctx, query, p.tx != nil)
-	switch {
-	case st == nil && p.tx != nil:
-		return p.tx.QueryRowContext(ctx, query, args...)
-	case st == nil:
-		return p.c.db.QueryRowContext(ctx, query, args...)
-	case p.tx != nil:
-		return p.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	st, q := p.target(ctx, query)
+	if st == nil {
+		return q.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }
