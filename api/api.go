@@ -165,6 +165,13 @@ type AccountPatch struct {
 	Language    *string `json:"language,omitempty"`
 }
 
+// PasswordChanged is the answer of POST /v1/account/password.
+type PasswordChanged struct {
+	// OtherSessionsSignedOut is how many of the account's other sessions
+	// the change signed out.
+	OtherSessionsSignedOut int `json:"other_sessions_signed_out"`
+}
+
 // PasswordChange is the body of POST /v1/account/password.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`

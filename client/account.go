@@ -101,9 +101,11 @@ func (c *Client) UpdateAccount(ctx context.Context, p api.AccountPatch) (api.Acc
 }
 
 // ChangePassword sets a new password (POST /v1/account/password); the
-// service revokes the account's other sessions.
-func (c *Client) ChangePassword(ctx context.Context, req api.PasswordChange) error {
-	return c.call(ctx, http.MethodPost, "/v1/account/password", req, nil)
+// service signs out the account's other sessions and says how many.
+func (c *Client) ChangePassword(ctx context.Context, req api.PasswordChange) (api.PasswordChanged, error) {
+	var out api.PasswordChanged
+	err := c.call(ctx, http.MethodPost, "/v1/account/password", req, &out)
+	return out, err
 }
 
 // SetRecovery asks for a recovery email or phone (PUT /v1/account/recovery);

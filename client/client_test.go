@@ -674,8 +674,9 @@ func TestEndpoints(t *testing.T) {
 			return c.UpdateAccount(ctx, api.AccountPatch{DisplayName: &name})
 		}, "PATCH", "/v1/account", `{"display_name":"Ana"}`, "{}", nil, ""},
 		{"ChangePassword", func(c *client.Client) (any, error) {
-			return nil, c.ChangePassword(ctx, api.PasswordChange{CurrentPassword: "old", NewPassword: "new"})
-		}, "POST", "/v1/account/password", `{"current_password":"old","new_password":"new"}`, "", nil, ""},
+			return c.ChangePassword(ctx, api.PasswordChange{CurrentPassword: "old", NewPassword: "new"})
+		}, "POST", "/v1/account/password", `{"current_password":"old","new_password":"new"}`, `{"other_sessions_signed_out":2}`,
+			api.PasswordChanged{OtherSessionsSignedOut: 2}, ""},
 		{"SetRecovery", func(c *client.Client) (any, error) {
 			return c.SetRecovery(ctx, api.RecoveryRequest{Phone: "+8613800138000"})
 		}, "PUT", "/v1/account/recovery", `{"phone":"+8613800138000"}`, "{}", nil, ""},

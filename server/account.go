@@ -104,8 +104,10 @@ func (s *Server) changePassword(r *http.Request, who *caller) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
+	var n int
 	err = s.st.InTx(ctx, func(tx store.Store) error {
-		n, err := setPassword(ctx, tx, a.MiID, hash, who.tokenHash)
+		var err error
+		n, err = setPassword(ctx, tx, a.MiID, hash, who.tokenHash)
 		if err != nil {
 			return err
 		}
@@ -117,7 +119,7 @@ func (s *Server) changePassword(r *http.Request, who *caller) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, nil
+	return http.StatusOK, api.PasswordChanged{OtherSessionsSignedOut: n}, nil
 }
 
 // setRecovery answers PUT /v1/account/recovery: a code goes to the new

@@ -234,9 +234,11 @@ func TestChangePassword(t *testing.T) {
 	if ae := r.apiErr(t, http.StatusBadRequest, api.CodeWeakPassword); !slices.Contains(ae.Reasons, "same_as_identifier") {
 		t.Errorf("reasons %v, want same_as_identifier", ae.Reasons)
 	}
-	r = e.do("POST", "/v1/account/password", api.PasswordChange{CurrentPassword: testPassword, NewPassword: "Green-Teapot-99"}, auth(s.Token)...)
-	if r.status != http.StatusNoContent {
-		t.Fatalf("change: %d %s", r.status, r.body)
+	var changed api.PasswordChanged
+	e.do("POST", "/v1/account/password", api.PasswordChange{CurrentPassword: testPassword, NewPassword: "Green-Teapot-99"}, auth(s.Token)...).
+		into(t, http.StatusOK, &changed)
+	if changed.OtherSessionsSignedOut != 1 {
+		t.Errorf("other sessions signed out: %d, want 1 (the laptop)", changed.OtherSessionsSignedOut)
 	}
 	e.do("GET", "/v1/account", nil, auth(s.Token)...).into(t, http.StatusOK, nil)
 	e.do("GET", "/v1/account", nil, auth(other.Token)...).apiErr(t, http.StatusUnauthorized, api.CodeUnauthorized)
