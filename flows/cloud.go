@@ -114,9 +114,17 @@ func SaveFindDevice(ctx context.Context, c Cloud, deviceID string, enabled bool)
 	return f, nil
 }
 
-// RenameDevice renames this device when the name changed after it was linked.
-func RenameDevice(ctx context.Context, c Cloud, deviceID, name string) (api.Device, error) {
-	d, err := c.RenameDevice(ctx, deviceID, name)
+// RenameDevice renames a linked device (this one when its name changed
+// after it was linked, or any from the hub), the name cleaned as the device
+// step cleans it.
+func RenameDevice(ctx context.Context, c interface {
+	RenameDevice(ctx context.Context, id, name string) (api.Device, error)
+}, deviceID, name string) (api.Device, error) {
+	clean, err := ValidateDevice(DeviceInfo{Name: name})
+	if err != nil {
+		return api.Device{}, err
+	}
+	d, err := c.RenameDevice(ctx, deviceID, clean.Name)
 	if err != nil {
 		return api.Device{}, Explain(wrap("rename device", err))
 	}

@@ -103,6 +103,7 @@ const (
 	ErrKeyCodeNotDelivered  = "err.code_not_delivered"
 	ErrKeyNoCategories      = "err.no_categories"
 	ErrKeyServiceNotStarted = "err.service_not_started"
+	ErrKeyEraseName         = "err.erase_name"
 )
 
 // ErrorKeys lists every key Explain and the validators can return.
@@ -116,6 +117,7 @@ func ErrorKeys() []string {
 		ErrKeyEmailInvalid, ErrKeyEmailSpace, ErrKeyPhoneInvalid, ErrKeyIdentifierEmpty, ErrKeyPasswordEmpty,
 		ErrKeyPasswordRules, ErrKeyPasswordMismatch, ErrKeyCodeFormat, ErrKeyTOTPFormat,
 		ErrKeyDeviceNameEmpty, ErrKeyCodeNotDelivered, ErrKeyNoCategories, ErrKeyServiceNotStarted,
+		ErrKeyEraseName,
 	}
 }
 

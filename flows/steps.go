@@ -21,6 +21,7 @@ const (
 	StepFindDevice
 	StepSummary
 	StepTroubleshoot
+	StepHub // the account hub after set-up (misetup account)
 	stepCount
 )
 
@@ -32,6 +33,7 @@ var stepNames = [...]string{
 	StepAccount: "account", StepCreate: "create", StepCode: "code", StepSignIn: "sign_in",
 	StepReset: "reset", StepResetCode: "reset_code", StepSync: "sync",
 	StepFindDevice: "find_device", StepSummary: "summary", StepTroubleshoot: "troubleshoot",
+	StepHub: "hub",
 }
 
 // String is the step's name, as saved in the progress file and used in
@@ -79,7 +81,7 @@ func (s Step) Number() int {
 
 // InFlow reports whether leaving at s loses work in progress, so quitting
 // asks first: everything between the welcome and the summary.
-func (s Step) InFlow() bool { return s != StepWelcome && s != StepSummary }
+func (s Step) InFlow() bool { return s != StepWelcome && s != StepSummary && s != StepHub }
 
 // PathTo is the history of screens that leads to s, s included, so that a
 // resumed wizard can go back (esc) as if the person had walked there.
