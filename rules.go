@@ -59,6 +59,8 @@ var ruleSettings = map[string]ruleSetting{
 	"max_concurrent_hashes": {"argon2 hashes computed at once", func(c *server.Config) any { return &c.MaxConcurrentHashes }},
 	"max_conns":             {"connections open at once, in all", func(c *server.Config) any { return &c.MaxConns }},
 	"max_conns_per_addr":    {"connections open at once from one client address", func(c *server.Config) any { return &c.MaxConnsPerAddr }},
+	"command_wait_max":      {"longest wait of a device's long poll for its commands", func(c *server.Config) any { return &c.CommandWaitMax }},
+	"command_poll_every":    {"how often a long poll looks for commands queued by another process", func(c *server.Config) any { return &c.CommandPollEvery }},
 }
 
 // addRuleFlags registers --rule key=value (repeatable).

@@ -318,15 +318,18 @@ func (s *Server) sendCommand(r *http.Request, who *caller) (int, any, error) {
 	if err := s.st.CreateCommand(ctx, c); err != nil {
 		return 0, nil, fmt.Errorf("create command: %w", err)
 	}
+	s.bell.ring(c.MiID, c.DeviceID) // a device waiting in this process gets it now
 	if req.Type == api.CommandLock || req.Type == api.CommandErase {
 		s.audit(r, who.account.MiID, d.ID, "device_"+req.Type, "")
 	}
 	return http.StatusAccepted, commandView(c), nil
 }
 
-// listCommands answers GET /v1/devices/{id}/commands[?state=]. The device
-// itself (a session on it) asking for pending ones receives them: they
-// become delivered. Other sessions of the account only look.
+// listCommands answers GET /v1/devices/{id}/commands[?state=][&wait=]. The
+// device itself (a session on it) asking for pending ones receives them:
+// they become delivered; with wait=N it waits up to N seconds for one when
+// none is pending (the long poll of `misetup agent`). Other sessions of the
+// account only look.
 func (s *Server) listCommands(r *http.Request, who *caller) (int, any, error) {
 	ctx := r.Context()
 	d, err := s.device(r, who)
@@ -339,30 +342,46 @@ func (s *Server) listCommands(r *http.Request, who *caller) (int, any, error) {
 	default:
 		return 0, nil, errInput("state", "state must be pending, delivered, done or failed.")
 	}
+	wait, err := s.waitParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	var cs []store.Command
-	if state == api.CommandPending && who.session.DeviceID == d.ID {
-		now := s.now()
-		err := s.st.InTx(ctx, func(tx store.Store) error {
-			var err error
-			if cs, err = tx.DeliverCommands(ctx, who.account.MiID, d.ID, now); err != nil {
-				return fmt.Errorf("deliver commands: %w", err)
-			}
-			if err := tx.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{LastSeen: &now}); err != nil {
-				return fmt.Errorf("mark device seen: %w", err)
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, nil, err
+	switch {
+	case state == api.CommandPending && who.session.DeviceID == d.ID && wait > 0:
+		cs, err = s.waitCommands(r, d, wait)
+	case state == api.CommandPending && who.session.DeviceID == d.ID:
+		cs, err = s.deliverCommands(ctx, d)
+	default:
+		if cs, err = s.st.Commands(ctx, who.account.MiID, d.ID, state); err != nil {
+			err = fmt.Errorf("list commands: %w", err)
 		}
-	} else if cs, err = s.st.Commands(ctx, who.account.MiID, d.ID, state); err != nil {
-		return 0, nil, fmt.Errorf("list commands: %w", err)
+	}
+	if err != nil {
+		return 0, nil, err
 	}
 	out := api.CommandList{Commands: make([]api.Command, 0, len(cs))}
 	for i := range cs {
 		out.Commands = append(out.Commands, commandView(&cs[i]))
 	}
 	return http.StatusOK, out, nil
+}
+
+// command loads the command of the request's {cid} of device d; any other
+// is 404.
+func (s *Server) command(r *http.Request, who *caller, d *store.Device) (*store.Command, error) {
+	cid := r.PathValue("cid")
+	if len(cid) > 64 {
+		return nil, errNotFound("command")
+	}
+	c, err := s.st.Command(r.Context(), who.account.MiID, d.ID, cid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFound("command")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load command: %w", err)
+	}
+	return c, nil
 }
 
 // ackCommand answers POST /v1/devices/{id}/commands/{cid}/ack: the device
@@ -392,16 +411,9 @@ func (s *Server) ackCommand(r *http.Request, who *caller) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	cid := r.PathValue("cid")
-	if len(cid) > 64 {
-		return 0, nil, errNotFound("command")
-	}
-	c, err := s.st.Command(ctx, who.account.MiID, d.ID, cid)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, errNotFound("command")
-	}
+	c, err := s.command(r, who, d)
 	if err != nil {
-		return 0, nil, fmt.Errorf("load command: %w", err)
+		return 0, nil, err
 	}
 	if c.State == api.CommandDone || c.State == api.CommandFailed {
 		return 0, nil, errConflict("state", "This command was already acknowledged ("+c.State+").")

@@ -87,7 +87,16 @@ func (o *Opening) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // then it shuts down gracefully, waiting for the Server's deliveries when
 // it had opened.
 func (o *Opening) Serve(ctx context.Context, ln net.Listener) error {
-	return serve(ctx, ln, o, o.cfg, o.log, func(ctx context.Context) error {
+	stopWaiting := func() {
+		select {
+		case <-o.ready:
+			if o.srv != nil {
+				o.srv.stopWaiting()
+			}
+		default:
+		}
+	}
+	return serve(ctx, ln, o, o.cfg, o.log, stopWaiting, func(ctx context.Context) error {
 		select {
 		case <-o.ready:
 		default:

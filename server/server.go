@@ -116,6 +116,14 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown of ListenAndServe.
 	ShutdownTimeout time.Duration
 
+	// CommandWaitMax is the longest wait a device may ask for when it
+	// long-polls its commands (wait=N seconds).
+	CommandWaitMax time.Duration
+	// CommandPollEvery is how often a long poll looks at the store for a
+	// command queued by another process on it (commands queued in this
+	// process wake it at once).
+	CommandPollEvery time.Duration
+
 	// Now is the clock; time.Now when nil. Tests move it.
 	Now func() time.Time
 	// Logger receives what the server cannot tell a client (store and
@@ -204,6 +212,8 @@ func DefaultConfig() Config {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   10 * time.Second,
+		CommandWaitMax:    30 * time.Second,
+		CommandPollEvery:  time.Second,
 		MaxConns:          4096,
 		MaxConnsPerAddr:   512,
 	}
@@ -239,6 +249,8 @@ func (c *Config) validate() error {
 	need("MaxConcurrentHashes", c.MaxConcurrentHashes > 0)
 	need("MaxConns", c.MaxConns > 0)
 	need("MaxConnsPerAddr", c.MaxConnsPerAddr > 0)
+	need("CommandWaitMax (1s or more)", c.CommandWaitMax >= time.Second)
+	need("CommandPollEvery", c.CommandPollEvery > 0)
 	need("Password.MinLen/MaxLen", c.Password.MinLen > 0 && c.Password.MaxLen >= c.Password.MinLen)
 	need("Argon2", c.Argon2.Memory > 0 && c.Argon2.Time > 0 && c.Argon2.Threads > 0 && c.Argon2.SaltLen >= 8 && c.Argon2.KeyLen >= 16)
 	if c.MinClientVersion != "" {
@@ -272,6 +284,12 @@ type Server struct {
 	dummyReady  chan struct{}
 	// hashSlots bounds concurrent argon2 work (see MaxConcurrentHashes).
 	hashSlots chan struct{}
+
+	// bell wakes long polls for a device's commands; quit, closed by
+	// Close or when ListenAndServe shuts down, ends them.
+	bell     commandBell
+	quit     chan struct{}
+	quitOnce sync.Once
 
 	mu         sync.Mutex // guards closed and the Add of deliveries
 	closed     bool
@@ -308,6 +326,7 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 		log:        cfg.Logger,
 		hashSlots:  make(chan struct{}, cfg.MaxConcurrentHashes),
 		dummyReady: make(chan struct{}),
+		quit:       make(chan struct{}),
 	}
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
@@ -353,7 +372,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/devices/{id}/find-device", s.authed(s.getFindDevice))
 	s.handle("PUT /v1/devices/{id}/find-device", s.authed(s.putFindDevice))
 	s.handle("POST /v1/devices/{id}/commands", s.authed(s.sendCommand))
-	s.handle("GET /v1/devices/{id}/commands", s.authed(s.listCommands))
+	s.handleLong("GET /v1/devices/{id}/commands", s.authed(s.listCommands))
+	s.handle("GET /v1/devices/{id}/commands/{cid}", s.authed(s.getCommand))
 	s.handle("POST /v1/devices/{id}/commands/{cid}/ack", s.authed(s.ackCommand))
 
 	s.handle("GET /v1/storage", s.authed(s.storage))
@@ -362,6 +382,21 @@ func (s *Server) routes() {
 // handle registers h for pattern, answering its result as JSON.
 func (s *Server) handle(pattern string, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := h(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// handleLong is handle for an endpoint that may wait (the long poll): its
+// request carries the ResponseWriter in its context, so that the handler
+// can move the connection's deadlines.
+func (s *Server) handleLong(pattern string, h handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), responseWriterKey{}, w))
 		status, body, err := h(r)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -471,14 +506,21 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve is ListenAndServe on a listener the caller opened (tests listen on
 // port 0). It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return serve(ctx, ln, s, s.cfg, s.log, s.Close)
+	return serve(ctx, ln, s, s.cfg, s.log, s.stopWaiting, s.Close)
+}
+
+// stopWaiting ends the long polls in flight (they answer what they have:
+// nothing) and makes new ones answer at once: a shutdown does not wait
+// for them.
+func (s *Server) stopWaiting() {
+	s.quitOnce.Do(func() { close(s.quit) })
 }
 
 // serve serves h on ln with cfg's timeouts and connection bounds until ctx
-// is done, then shuts down gracefully: requests in flight finish (up to
-// ShutdownTimeout), then closeFn runs (deliveries in flight) within the same
-// time.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, cfg Config, log *slog.Logger, closeFn func(context.Context) error) error {
+// is done, then shuts down gracefully: onShutdown runs (long polls end),
+// requests in flight finish (up to ShutdownTimeout), then closeFn runs
+// (deliveries in flight) within the same time.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, cfg Config, log *slog.Logger, onShutdown func(), closeFn func(context.Context) error) error {
 	lim := newConnLimiter(maxConns(cfg.MaxConns), cfg.MaxConnsPerAddr)
 	hs := &http.Server{
 		Handler:           h,
@@ -490,6 +532,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, cfg Config, log
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(onShutdown)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(&limitListener{Listener: ln, l: lim}) }()
 
@@ -527,6 +570,7 @@ func maxConns(n int) int {
 // started after Close run before their request answers. It does not close
 // the store: the caller owns it.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopWaiting()
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

@@ -81,6 +81,7 @@ var Tests = []Test{
 	{"RecoveryCodeSingleUse", testRecoveryCodeSingleUse},
 	{"CommandAckOnce", testCommandAckOnce},
 	{"DeviceSettingsTogether", testDeviceSettingsTogether},
+	{"CommandLongPoll", testCommandLongPoll},
 }
 
 // Run runs the battery, each test against the target newTarget returns
@@ -582,5 +583,58 @@ func testDeviceSettingsTogether(t *testing.T, tg *Target) {
 		if len(list.Devices) != 1 || list.Devices[0].Name != name || list.Devices[0].FindDevice != on || sync.AutoSync != on {
 			t.Fatalf("round %d: a device setting was undone by another saved beside it: %+v, sync %+v", round, list.Devices, sync)
 		}
+	}
+}
+
+// testCommandLongPoll: a device waiting for its commands on one process
+// gets a ring queued through another (in turn) within a few seconds, not at
+// the end of its wait, exactly once; the owner follows the command's state.
+func testCommandLongPoll(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("quinn"))
+	tg.Do(t, 0, "PUT", "/v1/devices/dev-1/find-device", api.FindDevice{Enabled: true}, s.Token).Into(t, http.StatusOK, nil)
+	type polled struct {
+		a    Answer
+		took time.Duration
+	}
+	const pollers = 2
+	got := make(chan polled, pollers)
+	start := time.Now()
+	for i := range pollers {
+		go func() {
+			a := tg.Do(t, i, "GET", "/v1/devices/dev-1/commands?state=pending&wait=6", nil, s.Token)
+			got <- polled{a, time.Since(start)}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // both are waiting
+	var c api.Command
+	tg.Do(t, 1, "POST", "/v1/devices/dev-1/commands", api.CommandRequest{Type: api.CommandRing}, s.Token).Into(t, http.StatusAccepted, &c)
+
+	delivered := 0
+	for range pollers {
+		var p polled
+		select {
+		case p = <-got:
+		case <-time.After(20 * time.Second):
+			t.Fatal("a long poll did not answer within its wait")
+		}
+		var l api.CommandList
+		p.a.Into(t, http.StatusOK, &l)
+		switch {
+		case len(l.Commands) == 1 && l.Commands[0].ID == c.ID && l.Commands[0].State == api.CommandDelivered:
+			delivered++
+			if p.took > 4*time.Second {
+				t.Errorf("the ring reached the waiting device after %v; want within a few seconds", p.took)
+			}
+		case len(l.Commands) != 0:
+			t.Errorf("long poll answered %+v", l.Commands)
+		}
+	}
+	if delivered != 1 {
+		t.Errorf("the ring was delivered to %d of %d long polls; want exactly one", delivered, pollers)
+	}
+	var one api.Command
+	tg.Do(t, 0, "GET", "/v1/devices/dev-1/commands/"+c.ID, nil, s.Token).Into(t, http.StatusOK, &one)
+	if one.State != api.CommandDelivered {
+		t.Errorf("the owner sees the command %+v; want delivered", one)
 	}
 }
