@@ -160,6 +160,12 @@ func (c *Client) SetToken(token string) {
 // non-nil; in, when non-nil, is sent as the JSON body. path is below the base
 // URL, starting with /v1/, with its parameters already escaped.
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	return c.callWith(ctx, method, path, in, out, c.timeout, c.retries)
+}
+
+// callWith is call with its own timeout (<= 0: the caller's context only)
+// and retries.
+func (c *Client) callWith(ctx context.Context, method, path string, in, out any, timeout time.Duration, retries int) error {
 	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -168,15 +174,15 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		}
 		body = b
 	}
-	if c.timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 
 	tries := 1
 	if idempotent(method) {
-		tries += c.retries
+		tries += retries
 	}
 	var err error
 	for i := range tries {

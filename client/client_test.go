@@ -715,6 +715,14 @@ func TestEndpoints(t *testing.T) {
 		{"PendingCommands", func(c *client.Client) (any, error) { return c.PendingCommands(ctx, "d1") },
 			"GET", "/v1/devices/d1/commands?state=pending", "", `{"commands":[{"id":"c1","type":"ring","state":"delivered"}]}`,
 			[]api.Command{{ID: "c1", Type: "ring", State: "delivered"}}, ""},
+		{"WaitCommands", func(c *client.Client) (any, error) { return c.WaitCommands(ctx, "d1", 25*time.Second) },
+			"GET", "/v1/devices/d1/commands?state=pending&wait=25", "", `{"commands":[{"id":"c1","type":"ring","state":"delivered"}]}`,
+			[]api.Command{{ID: "c1", Type: "ring", State: "delivered"}}, ""},
+		{"Commands", func(c *client.Client) (any, error) { return c.Commands(ctx, "d1", "delivered") },
+			"GET", "/v1/devices/d1/commands?state=delivered", "", `{"commands":[]}`, []api.Command{}, ""},
+		{"Command", func(c *client.Client) (any, error) { return c.Command(ctx, "d1", "c/1") },
+			"GET", "/v1/devices/d1/commands/c%2F1", "", `{"id":"c/1","type":"ring","state":"done","result":"rang"}`,
+			api.Command{ID: "c/1", Type: "ring", State: "done", Result: "rang"}, ""},
 		{"AckCommand", func(c *client.Client) (any, error) {
 			return c.AckCommand(ctx, "d1", "c/1", api.CommandAck{State: "done", Result: "rang"})
 		}, "POST", "/v1/devices/d1/commands/c%2F1/ack", `{"state":"done","result":"rang"}`, "{}", nil, ""},
@@ -874,5 +882,20 @@ func BenchmarkStatus(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A long poll's wait is not a timeout: WaitCommands allows the wait plus
+// the client's timeout, even when that timeout is shorter than the wait.
+func TestWaitCommandsOutlastsTheTimeout(t *testing.T) {
+	c, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(1500 * time.Millisecond) // the service waits for a command
+		_, _ = io.WriteString(w, `{"commands":[]}`)
+	}), client.WithToken("tok"), client.WithTimeout(500*time.Millisecond))
+	if _, err := c.WaitCommands(context.Background(), "d1", 2*time.Second); err != nil {
+		t.Fatalf("a 2 s long poll answered after 1.5 s failed: %v", err)
+	}
+	if _, err := c.PendingCommands(context.Background(), "d1"); err == nil {
+		t.Fatal("an ordinary call outlived the 500 ms timeout")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"misetup/api"
 )
@@ -84,6 +86,45 @@ func (c *Client) PendingCommands(ctx context.Context, deviceID string) ([]api.Co
 	var l api.CommandList
 	err := c.call(ctx, http.MethodGet, devicePath(deviceID, "commands")+"?state="+api.CommandPending, nil, &l)
 	return l.Commands, err
+}
+
+// WaitCommands is the long poll of the device side
+// (GET /v1/devices/{id}/commands?state=pending&wait=N): it returns this
+// device's pending commands (they become delivered) as soon as there are
+// any, or none after wait (whole seconds, at most 30: the service's cap).
+// The call's own timeout is wait plus the client's timeout, so the wait
+// never counts as a failure; it is not retried (the agent that calls it in
+// a loop has its own backoff).
+func (c *Client) WaitCommands(ctx context.Context, deviceID string, wait time.Duration) ([]api.Command, error) {
+	secs := max(int64(wait/time.Second), 0)
+	timeout := time.Duration(secs)*time.Second + max(c.timeout, DefaultTimeout)
+	var l api.CommandList
+	path := devicePath(deviceID, "commands") + "?state=" + api.CommandPending + "&wait=" + strconv.FormatInt(secs, 10)
+	err := c.callWith(ctx, http.MethodGet, path, nil, &l, timeout, 0)
+	return l.Commands, err
+}
+
+// Commands lists a device's commands in state ("" for all), oldest first,
+// (GET /v1/devices/{id}/commands?state=...). The device's own session
+// asking for pending ones receives them (they become delivered), as
+// PendingCommands does; any other state, or another device's session,
+// only looks.
+func (c *Client) Commands(ctx context.Context, deviceID, state string) ([]api.Command, error) {
+	var l api.CommandList
+	path := devicePath(deviceID, "commands")
+	if state != "" {
+		path += "?state=" + url.QueryEscape(state)
+	}
+	err := c.call(ctx, http.MethodGet, path, nil, &l)
+	return l.Commands, err
+}
+
+// Command returns one command of a device and what became of it
+// (GET /v1/devices/{id}/commands/{cid}), for any session of the account.
+func (c *Client) Command(ctx context.Context, deviceID, commandID string) (api.Command, error) {
+	var cmd api.Command
+	err := c.call(ctx, http.MethodGet, devicePath(deviceID, "commands", url.PathEscape(commandID)), nil, &cmd)
+	return cmd, err
 }
 
 // AckCommand reports what became of a command
