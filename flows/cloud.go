@@ -13,9 +13,14 @@ type Cloud interface {
 	Sync(ctx context.Context, deviceID string) (api.SyncSettings, error)
 	SetSync(ctx context.Context, deviceID string, s api.SyncSettings) (api.SyncSettings, error)
 	Storage(ctx context.Context) (api.Storage, error)
+	FindDevices
+	RenameDevice(ctx context.Context, id, name string) (api.Device, error)
+}
+
+// FindDevices reads and sets Find Device for a device.
+type FindDevices interface {
 	FindDevice(ctx context.Context, deviceID string) (api.FindDevice, error)
 	SetFindDevice(ctx context.Context, deviceID string, enabled bool) (api.FindDevice, error)
-	RenameDevice(ctx context.Context, id, name string) (api.Device, error)
 }
 
 // DefaultCategories are preselected for a device that never saved its sync
@@ -97,7 +102,7 @@ func orderCategories(in []string) []string {
 }
 
 // LoadFindDevice reads whether Find Device is on for this device.
-func LoadFindDevice(ctx context.Context, c Cloud, deviceID string) (api.FindDevice, error) {
+func LoadFindDevice(ctx context.Context, c FindDevices, deviceID string) (api.FindDevice, error) {
 	f, err := c.FindDevice(ctx, deviceID)
 	if err != nil {
 		return api.FindDevice{}, Explain(wrap("read find device", err))
@@ -105,8 +110,8 @@ func LoadFindDevice(ctx context.Context, c Cloud, deviceID string) (api.FindDevi
 	return f, nil
 }
 
-// SaveFindDevice turns Find Device on or off for this device.
-func SaveFindDevice(ctx context.Context, c Cloud, deviceID string, enabled bool) (api.FindDevice, error) {
+// SaveFindDevice turns Find Device on or off for a device.
+func SaveFindDevice(ctx context.Context, c FindDevices, deviceID string, enabled bool) (api.FindDevice, error) {
 	f, err := c.SetFindDevice(ctx, deviceID, enabled)
 	if err != nil {
 		return api.FindDevice{}, Explain(wrap("save find device", err))

@@ -13,14 +13,14 @@ import (
 type Manager interface {
 	SessionKeeper
 	Challenges
+	TwoStep
 	UpdateAccount(ctx context.Context, p api.AccountPatch) (api.Account, error)
 	ChangePassword(ctx context.Context, req api.PasswordChange) (api.PasswordChanged, error)
 	SetRecovery(ctx context.Context, req api.RecoveryRequest) (api.Challenge, error)
 	Devices(ctx context.Context) ([]api.Device, error)
 	RenameDevice(ctx context.Context, id, name string) (api.Device, error)
 	RemoveDevice(ctx context.Context, id string) error
-	FindDevice(ctx context.Context, deviceID string) (api.FindDevice, error)
-	SetFindDevice(ctx context.Context, deviceID string, enabled bool) (api.FindDevice, error)
+	FindDevices
 	SendCommand(ctx context.Context, deviceID string, req api.CommandRequest) (api.Command, error)
 	Command(ctx context.Context, deviceID, commandID string) (api.Command, error)
 	Storage(ctx context.Context) (api.Storage, error)

@@ -123,6 +123,8 @@ func (a *App) newScreen(s flows.Step) Screen {
 		return newFindDeviceScreen(sh)
 	case flows.StepSummary:
 		return newSummaryScreen(sh)
+	case flows.StepHub:
+		return newHubScreen(sh)
 	}
 	// flows.StepTroubleshoot: opened on top of the step it was asked from.
 	return newDiagnoseScreen(sh, a.diagnoseEntry())

@@ -49,6 +49,7 @@ type backBlocker interface {
 // system facts. ui never imports client.
 type Deps struct {
 	Accounts flows.Accounts
+	Manager  flows.Manager // the account hub's calls
 	Cloud    flows.Cloud
 	Checker  flows.Checker
 	Progress flows.ProgressStore

@@ -58,15 +58,23 @@ func (s *summaryScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.sh.wiz.FindDevice = msg.find
 		}
 	case tea.KeyPressMsg:
-		if isKey(msg, kEnter) {
+		switch {
+		case isKey(msg, kEnter):
 			return s, func() tea.Msg { return quitMsg{} }
+		case isKey(msg, "a", "A") && s.sh.wiz.Account != nil && s.sh.deps.Manager != nil:
+			return s, navigateCmd(flows.StepSummary, flows.StepHub)
 		}
 	}
 	return s, nil
 }
 
 // Keys implements Screen.
-func (s *summaryScreen) Keys() []key.Binding { return []key.Binding{s.sh.keyFinish()} }
+func (s *summaryScreen) Keys() []key.Binding {
+	if s.sh.wiz.Account != nil && s.sh.deps.Manager != nil {
+		return []key.Binding{s.sh.keyFinish(), s.sh.bind("a", "key.hub", "a")}
+	}
+	return []key.Binding{s.sh.keyFinish()}
+}
 
 // View implements Screen.
 func (s *summaryScreen) View() string {
@@ -141,7 +149,11 @@ func (s *summaryScreen) View() string {
 	for _, t := range tips {
 		b.WriteString("  • " + sh.paragraph(sh.st.Text, t, 4) + "\n")
 	}
-	if !s.plain {
+	switch {
+	case s.plain:
+	case w.Account != nil && sh.deps.Manager != nil:
+		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("summary.finish_hub"), 0))
+	default:
 		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("summary.finish"), 0))
 	}
 	return strings.TrimRight(b.String(), "\n")

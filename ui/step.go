@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"misetup/flows"
+)
+
+// step is one description of a step: the text it shows, the fields it
+// asks, and the action it runs. It is written once and drawn twice: full
+// screen by stepView, as plain prompts by plain.runPage. The hub's pages
+// are steps.
+type step struct {
+	// title is the page's title (the header on the full screen, a heading
+	// in plain mode).
+	title string
+	// body is the text above the fields, drawn at the width given (it may
+	// change from one frame to the next: a checkup, a QR code, bars). nil
+	// when none.
+	body func(width int) string
+	// fields are asked in order.
+	fields []field
+	// submit is the button's label; "" when the step has none (a menu acts
+	// when an entry is chosen, an information page only goes back).
+	submit string
+	// busy says what happens while run works ("Saving…").
+	busy string
+	// run is the step's action, run off the event loop with the values
+	// asked. nil for an information page.
+	run func(ctx context.Context, v values) (outcome, error)
+	// watch is a live status polled about once a second until it says
+	// done (a Find Device command on its way to the device); nil when
+	// none. It runs off the event loop; status makes its text on it.
+	watch func(ctx context.Context) (status func() string, done bool, err error)
+}
+
+// fieldKind is how a field is asked.
+type fieldKind int
+
+const (
+	fieldText   fieldKind = iota // a line of text
+	fieldSecret                  // a password: not echoed
+	fieldToggle                  // on or off
+	fieldChoice                  // one of options, side by side
+	fieldMenu                    // one of options, listed down; choosing one acts at once
+)
+
+// field is one question of a step.
+type field struct {
+	key         string // its name in values
+	kind        fieldKind
+	label       string
+	placeholder string
+	limit       int      // characters; 0 for the default
+	options     []string // fieldChoice's and fieldMenu's entries
+	value       string   // the starting value ("1" for a toggle that starts on)
+	// hint is a live text under the field, from the values typed so far
+	// (the password checklist); nil when none.
+	hint func(v values) string
+}
+
+// values are a step's answers by field key: text as typed, a toggle "1"
+// or "", a menu its entry's index.
+type values map[string]string
+
+func (v values) text(key string) string { return v[key] }
+func (v values) on(key string) bool     { return v[key] == "1" }
+
+// index is a menu's chosen entry; -1 when none.
+func (v values) index(key string) int {
+	i, err := strconv.Atoi(v[key])
+	if err != nil {
+		return -1
+	}
+	return i
+}
+
+func onValue(on bool) string {
+	if on {
+		return "1"
+	}
+	return ""
+}
+
+// outcome is what a step's action leads to.
+type outcome struct {
+	// next is the page to show next (pushed: esc comes back here); nil to
+	// stay.
+	next page
+	// back goes back this many pages, each reloaded (0 stays).
+	back int
+	// note says what happened ("Saved."), shown on the page that is shown
+	// next.
+	note flows.Text
+	// quit leaves the hub.
+	quit bool
+}
+
+// page reads what a step needs to show from the service (a hub page), off
+// the event loop, and again when the person comes back to it, so it is
+// never stale. build makes the step from it on the event loop (its texts
+// are in the language shown).
+type page func(ctx context.Context) (build func() *step, err error)
+
+// staticPage is a page that reads nothing.
+func staticPage(build func() *step) page {
+	return func(context.Context) (func() *step, error) { return build, nil }
+}
+
+// fieldValue is what a text field's answer counts as: trimmed, but a
+// password exactly as typed.
+func fieldValue(f field, typed string) string {
+	if f.kind == fieldSecret {
+		return typed
+	}
+	return strings.TrimSpace(typed)
+}

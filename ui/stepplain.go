@@ -1,0 +1,182 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"misetup/flows"
+)
+
+// errBack leaves a page in plain mode (its menu's "Back", or no to "Try
+// again?").
+var errBack = errors.New("back")
+
+// runPages walks pages as plain prompts, starting at first: the same steps
+// stepView draws full screen, asked one field after another. It returns
+// when the first page is left.
+func (p *plain) runPages(first page) error {
+	stack := []page{first}
+	var note flows.Text
+	for len(stack) > 0 {
+		build, err := call(p, stack[len(stack)-1])
+		if err != nil {
+			p.sayErr(err)
+			again, err := p.confirm(p.T("hub.try_again"), true)
+			if err != nil {
+				return err
+			}
+			if !again {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		out, err := p.runStep(build(), note, len(stack) > 1)
+		note = flows.Text{}
+		switch {
+		case errors.Is(err, errBack):
+			stack = stack[:len(stack)-1]
+			continue
+		case err != nil:
+			return err
+		}
+		note = out.note
+		switch {
+		case out.quit:
+			return nil
+		case out.next != nil:
+			stack = append(stack, out.next)
+		case out.back > 0:
+			stack = stack[:max(len(stack)-out.back, 0)]
+		}
+	}
+	return nil
+}
+
+// runStep asks one step's fields and runs its action, asking again after
+// a refusal; an information page (no action) shows itself and goes back.
+func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error) {
+	p.say("")
+	p.say(st.title)
+	p.say(strings.Repeat("-", min(ansi.StringWidth(st.title), designWidth)))
+	if !note.IsZero() {
+		p.say(markOK + " " + p.sh.Text(note))
+	}
+	if st.body != nil {
+		if body := st.body(designWidth); body != "" {
+			p.show(body)
+		}
+	}
+	if st.watch != nil {
+		if err := p.follow(st.watch); err != nil {
+			return outcome{}, err
+		}
+	}
+	if st.run == nil {
+		return outcome{}, errBack
+	}
+	vals := values{}
+	for _, f := range st.fields {
+		vals[f.key] = f.value
+	}
+	for {
+		for _, f := range st.fields {
+			if f.hint != nil {
+				p.show(f.hint(vals))
+			}
+		}
+		for _, f := range st.fields {
+			v, err := p.askField(f, vals[f.key], canBack)
+			if err != nil {
+				return outcome{}, err
+			}
+			vals[f.key] = v
+		}
+		if st.busy != "" {
+			p.say(st.busy)
+		}
+		out, err := call(p, func(ctx context.Context) (outcome, error) { return st.run(ctx, cloneValues(vals)) })
+		if err == nil {
+			return out, nil
+		}
+		p.sayErr(err)
+		again, err := p.confirm(p.T("hub.try_again"), true)
+		if err != nil {
+			return outcome{}, err
+		}
+		if !again {
+			return outcome{}, errBack
+		}
+		for _, f := range st.fields {
+			if f.kind == fieldSecret {
+				vals[f.key] = "" // typed again, never shown back
+			}
+		}
+	}
+}
+
+// askField asks one field; a menu offers "Back" last when there is a page
+// to go back to.
+func (p *plain) askField(f field, value string, canBack bool) (string, error) {
+	switch f.kind {
+	case fieldToggle:
+		on, err := p.confirm(f.label, value == "1")
+		return onValue(on), err
+	case fieldChoice:
+		i, err := p.choose(f.label, f.options, max(values{f.key: value}.index(f.key), 0))
+		return strconv.Itoa(i), err
+	case fieldMenu:
+		opts := f.options
+		if canBack {
+			opts = append(append([]string{}, opts...), p.T("hub.back"))
+		}
+		title := f.label
+		if title == "" {
+			title = p.T("hub.choose")
+		}
+		i, err := p.choose(title, opts, max(values{f.key: value}.index(f.key), 0))
+		if err != nil {
+			return "", err
+		}
+		if i >= len(f.options) {
+			return "", errBack
+		}
+		return strconv.Itoa(i), nil
+	}
+	v, err := p.ask(f.label, value, f.kind == fieldSecret)
+	return fieldValue(f, v), err
+}
+
+// follow prints a watch's status each time it changes, until it is done.
+func (p *plain) follow(watch func(ctx context.Context) (func() string, bool, error)) error {
+	last := ""
+	for {
+		w, err := call(p, func(ctx context.Context) (watchResult, error) {
+			s, d, err := watch(ctx)
+			return watchResult{s, d}, err
+		})
+		if err != nil {
+			p.sayErr(err)
+		} else if s := w.status(); s != last {
+			p.say(s)
+			last = s
+		}
+		if err == nil && w.done {
+			return nil
+		}
+		select {
+		case <-p.sh.ctx.Done():
+			return p.sh.ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+type watchResult struct {
+	status func() string
+	done   bool
+}

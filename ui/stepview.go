@@ -1,0 +1,432 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"misetup/flows"
+)
+
+// stepView draws a page full screen: it loads the page's step, then shows
+// its body and fields, runs its action and follows its watch. Its results
+// come back tagged with its id, so a page left behind (esc) ignores them.
+type stepView struct {
+	sh   *shared
+	id   int
+	page page
+
+	st      *step
+	loading bool
+	loadErr error
+
+	vals   values
+	inputs map[int]*textinput.Model // by field index
+	caps   map[int]*inputCap
+	focus  int // a field's index; len(fields) is the button
+	menu   map[int]int
+
+	running bool
+	err     error
+	note    flows.Text
+	done    *outcome // the action's outcome, for the host
+
+	status   string // the watch's last status
+	watching bool
+
+	spin spinner.Model
+}
+
+var stepViewIDs int
+
+func newStepView(sh *shared, p page) *stepView {
+	stepViewIDs++
+	return &stepView{sh: sh, id: stepViewIDs, page: p, spin: newSpinner(sh)}
+}
+
+// Messages of a step view, tagged with its id.
+type (
+	stepLoadedMsg struct {
+		id    int
+		build func() *step
+		err   error
+	}
+	stepRanMsg struct {
+		id  int
+		out outcome
+		err error
+	}
+	stepWatchMsg struct {
+		id     int
+		status func() string
+		done   bool
+		err    error
+	}
+	stepWatchTickMsg struct{ id int }
+)
+
+// load reads the page again (shown first, or come back to).
+func (v *stepView) load() tea.Cmd {
+	v.loading, v.loadErr = true, nil
+	ctx, cancel := v.sh.callCtx()
+	id, p := v.id, v.page
+	return tea.Batch(v.spin.Tick, func() tea.Msg {
+		defer cancel()
+		build, err := p(ctx)
+		return stepLoadedMsg{id: id, build: build, err: err}
+	})
+}
+
+// show takes a loaded step: its fields start from their values.
+func (v *stepView) show(st *step) tea.Cmd {
+	v.st, v.loading = st, false
+	v.vals = values{}
+	v.inputs, v.caps, v.menu = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}
+	v.focus = 0
+	for i, f := range st.fields {
+		v.vals[f.key] = f.value
+		switch f.kind {
+		case fieldText, fieldSecret:
+			limit := f.limit
+			if limit == 0 {
+				limit = 128
+			}
+			ti := newInput(v.sh, f.placeholder, limit, f.kind == fieldSecret)
+			ti.SetValue(f.value)
+			v.inputs[i], v.caps[i] = &ti, &inputCap{}
+		case fieldMenu:
+			v.menu[i] = max(v.vals.index(f.key), 0)
+		}
+	}
+	v.restyle()
+	var cmds []tea.Cmd
+	if st.watch != nil {
+		v.watching = true
+		cmds = append(cmds, v.poll())
+	}
+	return tea.Batch(append(cmds, v.focusCmd())...)
+}
+
+func (v *stepView) restyle() {
+	if v.st == nil {
+		return
+	}
+	lw := v.labelWidth()
+	for _, ti := range v.inputs {
+		v.sh.styleInputs(lw, ti)
+	}
+	v.spin.Style = v.sh.st.Spinner
+}
+
+func (v *stepView) labelWidth() int {
+	var labels []string
+	for _, f := range v.st.fields {
+		if f.kind == fieldText || f.kind == fieldSecret || f.kind == fieldChoice {
+			labels = append(labels, f.label)
+		}
+	}
+	return labelWidth(labels...)
+}
+
+func (v *stepView) focusCmd() tea.Cmd {
+	for _, ti := range v.inputs {
+		ti.Blur()
+	}
+	if ti, ok := v.inputs[v.focus]; ok {
+		return ti.Focus()
+	}
+	return nil
+}
+
+// stops is the number of places the focus can be: the fields, and the
+// button when there is one.
+func (v *stepView) stops() int {
+	n := len(v.st.fields)
+	if v.st.submit != "" {
+		n++
+	}
+	return max(n, 1)
+}
+
+// poll asks the watch once.
+func (v *stepView) poll() tea.Cmd {
+	ctx, cancel := v.sh.callCtx()
+	id, w := v.id, v.st.watch
+	return func() tea.Msg {
+		defer cancel()
+		status, done, err := w(ctx)
+		return stepWatchMsg{id: id, status: status, done: done, err: err}
+	}
+}
+
+// submit runs the step's action with the values asked.
+func (v *stepView) submit() tea.Cmd {
+	if v.st.run == nil || v.running {
+		return nil
+	}
+	for i, ti := range v.inputs {
+		v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
+	}
+	v.running, v.err, v.note = true, nil, flows.Text{}
+	ctx, cancel := v.sh.callCtx()
+	id, run, vals := v.id, v.st.run, cloneValues(v.vals)
+	return tea.Batch(v.spin.Tick, func() tea.Msg {
+		defer cancel()
+		out, err := run(ctx, vals)
+		return stepRanMsg{id: id, out: out, err: err}
+	})
+}
+
+func cloneValues(v values) values {
+	c := make(values, len(v))
+	for k, x := range v {
+		c[k] = x
+	}
+	return c
+}
+
+// Update handles a message; outcomes reach the host through v.done.
+func (v *stepView) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case stylesChangedMsg, tea.WindowSizeMsg:
+		v.restyle()
+		return nil
+	case stepLoadedMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		if msg.err != nil {
+			v.loading, v.loadErr = false, msg.err
+			return nil
+		}
+		return v.show(msg.build())
+	case stepRanMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		v.running = false
+		if v.err = msg.err; v.err != nil {
+			return nil
+		}
+		out := msg.out
+		v.done = &out
+		v.note = out.note
+		return nil
+	case stepWatchMsg:
+		if msg.id != v.id || !v.watching {
+			return nil
+		}
+		v.err = msg.err
+		if msg.err == nil {
+			v.status = msg.status()
+		}
+		if msg.done {
+			v.watching = false
+			return nil
+		}
+		id := v.id
+		return tea.Tick(time.Second, func(time.Time) tea.Msg { return stepWatchTickMsg{id: id} })
+	case stepWatchTickMsg:
+		if msg.id != v.id || !v.watching {
+			return nil
+		}
+		return v.poll()
+	case tea.KeyPressMsg:
+		return v.key(msg)
+	case tea.PasteMsg:
+		if ti, ok := v.inputs[v.focus]; ok {
+			cmd := v.caps[v.focus].update(ti, msg)
+			v.vals[v.st.fields[v.focus].key] = ti.Value()
+			return cmd
+		}
+		return nil
+	}
+	return spin(&v.spin, v.loading || v.running, msg)
+}
+
+func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
+	if v.loading || v.running {
+		return nil
+	}
+	if v.st == nil {
+		if v.loadErr != nil && isKey(msg, "r", "R") {
+			return v.load()
+		}
+		return nil
+	}
+	fields := v.st.fields
+	var f *field
+	if v.focus < len(fields) {
+		f = &fields[v.focus]
+	}
+	switch {
+	case f != nil && f.kind == fieldMenu && isKey(msg, kUp, kDown, "k", "j"):
+		d := 1
+		if isKey(msg, kUp, "k") {
+			d = -1
+		}
+		v.menu[v.focus] = (v.menu[v.focus] + d + len(f.options)) % len(f.options)
+		return nil
+	case f != nil && f.kind == fieldMenu && len(msg.Text) == 1 && msg.Text[0] >= '1' && msg.Text[0] <= '9':
+		if n := int(msg.Text[0] - '1'); n < len(f.options) {
+			v.menu[v.focus] = n
+			return v.choose(f)
+		}
+		return nil
+	case f != nil && f.kind == fieldMenu && isKey(msg, kEnter):
+		return v.choose(f)
+	case f != nil && f.kind == fieldChoice && isKey(msg, kLeft, kRight, kSpace):
+		d := 1
+		if isKey(msg, kLeft) {
+			d = -1
+		}
+		v.vals[f.key] = strconv.Itoa((max(v.vals.index(f.key), 0) + d + len(f.options)) % len(f.options))
+		return nil
+	case f != nil && f.kind == fieldToggle && isKey(msg, kSpace, "x", kLeft, kRight):
+		v.vals[f.key] = onValue(!v.vals.on(f.key))
+		v.err = nil
+		return nil
+	case isKey(msg, kTab, kDown):
+		v.focus = (v.focus + 1) % v.stops()
+		return v.focusCmd()
+	case isKey(msg, kShiftTab, kUp):
+		v.focus = (v.focus - 1 + v.stops()) % v.stops()
+		return v.focusCmd()
+	case isKey(msg, kEnter):
+		if v.focus < len(fields)-1 && v.st.submit != "" {
+			v.focus++ // enter moves on, and submits from the last field
+			return v.focusCmd()
+		}
+		return v.submit()
+	}
+	if ti, ok := v.inputs[v.focus]; ok {
+		v.err = nil
+		cmd := v.caps[v.focus].update(ti, msg)
+		v.vals[fields[v.focus].key] = ti.Value() // live hints read it
+		return cmd
+	}
+	return nil
+}
+
+// choose acts on a menu's entry.
+func (v *stepView) choose(f *field) tea.Cmd {
+	v.vals[f.key] = strconv.Itoa(v.menu[v.focus])
+	return v.submit()
+}
+
+// capturesText reports whether the focus is in a text field.
+func (v *stepView) capturesText() bool {
+	_, ok := v.inputs[v.focus]
+	return ok && v.st != nil && !v.running
+}
+
+// Keys are the keys that work now.
+func (v *stepView) Keys() []key.Binding {
+	sh := v.sh
+	if v.st == nil {
+		if v.loadErr != nil {
+			return []key.Binding{sh.keyRetry()}
+		}
+		return nil
+	}
+	var ks []key.Binding
+	if v.focus < len(v.st.fields) {
+		switch v.st.fields[v.focus].kind {
+		case fieldMenu:
+			return []key.Binding{sh.bind("enter", "key.open", kEnter), sh.keyMove()}
+		case fieldToggle:
+			ks = append(ks, sh.keyToggle())
+		case fieldChoice:
+			ks = append(ks, sh.keyChoose())
+		}
+	}
+	if v.st.submit != "" {
+		ks = append([]key.Binding{sh.bind("enter", "key.continue", kEnter)}, ks...)
+	}
+	if v.stops() > 1 {
+		ks = append(ks, sh.keyNextField())
+	}
+	return ks
+}
+
+// View renders the page's body.
+func (v *stepView) View() string {
+	sh := v.sh
+	if v.st == nil {
+		if v.loadErr != nil {
+			return errorView(sh, v.loadErr) + "\n\n" + sh.paragraph(sh.st.Muted, sh.T("hub.load_retry"), 0)
+		}
+		return sh.busyLine(v.spin, sh.T("hub.loading"))
+	}
+	var b strings.Builder
+	if !v.note.IsZero() {
+		b.WriteString(sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2) + "\n\n")
+	}
+	if v.st.body != nil {
+		if body := v.st.body(sh.bodyWidth()); body != "" {
+			b.WriteString(body + "\n\n")
+		}
+	}
+	if v.st.watch != nil && v.status != "" {
+		line := v.status
+		if v.watching {
+			line = v.spin.View() + " " + line
+		}
+		b.WriteString(sh.paragraph(sh.st.Text, line, 2) + "\n\n")
+	}
+	lw := v.labelWidth()
+	for i, f := range v.st.fields {
+		focused := i == v.focus
+		switch f.kind {
+		case fieldText, fieldSecret:
+			b.WriteString(sh.fieldLine(f.label, lw, focused, v.inputs[i].View()) + "\n")
+			if note := v.caps[i].note(sh); note != "" && focused {
+				b.WriteString(sh.noteLine(lw, sh.st.Warn, note) + "\n")
+			}
+		case fieldToggle:
+			b.WriteString(sh.toggleView(f.label, labelWidth(f.label), v.vals.on(f.key), focused) + "\n")
+		case fieldChoice:
+			b.WriteString(sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused)) + "\n")
+		case fieldMenu:
+			if f.label != "" {
+				b.WriteString(sh.paragraph(sh.st.Text, f.label, 0) + "\n")
+			}
+			for j, o := range f.options {
+				b.WriteString(menuLine(sh, j, o, focused && j == v.menu[i]) + "\n")
+			}
+		}
+	}
+	for _, f := range v.st.fields {
+		if f.hint != nil {
+			b.WriteString("\n" + f.hint(v.vals) + "\n")
+		}
+	}
+	if v.st.submit != "" {
+		b.WriteString("\n" + sh.buttonView(v.st.submit, v.focus == len(v.st.fields), !v.running) + "\n")
+	}
+	switch {
+	case v.running && v.st.busy != "":
+		b.WriteString("\n" + sh.busyLine(v.spin, v.st.busy))
+	case v.err != nil:
+		b.WriteString("\n" + errorView(sh, v.err))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// menuLine is one entry of a menu: its number (the key that opens it) and
+// its label, the chosen one marked.
+func menuLine(sh *shared, i int, label string, chosen bool) string {
+	n := strconv.Itoa(i+1) + ". "
+	if i >= 9 {
+		n = "   "
+	}
+	if chosen {
+		return sh.st.LabelOn.Render(pointer+" "+n) + sh.st.Selected.Render(label)
+	}
+	return "  " + sh.st.Muted.Render(n) + sh.st.Text.Render(label)
+}
