@@ -192,7 +192,7 @@ func (sh *shared) hubPassword() page {
 				{key: "current", kind: fieldSecret, label: sh.T("hub.password.current")},
 				{key: "new", kind: fieldSecret, label: sh.T("hub.password.new"),
 					placeholder: sh.T("create.password_placeholder", "min", flows.PasswordMinLen),
-					hint: func(v values) string { return sh.passwordChecklist(v.text("new"), v.text("confirm"), "") }},
+					hint:        func(v values) string { return sh.passwordChecklist(v.text("new"), v.text("confirm"), "") }},
 				{key: "confirm", kind: fieldSecret, label: sh.T("create.confirm")},
 			},
 			submit: sh.T("hub.password.submit"),
@@ -309,8 +309,8 @@ func (sh *shared) hubDevice(id string) page {
 				labels[i] = a.label
 			}
 			return &step{
-				title: flows.CleanText(d.Name),
-				body:  func(int) string { return sh.deviceFacts(d, fd, now) },
+				title:  flows.CleanText(d.Name),
+				body:   func(int) string { return sh.deviceFacts(d, fd, now) },
 				fields: []field{{key: "do", kind: fieldMenu, options: labels}},
 				run: func(_ context.Context, v values) (outcome, error) {
 					return outcome{next: actions[v.index("do")].to}, nil

@@ -31,8 +31,8 @@ func (sh *shared) hubTwoStep() page {
 func (sh *shared) twoStepOn() *step {
 	m := sh.deps.Manager
 	return &step{
-		title: sh.T("hub.two_step.title"),
-		body:  func(int) string { return sh.paragraph(sh.st.Text, sh.T("hub.two_step.intro"), 0) },
+		title:  sh.T("hub.two_step.title"),
+		body:   func(int) string { return sh.paragraph(sh.st.Text, sh.T("hub.two_step.intro"), 0) },
 		fields: []field{{key: "go", kind: fieldMenu, options: []string{sh.T("hub.two_step.turn_on")}}},
 		run: func(ctx context.Context, _ values) (outcome, error) {
 			setup, err := flows.StartTwoStep(ctx, m)
