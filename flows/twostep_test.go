@@ -108,7 +108,7 @@ func TestTwoStepErrors(t *testing.T) {
 			switch {
 			case tt.wantKey == "" && err != nil:
 				t.Fatalf("error %v, want none", err)
-			case tt.wantKey != "" && (ue.Key != tt.wantKey || ue.Field != tt.wantField):
+			case tt.wantKey != "" && (ue == nil || ue.Key != tt.wantKey || ue.Field != tt.wantField):
 				t.Fatalf("error %+v, want key %s field %q", ue, tt.wantKey, tt.wantField)
 			case f.calls != tt.wantCalls:
 				t.Fatalf("%d calls, want %d", f.calls, tt.wantCalls)
