@@ -237,10 +237,11 @@ func TestTOTPSetup(t *testing.T) {
 	if len(setup.Secret) != 32 { // 160 bits in base32
 		t.Errorf("secret %q: want 160 bits (32 base32 characters)", setup.Secret)
 	}
-	for _, want := range []string{"otpauth://totp/", "issuer=Mi", "digits=6", "period=30", "secret=" + setup.Secret} {
-		if !strings.Contains(setup.OTPAuthURI, want) {
-			t.Errorf("URI %q lacks %q", setup.OTPAuthURI, want)
-		}
+	if want := "otpauth://totp/Mi%20Account:" + s.Account.MiID + "?secret=" + setup.Secret; setup.OTPAuthURI != want {
+		t.Errorf("URI %q, want %q", setup.OTPAuthURI, want)
+	}
+	if len(setup.OTPAuthURI) > 78 {
+		t.Errorf("URI is %d bytes: more than a version 4 QR code holds (78)", len(setup.OTPAuthURI))
 	}
 	// Not on until confirmed: sign-in needs no code yet.
 	e.session("ann@example.com", testPassword, "d")
