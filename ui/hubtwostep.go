@@ -44,15 +44,28 @@ func (sh *shared) twoStepOn() *step {
 	}
 }
 
-// twoStepScan shows the secret as a QR code and as text, and asks for the
-// app's first code.
+// twoStepScan shows the secret as a QR code, alone on its page so that it
+// fits 80x24; enter goes on to the code.
 func (sh *shared) twoStepScan(setup api.TOTPSetup) *step {
-	m := sh.deps.Manager
 	return &step{
 		title: sh.T("hub.two_step.scan_title"),
 		body: func(width int) string {
-			return sh.qrView(setup.OTPAuthURI, width) + "\n" +
-				sh.paragraph(sh.st.Muted, sh.T("hub.two_step.secret", "secret", groupSecret(setup.Secret)), 0)
+			return sh.qrView(setup.OTPAuthURI, width) + "\n" + sh.paragraph(sh.st.Muted, sh.T("hub.two_step.scanned"), 0)
+		},
+		run: func(context.Context, values) (outcome, error) {
+			return outcome{next: staticPage(func() *step { return sh.twoStepCode(setup) })}, nil
+		},
+	}
+}
+
+// twoStepCode shows the secret as text (for an app that cannot scan, and
+// for plain mode) and asks for the app's first code.
+func (sh *shared) twoStepCode(setup api.TOTPSetup) *step {
+	m := sh.deps.Manager
+	return &step{
+		title: sh.T("hub.two_step.code_title"),
+		body: func(int) string {
+			return sh.paragraph(sh.st.Text, sh.T("hub.two_step.secret", "secret", groupSecret(setup.Secret)), 0)
 		},
 		fields: []field{{key: "code", kind: fieldText, label: sh.T("hub.two_step.code"), limit: 7, placeholder: "123456"}},
 		submit: sh.T("hub.verify"),
@@ -86,7 +99,7 @@ func (sh *shared) twoStepCodes(codes []string) *step {
 		},
 		fields: []field{{key: "saved", kind: fieldMenu, options: []string{sh.T("hub.two_step.saved")}}},
 		run: func(context.Context, values) (outcome, error) {
-			return outcome{back: 3, note: flows.T("hub.two_step.on_done")}, nil
+			return outcome{back: 4, note: flows.T("hub.two_step.on_done")}, nil
 		},
 	}
 }
@@ -125,8 +138,9 @@ func (sh *shared) qrView(text string, width int) string {
 	return strings.Join(lines, "\n")
 }
 
-// qrRows is the height a QR code may take on the scan page.
-const qrRows = 17
+// qrRows is the height a QR code may take on the scan page: the body of
+// an 80x24 window (20 lines) less the line under it.
+const qrRows = 19
 
 // groupSecret writes a base32 secret in groups of four, as apps show it.
 func groupSecret(s string) string {

@@ -345,7 +345,7 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append(ks, sh.keyChoose())
 		}
 	}
-	if v.st.submit != "" {
+	if v.st.submit != "" || len(v.st.fields) == 0 && v.st.run != nil {
 		ks = append([]key.Binding{sh.bind("enter", "key.continue", kEnter)}, ks...)
 	}
 	if v.stops() > 1 {
