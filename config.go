@@ -28,6 +28,7 @@ type config struct {
 	Lang   string `toml:"lang"`
 
 	Serve serveConfig `toml:"serve"`
+	Agent agentConfig `toml:"agent"`
 	Rules rulesConfig `toml:"rules"`
 	Keys  keysConfig  `toml:"keys"`
 
@@ -42,6 +43,13 @@ type serveConfig struct {
 	Courier string        `toml:"courier"` // outbox, smtp or webhook (email by smtp, sms by webhook when both are set)
 	SMTP    smtpConfig    `toml:"smtp"`
 	Webhook webhookConfig `toml:"webhook"`
+}
+
+// agentConfig configures `misetup agent`.
+type agentConfig struct {
+	// Location is where this device is, as a locate command reports it:
+	// "lat,lon" or "lat,lon,accuracy_m"; "" reports it unknown.
+	Location string `toml:"location"`
 }
 
 type smtpConfig struct {
@@ -106,6 +114,7 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 		"MISETUP_SMTP_PASS":     &cfg.Serve.SMTP.Password,
 		"MISETUP_WEBHOOK_URL":   &cfg.Serve.Webhook.URL,
 		"MISETUP_WEBHOOK_TOKEN": &cfg.Serve.Webhook.Token,
+		"MISETUP_LOCATION":      &cfg.Agent.Location,
 	}
 	for name, dst := range env {
 		if v, ok := os.LookupEnv(name); ok && v != "" {

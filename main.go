@@ -100,6 +100,6 @@ Without a terminal (a pipe, a script) it asks plain questions, as with --accessi
 	root.Flags().StringVar(&flags.server, "server", "", "the address of a misetup account service, an http:// or https:// URL (env MISETUP_SERVER); default: in-process")
 	root.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (env MISETUP_LANG; default: the one chosen last, else from LANG)")
 	root.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1; also when there is no terminal)")
-	root.AddCommand(newServeCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
+	root.AddCommand(newServeCmd(), newAgentCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
 	return root
 }
