@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -75,7 +76,12 @@ func (s *Server) deliverCommands(ctx context.Context, d *store.Device) ([]store.
 		if cs, err = tx.DeliverCommands(ctx, d.MiID, d.ID, now); err != nil {
 			return fmt.Errorf("deliver commands: %w", err)
 		}
-		if err := tx.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{LastSeen: &now}); err != nil {
+		err = tx.PatchDevice(ctx, d.MiID, d.ID, store.DevicePatch{LastSeen: &now})
+		if errors.Is(err, store.ErrNotFound) {
+			// Removed while its request waited: its sessions went with it.
+			return errUnauthorized()
+		}
+		if err != nil {
 			return fmt.Errorf("mark device seen: %w", err)
 		}
 		return nil

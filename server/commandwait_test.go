@@ -233,3 +233,30 @@ func TestGetCommand(t *testing.T) {
 	e.do("GET", "/v1/devices/phone/commands/"+ring.ID, nil, auth(bob.Token)...).apiErr(t, http.StatusNotFound, api.CodeNotFound)
 	e.do("GET", "/v1/devices/phone/commands/"+ring.ID, nil).apiErr(t, http.StatusUnauthorized, api.CodeUnauthorized)
 }
+
+// A wait longer than the server's read and write timeouts is still
+// answered (the long poll moves its connection's deadlines).
+func TestLongPollOutlastsTheServerTimeouts(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ReadTimeout, c.WriteTimeout = time.Second, time.Second })
+	phone, _ := ringable(e)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/v1/devices/phone/commands?state=pending&wait=3", nil)
+	req.Header.Set("Authorization", "Bearer "+phone.Token)
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("a 3 s long poll on a server with 1 s timeouts: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || time.Since(start) < 2900*time.Millisecond {
+		t.Errorf("answered %d after %v; want 200 after the 3 s wait", res.StatusCode, time.Since(start))
+	}
+}
