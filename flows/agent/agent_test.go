@@ -487,3 +487,18 @@ func TestDrill(t *testing.T) {
 		t.Errorf("drill with Find Device off: %v; want the conflict explained", err)
 	}
 }
+
+func TestBackoffGrowsWithJitterUpToItsCap(t *testing.T) {
+	b := agent.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	for n, want := range []time.Duration{100, 200, 400, 800, 1600, 2000, 2000} {
+		want *= time.Millisecond
+		for range 50 {
+			if d := b.Delay(n); d < want/2 || d > want {
+				t.Fatalf("Delay(%d) = %v; want between %v and %v", n, d, want/2, want)
+			}
+		}
+	}
+	if d := b.Delay(1000); d > b.Max {
+		t.Errorf("Delay(1000) = %v, past the cap", d)
+	}
+}
