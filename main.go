@@ -64,6 +64,33 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// runWizardCmd runs the wizard (misetup) or the account hub (misetup
+// account) with the settings of the flags, the environment and the config
+// file.
+func runWizardCmd(cmd *cobra.Command, flags wizardFlags, hub bool) error {
+	if err := checkLanguage(flags.lang, "--lang"); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	env := cfg.wizardEnv(cmd, flags)
+	if err := checkLanguage(env.Lang, "the language setting (MISETUP_LANG or lang in the config file)"); err != nil {
+		return err
+	}
+	env.Hub = hub
+	return runWizard(cmd.Context(), env)
+}
+
+// wizardFlagSet defines the flags of the commands that draw the wizard's
+// screens (misetup, misetup account).
+func wizardFlagSet(cmd *cobra.Command, flags *wizardFlags) {
+	cmd.Flags().StringVar(&flags.server, "server", "", "the address of a misetup account service, an http:// or https:// URL (env MISETUP_SERVER); default: in-process")
+	cmd.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (env MISETUP_LANG; default: the one chosen last, else from LANG)")
+	cmd.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1; also when there is no terminal)")
+}
+
 func newRootCmd() *cobra.Command {
 	var flags wizardFlags
 	root := &cobra.Command{
@@ -82,24 +109,11 @@ Without a terminal (a pipe, a script) it asks plain questions, as with --accessi
   misetup --accessible`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkLanguage(flags.lang, "--lang"); err != nil {
-				return err
-			}
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			env := cfg.wizardEnv(cmd, flags)
-			if err := checkLanguage(env.Lang, "the language setting (MISETUP_LANG or lang in the config file)"); err != nil {
-				return err
-			}
-			return runWizard(cmd.Context(), env)
+			return runWizardCmd(cmd, flags, false)
 		},
 	}
 	root.PersistentFlags().String("config", "", "config file (default $XDG_CONFIG_HOME/misetup/config.toml)")
-	root.Flags().StringVar(&flags.server, "server", "", "the address of a misetup account service, an http:// or https:// URL (env MISETUP_SERVER); default: in-process")
-	root.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (env MISETUP_LANG; default: the one chosen last, else from LANG)")
-	root.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1; also when there is no terminal)")
-	root.AddCommand(newServeCmd(), newAgentCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
+	wizardFlagSet(root, &flags)
+	root.AddCommand(newServeCmd(), newAccountCmd(), newAgentCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
 	return root
 }

@@ -33,6 +33,7 @@ type wizardEnv struct {
 	DataDir, StateDir, CacheDir string // misetup's XDG dirs, already created (0700)
 	Accessible                  bool   // ACCESSIBLE=1 or --accessible
 	Kiosk                       bool   // reserved for later (kiosk mode issue); ignore now
+	Hub                         bool   // misetup account: the account hub, not the wizard
 	In                          io.Reader
 	Out                         io.Writer
 	Environ                     []string
@@ -124,6 +125,7 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 	sys := flows.System{Root: "/", Hostname: os.Hostname}
 	deps := ui.Deps{
 		Accounts: svc.client,
+		Manager:  svc.client,
 		Cloud:    svc.client,
 		Checker: flows.Checker{
 			Status:        svc.statusSource(),
@@ -144,6 +146,7 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 		Locale:  localeOf(env.Environ),
 		Server:  env.ServerURL,
 		Version: api.Version,
+		Hub:     env.Hub,
 	}
 	return deps, opts
 }

@@ -206,6 +206,10 @@ func (p *plain) run() error {
 			sh.tr = assets.MustLoad(language(sh.opts, pr.Lang))
 		}
 	}
+	if sh.opts.Hub {
+		p.start()
+		return p.runPages(sh.hubHome())
+	}
 	p.say(p.T("welcome.heading"))
 	p.say("")
 	p.say(p.T("welcome.intro", "m", flows.StepsTotal))
@@ -225,19 +229,7 @@ func (p *plain) run() error {
 		return err
 	}
 	sh.tr = assets.MustLoad(langs[i])
-
-	if sh.deps.Start != nil {
-		p.say(p.T("acc.starting"))
-		if err := sh.deps.Start(sh.ctx); err != nil {
-			p.sayErr(err)
-		}
-	}
-	sh.wiz.Device = sh.deps.System.Device()
-	if sh.deps.DeviceID != nil {
-		if id, err := sh.deps.DeviceID(); err == nil {
-			sh.wiz.DeviceID = id
-		}
-	}
+	p.start()
 	step, err := p.resume(saved)
 	if err != nil {
 		return err
@@ -263,6 +255,8 @@ func (p *plain) run() error {
 			next, err = p.syncStep()
 		case flows.StepFindDevice:
 			next, err = p.findDevice()
+		case flows.StepHub:
+			return p.runPages(sh.hubHome())
 		default:
 			p.summary()
 			return nil
@@ -271,6 +265,23 @@ func (p *plain) run() error {
 			return err
 		}
 		step = next
+	}
+}
+
+// start opens the account service and reads this device.
+func (p *plain) start() {
+	sh := p.sh
+	if sh.deps.Start != nil {
+		p.say(p.T("acc.starting"))
+		if err := sh.deps.Start(sh.ctx); err != nil {
+			p.sayErr(err)
+		}
+	}
+	sh.wiz.Device = sh.deps.System.Device()
+	if sh.deps.DeviceID != nil {
+		if id, err := sh.deps.DeviceID(); err == nil {
+			sh.wiz.DeviceID = id
+		}
 	}
 }
 
@@ -322,6 +333,9 @@ func (p *plain) resume(saved *flows.Progress) (flows.Step, error) {
 		return flows.StepRequirements, nil
 	}
 	w.Finished = pr.Finished
+	if to == flows.StepSummary && w.Finished && sh.hubReady() {
+		return flows.StepHub, nil
+	}
 	if pr.Method != "" {
 		w.Method = pr.Method
 	}

@@ -57,8 +57,12 @@ func New(ctx context.Context, deps Deps, opts Options) *App {
 	sh.wiz.Method = "phone"
 	a := &App{sh: sh, screens: map[flows.Step]Screen{}, help: help.New()}
 	a.help.Styles = sh.st.Help
-	a.history = []flows.Step{flows.StepWelcome}
-	a.screens[flows.StepWelcome] = a.newScreen(flows.StepWelcome)
+	first := flows.StepWelcome
+	if opts.Hub {
+		first = flows.StepHub
+	}
+	a.history = []flows.Step{first}
+	a.screens[first] = a.newScreen(first)
 	return a
 }
 
@@ -396,6 +400,10 @@ func (a *App) resume(to flows.Step) tea.Cmd {
 		}
 	}
 	w.Resume = nil
+	if to == flows.StepSummary && w.Finished && a.sh.hubReady() {
+		// Set up already: what there is to do now is in the hub.
+		return a.navigate(flows.StepHub, true)
+	}
 	path := flows.PathTo(to)
 	if w.Account != nil {
 		path = signedInPath(to)
@@ -411,6 +419,10 @@ func (a *App) resume(to flows.Step) tea.Cmd {
 	}
 	return a.navigate(to, false)
 }
+
+// hubReady reports whether the account hub can open: signed in, with its
+// calls wired.
+func (sh *shared) hubReady() bool { return sh.wiz.Account != nil && sh.deps.Manager != nil }
 
 // signedInPath is the history after signing in: no way back into the
 // sign-in screens.

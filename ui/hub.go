@@ -59,6 +59,9 @@ func (h *hubScreen) follow() tea.Cmd {
 	case out.next != nil:
 		v := newStepView(h.sh, out.next)
 		v.note = out.note
+		if out.replace {
+			h.stack = h.stack[:len(h.stack)-1]
+		}
 		h.stack = append(h.stack, v)
 		return v.load()
 	case out.back > 0:

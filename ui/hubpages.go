@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -19,8 +20,14 @@ import (
 // checkup with each missing item one key from its fix, and the hub's other
 // pages.
 func (sh *shared) hubHome() page {
-	m, this, now := sh.deps.Manager, sh.wiz.DeviceID, sh.now()
+	m, sessions, this, now := sh.deps.Manager, sh.deps.Sessions, sh.wiz.DeviceID, sh.now()
 	return func(ctx context.Context) (func() *step, error) {
+		if m.Token() == "" && sessions != nil {
+			// misetup account: the session this device keeps.
+			if _, ok, err := flows.Restore(ctx, m, sessions); err != nil || !ok {
+				return nil, cmp.Or(err, error(&flows.UserError{Key: flows.ErrKeyUnauthorized, AttemptsLeft: -1}))
+			}
+		}
 		acc, err := m.Account(ctx)
 		if err != nil {
 			return nil, flows.Explain(err)
@@ -457,7 +464,7 @@ func (sh *shared) hubLock(d api.Device) page {
 				if err != nil {
 					return outcome{}, err
 				}
-				return outcome{next: staticPage(sh.hubCommand(d, c))}, nil
+				return outcome{next: staticPage(sh.hubCommand(d, c)), replace: true}, nil
 			},
 		}
 	})
@@ -482,7 +489,7 @@ func (sh *shared) hubErase(d api.Device) page {
 				if err != nil {
 					return outcome{}, err
 				}
-				return outcome{next: staticPage(sh.hubCommand(d, c))}, nil
+				return outcome{next: staticPage(sh.hubCommand(d, c)), replace: true}, nil
 			},
 		}
 	})

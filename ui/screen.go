@@ -88,6 +88,8 @@ type Options struct {
 	Server  string        // the service's URL, "" for the built-in one (shown in texts)
 	// Version is this build's version.
 	Version string
+	// Hub opens the account hub (misetup account) instead of the wizard.
+	Hub bool
 }
 
 // language is the wizard's language: the one asked for (Options.Lang),

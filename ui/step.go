@@ -89,6 +89,9 @@ type outcome struct {
 	// next is the page to show next (pushed: esc comes back here); nil to
 	// stay.
 	next page
+	// replace shows next in place of this page: esc from it skips this
+	// one (a form whose work is done).
+	replace bool
 	// back goes back this many pages, each reloaded (0 stays).
 	back int
 	// note says what happened ("Saved."), shown on the page that is shown

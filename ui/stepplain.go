@@ -48,6 +48,8 @@ func (p *plain) runPages(first page) error {
 		switch {
 		case out.quit:
 			return nil
+		case out.next != nil && out.replace:
+			stack[len(stack)-1] = out.next
 		case out.next != nil:
 			stack = append(stack, out.next)
 		case out.back > 0:

@@ -425,8 +425,9 @@ func menuLine(sh *shared, i int, label string, chosen bool) string {
 	if i >= 9 {
 		n = "   "
 	}
+	indent := 2 + len(n)
 	if chosen {
-		return sh.st.LabelOn.Render(pointer+" "+n) + sh.st.Selected.Render(label)
+		return sh.st.LabelOn.Render(pointer+" "+n) + sh.paragraph(sh.st.Selected, label, indent)
 	}
-	return "  " + sh.st.Muted.Render(n) + sh.st.Text.Render(label)
+	return "  " + sh.st.Muted.Render(n) + sh.paragraph(sh.st.Text, label, indent)
 }

@@ -61,7 +61,7 @@ func (s *summaryScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		switch {
 		case isKey(msg, kEnter):
 			return s, func() tea.Msg { return quitMsg{} }
-		case isKey(msg, "a", "A") && s.sh.wiz.Account != nil && s.sh.deps.Manager != nil:
+		case isKey(msg, "a", "A") && s.sh.hubReady():
 			return s, navigateCmd(flows.StepSummary, flows.StepHub)
 		}
 	}
@@ -70,7 +70,7 @@ func (s *summaryScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 
 // Keys implements Screen.
 func (s *summaryScreen) Keys() []key.Binding {
-	if s.sh.wiz.Account != nil && s.sh.deps.Manager != nil {
+	if s.sh.hubReady() {
 		return []key.Binding{s.sh.keyFinish(), s.sh.bind("a", "key.hub", "a")}
 	}
 	return []key.Binding{s.sh.keyFinish()}
@@ -151,7 +151,7 @@ func (s *summaryScreen) View() string {
 	}
 	switch {
 	case s.plain:
-	case w.Account != nil && sh.deps.Manager != nil:
+	case sh.hubReady():
 		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("summary.finish_hub"), 0))
 	default:
 		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("summary.finish"), 0))

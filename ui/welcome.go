@@ -183,6 +183,13 @@ func resumeOffer(sh *shared) offer {
 	case p != nil:
 		who = flows.CleanText(p.Identifier)
 	}
+	if p != nil && p.Finished && sh.hubReady() {
+		return offer{
+			title:    sh.T("welcome.done_title"),
+			lines:    []string{sh.T("welcome.done", "id", who)},
+			enterKey: "key.hub", question: sh.T("welcome.done_hub_q"),
+		}
+	}
 	if p != nil && p.Finished && sh.wiz.Account != nil {
 		return offer{
 			title:    sh.T("welcome.done_title"),
