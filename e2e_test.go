@@ -249,6 +249,15 @@ func e2eSetup(t *testing.T, bin string) {
 		tm.keys("y")
 	}
 	tm.wait("Step 7 of 8 · Find Device")
+	// Test it now: the wizard rings this device through the service (the
+	// agent runs in the wizard for the moment) and says how long it took.
+	tm.keys("Tab", "Tab")
+	tm.wait("enter press")
+	tm.keys("Enter")
+	if s := tm.wait("Rang this device in"); !regexp.MustCompile(`Rang this device in \d+\.\d s`).MatchString(s) {
+		t.Errorf("the drill's round trip:\n%s", s)
+	}
+	tm.keys("Tab") // back on the switch: enter saves
 	tm.keys("Enter")
 	s = tm.wait("Step 8 of 8 · Summary")
 	flat := strings.Join(strings.Fields(s), " ") // wrapped lines joined

@@ -23,6 +23,7 @@ import (
 	"misetup/assets"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/flows/agent"
 	"misetup/ui"
 )
 
@@ -138,6 +139,17 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 		System:   sys,
 		DeviceID: files.DeviceID,
 		Start:    svc.start,
+		Drill: func(ctx context.Context) (time.Duration, error) {
+			id, err := files.DeviceID()
+			if err != nil {
+				return 0, err
+			}
+			// This device carries the ring out for the moment: a desktop
+			// notification where there is one (the screen shows the rest;
+			// a bell would land in the middle of the full-screen UI).
+			r, err := agent.Drill(ctx, svc.client, id, agent.Local{StateDir: env.StateDir, CacheDir: env.CacheDir, Notify: desktopNotifier()})
+			return r.RoundTrip, err
+		},
 		CacheDir: env.CacheDir,
 		StateDir: env.StateDir,
 	}

@@ -104,6 +104,7 @@ const (
 	ErrKeyNoCategories      = "err.no_categories"
 	ErrKeyServiceNotStarted = "err.service_not_started"
 	ErrKeyEraseName         = "err.erase_name"
+	ErrKeyFindDeviceOff     = "err.find_device_off"
 )
 
 // ErrorKeys lists every key Explain and the validators can return.
@@ -117,7 +118,7 @@ func ErrorKeys() []string {
 		ErrKeyEmailInvalid, ErrKeyEmailSpace, ErrKeyPhoneInvalid, ErrKeyIdentifierEmpty, ErrKeyPasswordEmpty,
 		ErrKeyPasswordRules, ErrKeyPasswordMismatch, ErrKeyCodeFormat, ErrKeyTOTPFormat,
 		ErrKeyDeviceNameEmpty, ErrKeyCodeNotDelivered, ErrKeyNoCategories, ErrKeyServiceNotStarted,
-		ErrKeyEraseName,
+		ErrKeyEraseName, ErrKeyFindDeviceOff,
 	}
 }
 

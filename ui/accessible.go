@@ -254,7 +254,7 @@ func (p *plain) run() error {
 		case flows.StepSync:
 			next, err = p.syncStep()
 		case flows.StepFindDevice:
-			next, err = p.findDevice()
+			next, err = p.wizardStep(flows.StepFindDevice, sh.findDeviceStep())
 		case flows.StepHub:
 			return p.runPages(sh.hubHome())
 		default:
@@ -850,30 +850,6 @@ func (p *plain) syncStep() (flows.Step, error) {
 		if err == nil {
 			sh.wiz.Sync = &saved
 			return flows.StepFindDevice, nil
-		}
-		p.sayErr(err)
-	}
-}
-
-func (p *plain) findDevice() (flows.Step, error) {
-	sh := p.sh
-	p.heading(flows.StepFindDevice)
-	p.say(p.T("find.intro"))
-	for _, k := range []string{"locate", "ring", "lock", "erase"} {
-		p.say("  - " + p.T("find."+k))
-	}
-	p.say(p.T("find.web"))
-	for {
-		on, err := p.confirm(p.T("find.toggle")+"? "+p.T("find.recommended"), true)
-		if err != nil {
-			return 0, err
-		}
-		fd, err := call(p, func(ctx context.Context) (api.FindDevice, error) {
-			return flows.SaveFindDevice(ctx, sh.deps.Cloud, sh.wiz.DeviceID, on)
-		})
-		if err == nil {
-			sh.wiz.FindDevice = &fd.Enabled
-			return flows.StepSummary, nil
 		}
 		p.sayErr(err)
 	}

@@ -124,7 +124,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepSync:
 		return newSyncScreen(sh)
 	case flows.StepFindDevice:
-		return newFindDeviceScreen(sh)
+		return newStepScreen(sh, flows.StepFindDevice, sh.findDeviceStep)
 	case flows.StepSummary:
 		return newSummaryScreen(sh)
 	case flows.StepHub:

@@ -137,18 +137,6 @@ type syncSavedMsg struct {
 	err      error
 }
 
-// findDeviceLoadedMsg carries whether Find Device is on.
-type findDeviceLoadedMsg struct {
-	fd  api.FindDevice
-	err error
-}
-
-// findDeviceSavedMsg carries the saved Find Device setting.
-type findDeviceSavedMsg struct {
-	fd  api.FindDevice
-	err error
-}
-
 // deviceRenamedMsg carries a renamed device.
 type deviceRenamedMsg struct {
 	device api.Device
@@ -205,7 +193,7 @@ func saveProgressCmd(ps flows.ProgressStore, p flows.Progress) tea.Cmd {
 }
 
 func restoreSessionCmd(sh *shared) tea.Cmd {
-	acc, sess := sh.deps.Accounts, sh.deps.Sessions
+	acc, sess, cloud, dir := sh.deps.Accounts, sh.deps.Sessions, sh.deps.Cloud, sh.deps.StateDir
 	if acc == nil || sess == nil {
 		return nil
 	}
@@ -213,6 +201,11 @@ func restoreSessionCmd(sh *shared) tea.Cmd {
 	return func() tea.Msg {
 		defer cancel()
 		a, ok, err := flows.Restore(ctx, acc, sess)
+		if ok && cloud != nil && dir != "" {
+			// Choices queued while the service was unreachable are saved
+			// now, once (misetup agent does the same).
+			_, _ = flows.ApplyQueued(ctx, cloud, flows.QueueIn(dir))
+		}
 		return sessionRestoredMsg{account: a, ok: ok, err: err}
 	}
 }

@@ -64,6 +64,9 @@ type Deps struct {
 	// raw there); nil when there is none. The full-screen wizard reads
 	// ctrl+c as a key.
 	Interrupt <-chan struct{}
+	// Drill is Find Device's "Test it now": it rings this device through
+	// the service and returns the round trip; nil when it cannot run here.
+	Drill func(ctx context.Context) (time.Duration, error)
 	// Now is the clock (time.Now when nil); tests pin it.
 	Now func() time.Time
 	// CacheDir is misetup's cache dir: the sync settings' cached copy, and
@@ -123,6 +126,9 @@ type wizardState struct {
 	Sync       *api.SyncSettings
 	Storage    *api.Storage
 	FindDevice *bool
+	// FindDeviceQueued and SyncQueued: the choice could not reach the
+	// service and waits on disk to be saved.
+	FindDeviceQueued, SyncQueued bool
 
 	Resume     *flows.Progress // saved progress offered on the welcome screen
 	ResumeStep flows.Step

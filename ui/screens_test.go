@@ -286,7 +286,6 @@ var screenCases = []struct {
 	{"find_device", "en", func(h *harness) {
 		signedIn(h)
 		h.goTo(flows.StepFindDevice)
-		h.send(findDeviceLoadedMsg{})
 	}},
 	{"summary", "en", func(h *harness) {
 		signedIn(h)

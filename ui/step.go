@@ -25,6 +25,19 @@ type step struct {
 	// submit is the button's label; "" when the step has none (a menu acts
 	// when an entry is chosen, an information page only goes back).
 	submit string
+	// submitKey is the catalog key of what enter does, for the footer
+	// ("key.save"); "" for "continue".
+	submitKey string
+	// actions are more buttons beside submit ("Test it now"), each with
+	// its own action; plain mode offers them after the action ran.
+	actions []action
+	// foot is a line under the buttons while nothing runs and nothing
+	// failed (a tip); nil when none.
+	foot func() string
+	// offline, when the service could not be reached, may keep what was
+	// chosen for later and go on anyway (queued settings); ok false
+	// shows the error as any other.
+	offline func(v values, err error) (out outcome, ok bool)
 	// busy says what happens while run works ("Saving…").
 	busy string
 	// run is the step's action, run off the event loop with the values
@@ -56,9 +69,19 @@ type field struct {
 	limit       int      // characters; 0 for the default
 	options     []string // fieldChoice's and fieldMenu's entries
 	value       string   // the starting value ("1" for a toggle that starts on)
-	// hint is a live text under the field, from the values typed so far
+	// hint is a live text under the fields, from the values typed so far
 	// (the password checklist); nil when none.
 	hint func(v values) string
+	// note is a live line right under the field (what its value means);
+	// nil when none.
+	note func(v values) string
+}
+
+// action is a button of a step besides its submit.
+type action struct {
+	label string
+	busy  string
+	run   func(ctx context.Context, v values) (outcome, error)
 }
 
 // values are a step's answers by field key: text as typed, a toggle "1"
@@ -99,6 +122,13 @@ type outcome struct {
 	note flows.Text
 	// quit leaves the hub.
 	quit bool
+	// to is the wizard step to go to (a step of the wizard, not a hub
+	// page); the zero value, the welcome, is never a next step, so it
+	// means none.
+	to flows.Step
+	// apply records the outcome in the wizard's answers, on the event
+	// loop (or plain mode's one goroutine); nil when nothing to record.
+	apply func(sh *shared)
 }
 
 // page reads what a step needs to show from the service (a hub page), off

@@ -62,9 +62,11 @@ func (p *plain) runPages(first page) error {
 // runStep asks one step's fields and runs its action, asking again after
 // a refusal; an information page (no action) shows itself and goes back.
 func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error) {
-	p.say("")
-	p.say(st.title)
-	p.say(strings.Repeat("-", min(ansi.StringWidth(st.title), designWidth)))
+	if st.title != "" { // a wizard step's heading is printed by its caller
+		p.say("")
+		p.say(st.title)
+		p.say(strings.Repeat("-", min(ansi.StringWidth(st.title), designWidth)))
+	}
 	if !note.IsZero() {
 		p.say(markOK + " " + p.sh.Text(note))
 	}
@@ -85,6 +87,9 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	for _, f := range st.fields {
 		vals[f.key] = f.value
 	}
+	if st.foot != nil {
+		p.show(st.foot())
+	}
 	for {
 		for _, f := range st.fields {
 			if f.hint != nil {
@@ -92,17 +97,28 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			}
 		}
 		for _, f := range st.fields {
+			if f.note != nil {
+				p.show(f.note(vals))
+			}
 			v, err := p.askField(f, vals[f.key], canBack)
 			if err != nil {
 				return outcome{}, err
 			}
 			vals[f.key] = v
 		}
+		for _, a := range st.actions {
+			if err := p.offer(a, vals); err != nil {
+				return outcome{}, err
+			}
+		}
 		if st.busy != "" {
 			p.say(st.busy)
 		}
-		out, err := call(p, func(ctx context.Context) (outcome, error) { return st.run(ctx, cloneValues(vals)) })
+		out, err := p.act(st, st.run, vals)
 		if err == nil {
+			if out.apply != nil {
+				out.apply(p.sh)
+			}
 			return out, nil
 		}
 		p.sayErr(err)
@@ -119,6 +135,38 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			}
 		}
 	}
+}
+
+// act runs an action of st with the values asked; when the service
+// cannot be reached, st may keep the choice for later and go on.
+func (p *plain) act(st *step, run func(context.Context, values) (outcome, error), vals values) (outcome, error) {
+	out, err := call(p, func(ctx context.Context) (outcome, error) { return run(ctx, cloneValues(vals)) })
+	if err != nil && st.offline != nil && offline(err) {
+		if o, ok := st.offline(vals, err); ok {
+			return o, nil
+		}
+	}
+	return out, err
+}
+
+// offer asks whether to run a button of the step ("Test it now?") and
+// runs it on yes, saying what came of it.
+func (p *plain) offer(a action, vals values) error {
+	yes, err := p.confirm(a.label+"?", false)
+	if err != nil || !yes {
+		return err
+	}
+	if a.busy != "" {
+		p.say(a.busy)
+	}
+	out, err := call(p, func(ctx context.Context) (outcome, error) { return a.run(ctx, cloneValues(vals)) })
+	switch {
+	case err != nil:
+		p.sayErr(err)
+	case !out.note.IsZero():
+		p.say(markOK + " " + p.sh.Text(out.note))
+	}
+	return nil
 }
 
 // askField asks one field; a menu offers "Back" last when there is a page

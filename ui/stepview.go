@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"cmp"
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +34,7 @@ type stepView struct {
 	menu   map[int]int
 
 	running bool
+	busy    string // what runs, while it runs
 	err     error
 	note    flows.Text
 	done    *outcome // the action's outcome, for the host
@@ -47,6 +50,14 @@ var stepViewIDs int
 func newStepView(sh *shared, p page) *stepView {
 	stepViewIDs++
 	return &stepView{sh: sh, id: stepViewIDs, page: p, spin: newSpinner(sh)}
+}
+
+// newStepViewNow draws a step that reads nothing (a wizard step) at once,
+// without a frame of "Loading…".
+func newStepViewNow(sh *shared, st *step) *stepView {
+	v := newStepView(sh, staticPage(func() *step { return st }))
+	v.show(st)
+	return v
 }
 
 // Messages of a step view, tagged with its id.
@@ -143,14 +154,19 @@ func (v *stepView) focusCmd() tea.Cmd {
 	return nil
 }
 
-// stops is the number of places the focus can be: the fields, and the
-// button when there is one.
+// stops is the number of places the focus can be: the fields, the
+// button when there is one, and the actions' buttons.
 func (v *stepView) stops() int {
+	return max(v.firstAction()+len(v.st.actions), 1)
+}
+
+// firstAction is the focus of the first action's button.
+func (v *stepView) firstAction() int {
 	n := len(v.st.fields)
 	if v.st.submit != "" {
 		n++
 	}
-	return max(n, 1)
+	return n
 }
 
 // poll asks the watch once.
@@ -165,19 +181,29 @@ func (v *stepView) poll() tea.Cmd {
 }
 
 // submit runs the step's action with the values asked.
-func (v *stepView) submit() tea.Cmd {
-	if v.st.run == nil || v.running {
+func (v *stepView) submit() tea.Cmd { return v.start(v.st.run, v.st.busy) }
+
+// start runs an action (the step's, or a button's) with the values asked.
+// When the service cannot be reached, the step may keep the choice for
+// later (its offline func) and go on.
+func (v *stepView) start(run func(context.Context, values) (outcome, error), busy string) tea.Cmd {
+	if run == nil || v.running {
 		return nil
 	}
 	for i, ti := range v.inputs {
 		v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
 	}
-	v.running, v.err, v.note = true, nil, flows.Text{}
+	v.running, v.busy, v.err, v.note = true, busy, nil, flows.Text{}
 	ctx, cancel := v.sh.callCtx()
-	id, run, vals := v.id, v.st.run, cloneValues(v.vals)
+	id, later, vals := v.id, v.st.offline, cloneValues(v.vals)
 	return tea.Batch(v.spin.Tick, func() tea.Msg {
 		defer cancel()
 		out, err := run(ctx, vals)
+		if err != nil && later != nil && offline(err) {
+			if o, ok := later(vals, err); ok {
+				return stepRanMsg{id: id, out: o}
+			}
+		}
 		return stepRanMsg{id: id, out: out, err: err}
 	})
 }
@@ -298,6 +324,9 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		v.focus = (v.focus - 1 + v.stops()) % v.stops()
 		return v.focusCmd()
 	case isKey(msg, kEnter):
+		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
+			return v.start(v.st.actions[a].run, v.st.actions[a].busy)
+		}
 		if v.focus < len(fields)-1 && v.st.submit != "" {
 			v.focus++ // enter moves on, and submits from the last field
 			return v.focusCmd()
@@ -346,7 +375,11 @@ func (v *stepView) Keys() []key.Binding {
 		}
 	}
 	if v.st.submit != "" || len(v.st.fields) == 0 && v.st.run != nil {
-		ks = append([]key.Binding{sh.bind("enter", "key.continue", kEnter)}, ks...)
+		desc := cmp.Or(v.st.submitKey, "key.continue")
+		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
+			desc = "key.activate"
+		}
+		ks = append([]key.Binding{sh.bind("enter", desc, kEnter)}, ks...)
 	}
 	if v.stops() > 1 {
 		ks = append(ks, sh.keyNextField())
@@ -364,9 +397,6 @@ func (v *stepView) View() string {
 		return sh.busyLine(v.spin, sh.T("hub.loading"))
 	}
 	var b strings.Builder
-	if !v.note.IsZero() {
-		b.WriteString(sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2) + "\n\n")
-	}
 	if v.st.body != nil {
 		if body := v.st.body(sh.bodyWidth()); body != "" {
 			b.WriteString(body + "\n\n")
@@ -390,6 +420,9 @@ func (v *stepView) View() string {
 			}
 		case fieldToggle:
 			b.WriteString(sh.toggleView(f.label, labelWidth(f.label), v.vals.on(f.key), focused) + "\n")
+			if f.note != nil {
+				b.WriteString("      " + f.note(v.vals) + "\n")
+			}
 		case fieldChoice:
 			b.WriteString(sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused)) + "\n")
 		case fieldMenu:
@@ -406,14 +439,25 @@ func (v *stepView) View() string {
 			b.WriteString("\n" + f.hint(v.vals) + "\n")
 		}
 	}
-	if v.st.submit != "" {
-		b.WriteString("\n" + sh.buttonView(v.st.submit, v.focus == len(v.st.fields), !v.running) + "\n")
+	if v.st.submit != "" || len(v.st.actions) > 0 {
+		var buttons []string
+		if v.st.submit != "" {
+			buttons = append(buttons, sh.buttonView(v.st.submit, v.focus == len(v.st.fields), !v.running))
+		}
+		for i, a := range v.st.actions {
+			buttons = append(buttons, sh.buttonView(a.label, v.focus == v.firstAction()+i, !v.running))
+		}
+		b.WriteString("\n" + strings.Join(buttons, " ") + "\n")
 	}
 	switch {
-	case v.running && v.st.busy != "":
-		b.WriteString("\n" + sh.busyLine(v.spin, v.st.busy))
+	case v.running && v.busy != "":
+		b.WriteString("\n" + sh.busyLine(v.spin, v.busy))
 	case v.err != nil:
 		b.WriteString("\n" + errorView(sh, v.err))
+	case !v.note.IsZero():
+		b.WriteString("\n" + sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
+	case v.st.foot != nil:
+		b.WriteString("\n" + v.st.foot())
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -134,6 +134,9 @@ func (s *summaryScreen) View() string {
 		if *w.FindDevice {
 			find = sh.T("common.on")
 		}
+		if w.FindDeviceQueued {
+			find += " · " + sh.T("summary.queued")
+		}
 	}
 	row(labels[3], find)
 
