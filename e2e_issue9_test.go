@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"misetup/flows"
 	"misetup/server/store"
 )
 
@@ -25,6 +26,16 @@ func (tm *tmuxTerm) resize(w, h int) {
 
 // flatScreen is the screen with its wrapped lines joined.
 func (tm *tmuxTerm) flatScreen() string { return strings.Join(strings.Fields(tm.screen()), " ") }
+
+// inHistory checks that the pane's whole output, scrolled off lines
+// included, shows want (a plain run prints more than a window holds).
+func (tm *tmuxTerm) inHistory(want string) {
+	tm.t.Helper()
+	all := tm.tmux("capture-pane", "-p", "-S", "-", "-t", "e2e")
+	if !strings.Contains(strings.Join(strings.Fields(all), " "), want) {
+		tm.t.Errorf("%q not in the output:\n%s", want, all)
+	}
+}
 
 // waitFlat waits until the screen, its lines joined, shows want.
 func (tm *tmuxTerm) waitFlat(want string) string {
@@ -240,7 +251,28 @@ func e2eServiceRestartedMidFlow(t *testing.T, bin string) {
 	if strings.Contains(tm.flatScreen(), "cannot be reached") {
 		t.Errorf("the old error stayed:\n%s", tm.screen())
 	}
-	tm.quitMidFlow()
+
+	// The service stops again on Find Device: rather than wait, c keeps the
+	// choice on this device and goes on; the next run saves it.
+	srv.stop(t)
+	tm.keys("Enter")
+	tm.waitFlat("cannot be reached")
+	tm.waitFlat("press c to go on")
+	tm.keys("c")
+	s = tm.waitFlat("Step 8 of 8 · Summary")
+	if !strings.Contains(s, "on · waiting to be saved") {
+		t.Errorf("the summary does not say Find Device waits to be saved:\n%s", tm.screen())
+	}
+	tm.keys("Enter")
+	tm.wait("EXIT=0")
+	tm.kill()
+	srv = serve()
+	tm.start(wizard)
+	tm.waitFlat("Already set up")
+	tm.keys("Enter")
+	tm.waitFlat("Find Device is on for this device") // the hub's checkup: saved by this run
+	tm.keys("C-c")
+	tm.wait("EXIT=0")
 	srv.stop(t)
 
 	ctx := context.Background()
@@ -256,6 +288,12 @@ func e2eServiceRestartedMidFlow(t *testing.T, bin string) {
 	devs, err := st.Devices(ctx, acc.MiID)
 	if err != nil || len(devs) != 1 || !devs[0].Sync.AutoSync || len(devs[0].Sync.Categories) == 0 {
 		t.Fatalf("devices %+v, %v: want this one, with the sync chosen saved after the restart", devs, err)
+	}
+	if !devs[0].FindDevice {
+		t.Errorf("Find Device, chosen while the service was down, was never saved: %+v", devs[0])
+	}
+	if q, err := flows.QueueIn(filepath.Join(xdg("state"), "misetup")).All(); err != nil || len(q) != 0 {
+		t.Errorf("the queue after it was saved: %+v, %v", q, err)
 	}
 }
 
@@ -292,12 +330,12 @@ func e2ePlainCtrlC(t *testing.T, bin string) {
 func e2eNoTerminal(t *testing.T, bin string) {
 	tm, _ := e2eMachine(t)
 	tm.start("echo | " + bin)
-	tm.waitFlat("no terminal here, so plain prompts")
 	tm.wait("EXIT=0")
+	tm.inHistory("no terminal here, so plain prompts")
 	tm.kill()
 	tm.start(bin + " < /dev/null")
-	tm.waitFlat("no terminal here, so plain prompts")
 	tm.wait("EXIT=0")
+	tm.inHistory("no terminal here, so plain prompts")
 	if s := tm.screen(); strings.Contains(s, "Step 1 of 8 · Welcome\n  ─") {
 		t.Errorf("the full-screen UI was drawn:\n%s", s)
 	}

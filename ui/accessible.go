@@ -845,13 +845,23 @@ func (p *plain) syncStep() (flows.Step, error) {
 			}
 		}
 		saved, err := call(p, func(ctx context.Context) (api.SyncSettings, error) {
-			return flows.SaveSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, s)
+			return saveSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, s, sh.deps.CacheDir)
 		})
 		if err == nil {
 			sh.wiz.Sync = &saved
 			return flows.StepFindDevice, nil
 		}
 		p.sayErr(err)
+		if offline(err) && sh.deps.StateDir != "" {
+			later, err := p.confirm(p.T("retry.later_q"), true)
+			if err != nil {
+				return 0, err
+			}
+			if later && flows.QueueIn(sh.deps.StateDir).QueueSync(sh.wiz.DeviceID, s) == nil {
+				sh.wiz.Sync, sh.wiz.SyncQueued = &s, true
+				return flows.StepFindDevice, nil
+			}
+		}
 	}
 }
 

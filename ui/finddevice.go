@@ -50,11 +50,11 @@ func (sh *shared) findDeviceStep() *step {
 		},
 	}
 	if dir := sh.deps.StateDir; dir != "" {
-		st.offline = func(v values, _ error) (outcome, bool) {
+		st.later = func(v values) (outcome, error) {
 			if err := flows.QueueIn(dir).QueueFindDevice(id, v.on("on")); err != nil {
-				return outcome{}, false
+				return outcome{}, err
 			}
-			return findDeviceSaved(v.on("on"), true), true
+			return findDeviceSaved(v.on("on"), true), nil
 		}
 	}
 	if drill := sh.deps.Drill; drill != nil {

@@ -133,6 +133,7 @@ type syncLoadedMsg struct {
 
 // syncSavedMsg carries the saved sync settings.
 type syncSavedMsg struct {
+	queued   bool // kept on disk: the service could not be reached
 	settings api.SyncSettings
 	err      error
 }

@@ -34,10 +34,12 @@ type step struct {
 	// foot is a line under the buttons while nothing runs and nothing
 	// failed (a tip); nil when none.
 	foot func() string
-	// offline, when the service could not be reached, may keep what was
-	// chosen for later and go on anyway (queued settings); ok false
-	// shows the error as any other.
-	offline func(v values, err error) (out outcome, ok bool)
+	// later keeps what was chosen for later and goes on, when the service
+	// cannot be reached and the person would rather not wait (queued
+	// settings, key c); nil when a step cannot. Meanwhile the action is
+	// tried again by itself, as every call that could not reach the
+	// service is.
+	later func(v values) (outcome, error)
 	// busy says what happens while run works ("Saving…").
 	busy string
 	// run is the step's action, run off the event loop with the values

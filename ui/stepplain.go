@@ -138,15 +138,22 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 }
 
 // act runs an action of st with the values asked; when the service
-// cannot be reached, st may keep the choice for later and go on.
+// cannot be reached, st may keep the choice for later and go on, if the
+// person would rather not wait.
 func (p *plain) act(st *step, run func(context.Context, values) (outcome, error), vals values) (outcome, error) {
 	out, err := call(p, func(ctx context.Context) (outcome, error) { return run(ctx, cloneValues(vals)) })
-	if err != nil && st.offline != nil && offline(err) {
-		if o, ok := st.offline(vals, err); ok {
-			return o, nil
-		}
+	if err == nil || st.later == nil || !offline(err) {
+		return out, err
 	}
-	return out, err
+	p.sayErr(err)
+	keep, cerr := p.confirm(p.T("retry.later_q"), true)
+	if cerr != nil {
+		return outcome{}, cerr
+	}
+	if !keep {
+		return outcome{}, err
+	}
+	return st.later(vals)
 }
 
 // offer asks whether to run a button of the step ("Test it now?") and

@@ -35,6 +35,8 @@ type stepView struct {
 
 	running bool
 	busy    string // what runs, while it runs
+	last    func() tea.Cmd // the action that ran last, to try again
+	retry   retrier
 	err     error
 	note    flows.Text
 	done    *outcome // the action's outcome, for the host
@@ -194,18 +196,26 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 		v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
 	}
 	v.running, v.busy, v.err, v.note = true, busy, nil, flows.Text{}
+	v.last = func() tea.Cmd { return v.start(run, busy) }
 	ctx, cancel := v.sh.callCtx()
-	id, later, vals := v.id, v.st.offline, cloneValues(v.vals)
+	id, vals := v.id, cloneValues(v.vals)
 	return tea.Batch(v.spin.Tick, func() tea.Msg {
 		defer cancel()
 		out, err := run(ctx, vals)
-		if err != nil && later != nil && offline(err) {
-			if o, ok := later(vals, err); ok {
-				return stepRanMsg{id: id, out: o}
-			}
-		}
 		return stepRanMsg{id: id, out: out, err: err}
 	})
+}
+
+// keepForLater is c while a retry counts down: the step's later keeps the
+// choice and goes on.
+func (v *stepView) keepForLater() tea.Cmd {
+	v.retry.stop()
+	v.running, v.busy, v.err = true, "", nil
+	id, later, vals := v.id, v.st.later, cloneValues(v.vals)
+	return func() tea.Msg {
+		out, err := later(vals)
+		return stepRanMsg{id: id, out: out, err: err}
+	}
 }
 
 func cloneValues(v values) values {
@@ -237,8 +247,9 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.running = false
 		if v.err = msg.err; v.err != nil {
-			return nil
+			return v.retry.failed(msg.err, v.sh.now(), v.last)
 		}
+		v.retry.stop()
 		out := msg.out
 		v.done = &out
 		v.note = out.note
@@ -257,6 +268,11 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		id := v.id
 		return tea.Tick(time.Second, func(time.Time) tea.Msg { return stepWatchTickMsg{id: id} })
+	case retryTickMsg:
+		if v.running {
+			return nil
+		}
+		return v.retry.tick(msg, v.sh.now())
 	case stepWatchTickMsg:
 		if msg.id != v.id || !v.watching {
 			return nil
@@ -284,6 +300,14 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 			return v.load()
 		}
 		return nil
+	}
+	if v.retry.pending() {
+		switch {
+		case isKey(msg, "r", "R"):
+			return v.retry.now()
+		case isKey(msg, "c", "C") && v.st.later != nil:
+			return v.keepForLater()
+		}
 	}
 	fields := v.st.fields
 	var f *field
@@ -364,6 +388,12 @@ func (v *stepView) Keys() []key.Binding {
 		return nil
 	}
 	var ks []key.Binding
+	if v.retry.pending() {
+		ks = append(ks, sh.keyRetryNow())
+		if v.st.later != nil {
+			ks = append(ks, sh.bind("c", "key.later", "c"))
+		}
+	}
 	if v.focus < len(v.st.fields) {
 		switch v.st.fields[v.focus].kind {
 		case fieldMenu:
@@ -379,7 +409,12 @@ func (v *stepView) Keys() []key.Binding {
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			desc = "key.activate"
 		}
-		ks = append([]key.Binding{sh.bind("enter", desc, kEnter)}, ks...)
+		enter := sh.bind("enter", desc, kEnter)
+		if v.retry.pending() {
+			ks = append(ks[:1], append([]key.Binding{enter}, ks[1:]...)...) // r first, as every retry shows it
+		} else {
+			ks = append([]key.Binding{enter}, ks...)
+		}
 	}
 	if v.stops() > 1 {
 		ks = append(ks, sh.keyNextField())
@@ -454,6 +489,12 @@ func (v *stepView) View() string {
 		b.WriteString("\n" + sh.busyLine(v.spin, v.busy))
 	case v.err != nil:
 		b.WriteString("\n" + errorView(sh, v.err))
+		if v.retry.pending() {
+			b.WriteString("\n  " + v.retry.line(sh))
+			if v.st.later != nil {
+				b.WriteString("\n  " + sh.paragraph(sh.st.Muted, sh.T("retry.later"), 2))
+			}
+		}
 	case !v.note.IsZero():
 		b.WriteString("\n" + sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
 	case v.st.foot != nil:

@@ -120,6 +120,9 @@ func (s *summaryScreen) View() string {
 				syncText += " · " + sh.T("summary.wifi_only")
 			}
 		}
+		if w.SyncQueued {
+			syncText += " · " + sh.T("summary.queued")
+		}
 	}
 	row(labels[2], syncText)
 	if w.Sync != nil {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -120,7 +121,7 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		s.retry.stop()
 		saved := msg.settings
-		s.sh.wiz.Sync = &saved
+		s.sh.wiz.Sync, s.sh.wiz.SyncQueued = &saved, msg.queued
 		if s.choice != nil { // what the service holds now: back here is not a change
 			s.choice.Settings, s.choice.Saved = saved, true
 		}
@@ -130,6 +131,9 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		if isKey(msg, "r", "R") && s.retry.pending() && !s.loading && !s.saving {
 			return s, s.retry.now()
+		}
+		if isKey(msg, "c", "C") && s.retry.pending() && s.sh.deps.StateDir != "" && !s.loading && !s.saving && s.choice != nil {
+			return s, s.saveLater()
 		}
 		return s, s.key(msg)
 	}
@@ -228,18 +232,40 @@ func (s *syncScreen) save() tea.Cmd {
 	}
 	s.saving, s.err = true, nil
 	ctx, cancel := sh.callCtx()
-	cloud, id, settings, cacheDir := sh.deps.Cloud, sh.wiz.DeviceID, s.settings, sh.deps.CacheDir
+	cloud, id, settings := sh.deps.Cloud, sh.wiz.DeviceID, s.settings
+	cacheDir := sh.deps.CacheDir
 	settings.Categories = slices.Clone(settings.Categories)
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		defer cancel()
-		out, err := flows.SaveSync(ctx, cloud, id, settings)
-		if err == nil && cacheDir != "" {
-			// The copy troubleshooting's "clear cache and retry" compares
-			// with the service's; a cache, not worth failing the save for.
-			_ = flows.SaveSyncCache(cacheDir, id, out)
-		}
+		out, err := saveSync(ctx, cloud, id, settings, cacheDir)
 		return syncSavedMsg{settings: out, err: err}
 	})
+}
+
+// saveLater is c while a save retries: the choice is queued on disk, saved
+// by the next run or misetup agent, and the wizard goes on.
+func (s *syncScreen) saveLater() tea.Cmd {
+	s.retry.stop()
+	id, settings, dir := s.sh.wiz.DeviceID, s.settings, s.sh.deps.StateDir
+	settings.Categories = slices.Clone(settings.Categories)
+	return func() tea.Msg {
+		if err := flows.QueueIn(dir).QueueSync(id, settings); err != nil {
+			return syncSavedMsg{err: err}
+		}
+		return syncSavedMsg{settings: settings, queued: true}
+	}
+}
+
+// saveSync saves the sync settings of this device, both renderings' way,
+// keeping the cached copy beside.
+func saveSync(ctx context.Context, cloud flows.Cloud, id string, settings api.SyncSettings, cacheDir string) (api.SyncSettings, error) {
+	out, err := flows.SaveSync(ctx, cloud, id, settings)
+	if err == nil && cacheDir != "" {
+		// The copy troubleshooting's "clear cache and retry" compares
+		// with the service's; a cache, not worth failing the save for.
+		_ = flows.SaveSyncCache(cacheDir, id, out)
+	}
+	return out, err
 }
 
 // HandlesBack implements backBlocker: esc closes the Wi-Fi question.
@@ -268,7 +294,11 @@ func (s *syncScreen) Keys() []key.Binding {
 		return []key.Binding{sh.bind("y", "key.keep", "y"), sh.bind("n", "key.turn_off", "n")}
 	}
 	if s.retry.pending() {
-		return []key.Binding{sh.keyRetryNow(), sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
+		ks := []key.Binding{sh.keyRetryNow(), sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
+		if s.choice != nil && sh.deps.StateDir != "" {
+			ks = append(ks[:1], append([]key.Binding{sh.bind("c", "key.later", "c")}, ks[1:]...)...)
+		}
+		return ks
 	}
 	keys := []key.Binding{sh.bind("enter", "key.save", kEnter), sh.keyToggle(), sh.keyMove()}
 	if s.isCat(s.focus) {
@@ -322,6 +352,9 @@ func (s *syncScreen) View() string {
 		b.WriteString("\n\n" + errorView(sh, s.err))
 		if s.retry.pending() {
 			b.WriteString("\n  " + s.retry.line(sh))
+			if sh.deps.StateDir != "" {
+				b.WriteString("\n  " + sh.paragraph(sh.st.Muted, sh.T("retry.later"), 2))
+			}
 		}
 	}
 	return b.String()
