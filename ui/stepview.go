@@ -34,7 +34,7 @@ type stepView struct {
 	menu   map[int]int
 
 	running bool
-	busy    string // what runs, while it runs
+	busy    string         // what runs, while it runs
 	last    func() tea.Cmd // the action that ran last, to try again
 	retry   retrier
 	err     error
