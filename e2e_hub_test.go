@@ -84,6 +84,15 @@ func TestHubCommandsReachAnAgent(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(rootB, "state", "misetup", "session")); !os.IsNotExist(err) {
 		t.Errorf("B's saved session survived the lock: %v", err)
 	}
+	// Whoever runs misetup on B now reads the owner's message, and must
+	// sign in again.
+	run := exec.Command(bin, "--server", srv.url, "--lang", "en")
+	run.Env, run.Stdin = xdgEnv(rootB), strings.NewReader("\n")
+	out, _ := run.CombinedOutput()
+	if flat := strings.Join(strings.Fields(string(out)), " "); !strings.Contains(flat, "This device was locked by its owner") ||
+		!strings.Contains(flat, "Please call me") || strings.Contains(flat, "Welcome back") {
+		t.Errorf("misetup on the locked device:\n%s", out)
+	}
 	tm.keys("Escape")
 	tm.wait("Last seen")
 

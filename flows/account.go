@@ -109,6 +109,12 @@ func saveSession(sessions SessionStore, s *api.Session) error {
 	if err := sessions.SaveToken(s.Token); err != nil {
 		return wrap("keep session", err)
 	}
+	if l, ok := sessions.(interface{ ClearLock() error }); ok {
+		// The password was given again: a lock command's marker goes.
+		if err := l.ClearLock(); err != nil {
+			return wrap("clear the lock", err)
+		}
+	}
 	return nil
 }
 

@@ -63,6 +63,13 @@ func LockedMessage(dir string) (info LockInfo, locked bool, err error) {
 // again (a successful sign-in on this device).
 func ClearLock(dir string) error { return removeIfExists(filepath.Join(dir, lockFile)) }
 
+// Locked is LockedMessage of the files' dir.
+func (f Files) Locked() (LockInfo, bool, error) { return LockedMessage(f.Dir) }
+
+// ClearLock is ClearLock of the files' dir: a session saved there means
+// the password was given again.
+func (f Files) ClearLock() error { return ClearLock(f.Dir) }
+
 // EraseLocalData deletes misetup's own data for the account on this
 // device, as an erase command asks: in the state dir the session, the
 // saved progress, the last challenge, the lock marker and the queue of

@@ -229,6 +229,10 @@ func (p *plain) run() error {
 		return err
 	}
 	sh.tr = assets.MustLoad(langs[i])
+	if l := lockOf(sh.deps.Sessions); l != nil {
+		p.say("")
+		p.show(sh.lockedText(*l))
+	}
 	p.start()
 	step, err := p.resume(saved)
 	if err != nil {

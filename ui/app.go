@@ -87,6 +87,7 @@ func (a *App) Init() tea.Cmd {
 		a.current().Init(),
 		tea.RequestBackgroundColor,
 		loadProgressCmd(a.sh.deps.Progress),
+		readLockCmd(a.sh.deps.Sessions),
 		readDeviceCmd(a.sh.deps.System, a.sh.deps.DeviceID),
 		tea.Tick(afterFirstFrame, func(time.Time) tea.Msg { return firstFrameShownMsg{} }),
 	)
@@ -200,6 +201,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return a, tea.Batch(restoreSessionCmd(a.sh), a.broadcast(msg))
+	case lockReadMsg:
+		a.sh.wiz.Locked = msg.info
+		return a, nil
 	case sessionRestoredMsg:
 		if msg.ok {
 			acc := msg.account

@@ -171,6 +171,30 @@ func startServiceCmd(ctx context.Context, start func(context.Context) error) tea
 	return func() tea.Msg { return serviceStartedMsg{err: start(ctx)} }
 }
 
+// lockReadMsg carries the lock of this device, if a lock command reached
+// it.
+type lockReadMsg struct{ info *flows.LockInfo }
+
+// readLockCmd reads whether this device was locked by its owner.
+func readLockCmd(sessions flows.SessionStore) tea.Cmd {
+	return func() tea.Msg { return lockReadMsg{info: lockOf(sessions)} }
+}
+
+// lockOf is the owner's lock of this device, as the session store keeps
+// it; nil when not locked (or the store keeps none).
+func lockOf(sessions flows.SessionStore) *flows.LockInfo {
+	l, ok := sessions.(interface {
+		Locked() (flows.LockInfo, bool, error)
+	})
+	if !ok {
+		return nil
+	}
+	if info, locked, _ := l.Locked(); locked {
+		return &info
+	}
+	return nil
+}
+
 func loadProgressCmd(ps flows.ProgressStore) tea.Cmd {
 	if ps == nil {
 		return nil

@@ -132,6 +132,9 @@ type wizardState struct {
 
 	Resume     *flows.Progress // saved progress offered on the welcome screen
 	ResumeStep flows.Step
+	// Locked is the owner's lock of this device (a Find Device lock
+	// command carried out here); nil when not locked.
+	Locked *flows.LockInfo
 	// Finished is true once the set-up was finished, in this run or a
 	// saved one: the saved progress says so from then on, so a later run
 	// offers to review it rather than to resume an interruption.

@@ -283,6 +283,9 @@ var screenCases = []struct {
 		syncSetup(h, flows.NetworkWired)
 		h.keys("down", "a", "a", "enter")
 	}},
+	{"welcome_locked", "en", func(h *harness) {
+		h.send(lockReadMsg{info: &flows.LockInfo{Message: "Found it? Please call 138 0000 0000", At: t0.Add(-time.Hour)}})
+	}},
 	{"find_device", "en", func(h *harness) {
 		signedIn(h)
 		h.goTo(flows.StepFindDevice)

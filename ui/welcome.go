@@ -109,6 +109,12 @@ func (s *welcomeScreen) View() string {
 	lw := labelWidth(sh.T("welcome.language"))
 	b.WriteString(sh.fieldLine(sh.T("welcome.language"), lw, true, sh.choiceView(s.names, s.lang, true)) + "\n\n")
 	b.WriteString(sh.paragraph(sh.st.Text, sh.T("welcome.intro", "m", flows.StepsTotal), 0) + "\n")
+	if l := sh.wiz.Locked; l != nil && sh.wiz.Resume == nil {
+		// The owner's message takes the place of the step list.
+		b.WriteString("\n" + sh.st.Box.Width(sh.bodyWidth()).Render(sh.lockedText(*l)) + "\n\n")
+		b.WriteString(sh.paragraph(sh.st.Muted, sh.T("welcome.keys"), 0))
+		return b.String()
+	}
 	if sh.wiz.Resume != nil && !s.waiting {
 		// The offer takes the place of the step list and the keys.
 		b.WriteString("\n" + s.resumeView())
@@ -120,6 +126,16 @@ func (s *welcomeScreen) View() string {
 		b.WriteString("\n\n" + sh.busyLine(s.spin, sh.T("welcome.checking_saved")))
 	}
 	return b.String()
+}
+
+// lockedText says that the owner locked this device, with their message:
+// signing in again unlocks it.
+func (sh *shared) lockedText(l flows.LockInfo) string {
+	text := sh.st.Warn.Render(sh.T("lock.title")) + "\n"
+	if l.Message != "" {
+		text += sh.st.Value.Render("“"+flows.CleanText(l.Message)+"”") + "\n"
+	}
+	return text + sh.wrapBox(sh.T("lock.body", "time", l.At.In(sh.now().Location()).Format("2006-01-02 15:04")))
 }
 
 // stepList lists the steps in two columns.
