@@ -33,6 +33,11 @@ func (h *hubScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if isKey(msg, kEsc) && len(h.stack) > 1 {
 			return h, h.back(1, flows.Text{})
 		}
+		if isKey(msg, "s", "S") && h.signedOut() {
+			// Not signed in on this device: the wizard's sign-in, which goes
+			// on through this device's set-up to the summary and back here.
+			return h, navigateCmd(flows.StepHub, flows.StepSignIn)
+		}
 		cmd := h.top().Update(msg)
 		return h, tea.Batch(cmd, h.follow())
 	case tea.PasteMsg:
@@ -79,6 +84,16 @@ func (h *hubScreen) back(n int, note flows.Text) tea.Cmd {
 	return top.load()
 }
 
+// signedOut reports whether the hub could not open for want of a session.
+func (h *hubScreen) signedOut() bool {
+	v := h.top()
+	if v.st != nil || v.loadErr == nil {
+		return false
+	}
+	ue := flows.Explain(v.loadErr)
+	return ue != nil && ue.Key == flows.ErrKeyUnauthorized
+}
+
 // HandlesBack implements backBlocker: esc goes back a page inside the hub.
 func (h *hubScreen) HandlesBack() bool { return len(h.stack) > 1 }
 
@@ -96,6 +111,9 @@ func (h *hubScreen) Title() string {
 // Keys implements Screen.
 func (h *hubScreen) Keys() []key.Binding {
 	ks := h.top().Keys()
+	if h.signedOut() {
+		ks = append(ks, h.sh.bind("s", "key.sign_in", "s"))
+	}
 	if len(h.stack) > 1 {
 		ks = append(ks, h.sh.keyBack())
 	}
@@ -103,4 +121,9 @@ func (h *hubScreen) Keys() []key.Binding {
 }
 
 // View implements Screen.
-func (h *hubScreen) View() string { return h.top().View() }
+func (h *hubScreen) View() string {
+	if h.signedOut() {
+		return h.top().View() + "\n\n" + h.sh.paragraph(h.sh.st.Text, h.sh.T("hub.sign_in"), 0)
+	}
+	return h.top().View()
+}

@@ -193,7 +193,17 @@ func intPtr(n int) *int { return &n }
 // newHubHarness opens misetup account on the fake manager.
 func newHubHarness(t *testing.T, w, h int, lang string) (*harness, *fakeManager) {
 	t.Helper()
-	m := newFakeManager()
+	return newHubHarnessSized(t, newFakeManager(), w, h, lang)
+}
+
+// newHubHarnessWith opens misetup account on m at 80x24 in English.
+func newHubHarnessWith(t *testing.T, m *fakeManager) (*harness, *fakeManager) {
+	t.Helper()
+	return newHubHarnessSized(t, m, 80, 24, "en")
+}
+
+func newHubHarnessSized(t *testing.T, m *fakeManager, w, h int, lang string) (*harness, *fakeManager) {
+	t.Helper()
 	svc := newFakeService()
 	files := &memFiles{}
 	deps := Deps{
@@ -342,5 +352,21 @@ func TestHubPlain(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(m.calls, "\n"), "profile Ann L CN zh-CN") {
 		t.Errorf("calls: %q", m.calls)
+	}
+}
+
+// TestHubSignedOut: misetup account on a device with no session says so
+// and offers the wizard's sign-in.
+func TestHubSignedOut(t *testing.T) {
+	m := newFakeManager()
+	m.SetToken("")
+	h, _ := newHubHarnessWith(t, m)
+	s := h.screen()
+	if !strings.Contains(s, "You are no longer signed in") || !strings.Contains(s, "Press s to sign in") {
+		t.Fatalf("signed out:\n%s", s)
+	}
+	h.do("s")
+	if h.app.Current() != flows.StepSignIn {
+		t.Fatalf("s went to %v, want sign in", h.app.Current())
 	}
 }
