@@ -244,7 +244,7 @@ func (p *plain) run() error {
 		case flows.StepRequirements:
 			next, err = p.requirements()
 		case flows.StepDevice:
-			next, err = p.device()
+			next, err = p.wizardStep(flows.StepDevice, sh.deviceStep())
 		case flows.StepAccount:
 			next, err = p.account()
 		case flows.StepCreate:
@@ -380,30 +380,6 @@ func (p *plain) requirements() (flows.Step, error) {
 		if !again {
 			return 0, errQuit
 		}
-	}
-}
-
-func (p *plain) device() (flows.Step, error) {
-	p.heading(flows.StepDevice)
-	p.say(p.T("device.intro"))
-	d := p.sh.wiz.Device
-	for {
-		var err error
-		if d.Name, err = p.ask(p.T("device.name"), d.Name, false); err != nil {
-			return 0, err
-		}
-		if d.Model, err = p.ask(p.T("device.model"), d.Model, false); err != nil {
-			return 0, err
-		}
-		if d.OS, err = p.ask(p.T("device.os"), d.OS, false); err != nil {
-			return 0, err
-		}
-		clean, verr := flows.ValidateDevice(d)
-		if verr == nil {
-			p.sh.wiz.Device = clean
-			return flows.StepAccount, nil
-		}
-		p.sayErr(verr)
 	}
 }
 

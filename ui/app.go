@@ -109,7 +109,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepRequirements:
 		return newRequirementsScreen(sh)
 	case flows.StepDevice:
-		return newDeviceScreen(sh)
+		return newStepScreen(sh, flows.StepDevice, sh.deviceStep)
 	case flows.StepAccount:
 		return newAccountScreen(sh)
 	case flows.StepCreate:

@@ -138,12 +138,6 @@ type syncSavedMsg struct {
 	err      error
 }
 
-// deviceRenamedMsg carries a renamed device.
-type deviceRenamedMsg struct {
-	device api.Device
-	err    error
-}
-
 // tickMsg drives a countdown; tag tells loops apart so only one runs.
 type tickMsg struct {
 	tag int

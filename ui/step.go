@@ -32,8 +32,10 @@ type step struct {
 	// its own action; plain mode offers them after the action ran.
 	actions []action
 	// foot is a line under the buttons while nothing runs and nothing
-	// failed (a tip); nil when none.
-	foot func() string
+	// failed (a tip); nil when none. With keepFoot it stays, and what
+	// runs or failed shows under it.
+	foot     func() string
+	keepFoot bool
 	// later keeps what was chosen for later and goes on, when the service
 	// cannot be reached and the person would rather not wait (queued
 	// settings, key c); nil when a step cannot. Meanwhile the action is
@@ -42,6 +44,9 @@ type step struct {
 	later func(v values) (outcome, error)
 	// busy says what happens while run works ("Saving…").
 	busy string
+	// check validates the values before run, at once (no call): an error
+	// names what to fix. nil when run checks everything.
+	check func(v values) error
 	// run is the step's action, run off the event loop with the values
 	// asked. nil for an information page.
 	run func(ctx context.Context, v values) (outcome, error)

@@ -111,23 +111,34 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 				return outcome{}, err
 			}
 		}
-		if st.busy != "" {
-			p.say(st.busy)
+		var out outcome
+		err := error(nil)
+		if st.check != nil {
+			err = st.check(vals)
 		}
-		out, err := p.act(st, st.run, vals)
+		if err == nil {
+			if st.busy != "" {
+				p.say(st.busy)
+			}
+			out, err = p.act(st, st.run, vals)
+		}
 		if err == nil {
 			if out.apply != nil {
 				out.apply(p.sh)
 			}
 			return out, nil
 		}
-		p.sayErr(err)
-		again, err := p.confirm(p.T("hub.try_again"), true)
-		if err != nil {
-			return outcome{}, err
-		}
-		if !again {
-			return outcome{}, errBack
+		if canBack { // a hub page: going back is a choice
+			p.sayErr(err)
+			again, err := p.confirm(p.T("hub.try_again"), true)
+			if err != nil {
+				return outcome{}, err
+			}
+			if !again {
+				return outcome{}, errBack
+			}
+		} else if !offline(err) || st.later == nil {
+			p.sayErr(err) // a wizard step asks again at once (act said an offline one already)
 		}
 		for _, f := range st.fields {
 			if f.kind == fieldSecret {

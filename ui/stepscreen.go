@@ -32,9 +32,17 @@ func (s *stepScreen) Init() tea.Cmd {
 
 // Update implements Screen.
 func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	if _, ok := msg.(languageChangedMsg); ok {
+	switch msg.(type) {
+	case languageChangedMsg:
 		s.v = newStepViewNow(s.sh, s.build())
 		return s, nil
+	case deviceReadMsg:
+		// What the system says came in: the answers start from it, unless
+		// the person already typed.
+		if !s.v.touched && !s.v.running {
+			s.v = newStepViewNow(s.sh, s.build())
+			return s, s.v.focusCmd()
+		}
 	}
 	cmd := s.v.Update(msg)
 	out := s.v.done

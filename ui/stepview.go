@@ -33,6 +33,7 @@ type stepView struct {
 	focus  int // a field's index; len(fields) is the button
 	menu   map[int]int
 
+	touched bool // a key changed an answer
 	running bool
 	busy    string         // what runs, while it runs
 	last    func() tea.Cmd // the action that ran last, to try again
@@ -173,6 +174,9 @@ func (v *stepView) firstAction() int {
 
 // poll asks the watch once.
 func (v *stepView) poll() tea.Cmd {
+	if v.st == nil || v.st.watch == nil {
+		return nil
+	}
 	ctx, cancel := v.sh.callCtx()
 	id, w := v.id, v.st.watch
 	return func() tea.Msg {
@@ -182,8 +186,19 @@ func (v *stepView) poll() tea.Cmd {
 	}
 }
 
-// submit runs the step's action with the values asked.
-func (v *stepView) submit() tea.Cmd { return v.start(v.st.run, v.st.busy) }
+// submit checks the values asked and runs the step's action with them.
+func (v *stepView) submit() tea.Cmd {
+	if v.st.check != nil && !v.running {
+		for i, ti := range v.inputs {
+			v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
+		}
+		if err := v.st.check(v.vals); err != nil {
+			v.err = err
+			return v.focusField(err)
+		}
+	}
+	return v.start(v.st.run, v.st.busy)
+}
 
 // start runs an action (the step's, or a button's) with the values asked.
 // When the service cannot be reached, the step may keep the choice for
@@ -204,6 +219,22 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 		out, err := run(ctx, vals)
 		return stepRanMsg{id: id, out: out, err: err}
 	})
+}
+
+// focusField puts the focus on the field an error names, if the step has
+// it (an empty name: the name).
+func (v *stepView) focusField(err error) tea.Cmd {
+	ue := flows.Explain(err)
+	if ue == nil || ue.Field == "" {
+		return nil
+	}
+	for i, f := range v.st.fields {
+		if f.key == ue.Field {
+			v.focus = i
+			return v.focusCmd()
+		}
+	}
+	return nil
 }
 
 // keepForLater is c while a retry counts down: the step's later keeps the
@@ -247,7 +278,7 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.running = false
 		if v.err = msg.err; v.err != nil {
-			return v.retry.failed(msg.err, v.sh.now(), v.last)
+			return tea.Batch(v.focusField(msg.err), v.retry.failed(msg.err, v.sh.now(), v.last))
 		}
 		v.retry.stop()
 		out := msg.out
@@ -351,15 +382,13 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			return v.start(v.st.actions[a].run, v.st.actions[a].busy)
 		}
-		if v.focus < len(fields)-1 && v.st.submit != "" {
-			v.focus++ // enter moves on, and submits from the last field
-			return v.focusCmd()
-		}
-		return v.submit()
+		return v.submit() // from any field, as every form of the wizard
 	}
 	if ti, ok := v.inputs[v.focus]; ok {
 		v.err = nil
+		before := ti.Value()
 		cmd := v.caps[v.focus].update(ti, msg)
+		v.touched = v.touched || ti.Value() != before
 		v.vals[fields[v.focus].key] = ti.Value() // live hints read it
 		return cmd
 	}
@@ -484,6 +513,9 @@ func (v *stepView) View() string {
 		}
 		b.WriteString("\n" + strings.Join(buttons, " ") + "\n")
 	}
+	if v.st.foot != nil && v.st.keepFoot {
+		b.WriteString("\n" + v.st.foot() + "\n")
+	}
 	switch {
 	case v.running && v.busy != "":
 		b.WriteString("\n" + sh.busyLine(v.spin, v.busy))
@@ -497,7 +529,7 @@ func (v *stepView) View() string {
 		}
 	case !v.note.IsZero():
 		b.WriteString("\n" + sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
-	case v.st.foot != nil:
+	case v.st.foot != nil && !v.st.keepFoot:
 		b.WriteString("\n" + v.st.foot())
 	}
 	return strings.TrimRight(b.String(), "\n")
