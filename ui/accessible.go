@@ -246,7 +246,7 @@ func (p *plain) run() error {
 		case flows.StepDevice:
 			next, err = p.wizardStep(flows.StepDevice, sh.deviceStep())
 		case flows.StepAccount:
-			next, err = p.account()
+			next, err = p.wizardStep(flows.StepAccount, sh.accountStep())
 		case flows.StepCreate:
 			next, err = p.create()
 		case flows.StepCode:
@@ -381,21 +381,6 @@ func (p *plain) requirements() (flows.Step, error) {
 			return 0, errQuit
 		}
 	}
-}
-
-func (p *plain) account() (flows.Step, error) {
-	p.heading(flows.StepAccount)
-	i, err := p.choose(p.T("account.intro"), []string{
-		p.T("account.sign_in") + " (" + p.T("account.sign_in_desc") + ")",
-		p.T("account.create") + " (" + p.T("account.create_desc") + ")",
-	}, 0)
-	if err != nil {
-		return 0, err
-	}
-	if i == 1 {
-		return flows.StepCreate, nil
-	}
-	return flows.StepSignIn, nil
 }
 
 // newPassword asks for a new password and its confirmation until both meet

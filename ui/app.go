@@ -111,7 +111,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepDevice:
 		return newStepScreen(sh, flows.StepDevice, sh.deviceStep)
 	case flows.StepAccount:
-		return newAccountScreen(sh)
+		return newStepScreen(sh, flows.StepAccount, sh.accountStep)
 	case flows.StepCreate:
 		return newCreateScreen(sh)
 	case flows.StepCode:

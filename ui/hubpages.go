@@ -86,7 +86,8 @@ func (sh *shared) hubHomeStep(acc api.Account, dev *api.Device, check flows.Chec
 		body: func(int) string {
 			return sh.hubHomeBody(acc, dev, check)
 		},
-		fields: []field{{key: "to", kind: fieldMenu, options: labels}},
+		fields:  []field{{key: "to", kind: fieldMenu, options: labels}},
+		instant: true,
 		run: func(_ context.Context, v values) (outcome, error) {
 			e := entries[v.index("to")]
 			if e.to == nil {
@@ -233,7 +234,8 @@ func (sh *shared) hubDevices() page {
 				body: func(int) string {
 					return sh.paragraph(sh.st.Muted, sh.T("hub.devices.intro", "n", len(devs)), 0)
 				},
-				fields: []field{{key: "dev", kind: fieldMenu, options: labels}},
+				fields:  []field{{key: "dev", kind: fieldMenu, options: labels}},
+				instant: true,
 				run: func(_ context.Context, v values) (outcome, error) {
 					return outcome{next: sh.hubDevice(devs[v.index("dev")].ID)}, nil
 				},
@@ -316,9 +318,10 @@ func (sh *shared) hubDevice(id string) page {
 				labels[i] = a.label
 			}
 			return &step{
-				title:  flows.CleanText(d.Name),
-				body:   func(int) string { return sh.deviceFacts(d, fd, now) },
-				fields: []field{{key: "do", kind: fieldMenu, options: labels}},
+				title:   flows.CleanText(d.Name),
+				body:    func(int) string { return sh.deviceFacts(d, fd, now) },
+				fields:  []field{{key: "do", kind: fieldMenu, options: labels}},
+				instant: true,
 				run: func(_ context.Context, v values) (outcome, error) {
 					return outcome{next: actions[v.index("do")].to}, nil
 				},
@@ -550,7 +553,8 @@ func (sh *shared) hubRecovery() page {
 						sh.valueLine(sh.T("hub.recovery.email"), lw, firstNonEmpty(acc.RecoveryEmail, none)) + "\n" +
 						sh.valueLine(sh.T("hub.recovery.phone"), lw, firstNonEmpty(acc.RecoveryPhone, none))
 				},
-				fields: []field{{key: "how", kind: fieldMenu, options: []string{sh.T("hub.recovery.add_email"), sh.T("hub.recovery.add_phone")}}},
+				fields:  []field{{key: "how", kind: fieldMenu, options: []string{sh.T("hub.recovery.add_email"), sh.T("hub.recovery.add_phone")}}},
+				instant: true,
 				run: func(_ context.Context, v values) (outcome, error) {
 					method := api.MethodEmail
 					if v.index("how") == 1 {

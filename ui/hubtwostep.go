@@ -52,6 +52,7 @@ func (sh *shared) twoStepScan(setup api.TOTPSetup) *step {
 		body: func(width int) string {
 			return sh.qrView(setup.OTPAuthURI, width) + "\n" + sh.paragraph(sh.st.Muted, sh.T("hub.two_step.scanned"), 0)
 		},
+		instant: true,
 		run: func(context.Context, values) (outcome, error) {
 			return outcome{next: staticPage(func() *step { return sh.twoStepCode(setup) })}, nil
 		},
@@ -97,7 +98,8 @@ func (sh *shared) twoStepCodes(codes []string) *step {
 			}
 			return strings.TrimRight(b.String(), "\n")
 		},
-		fields: []field{{key: "saved", kind: fieldMenu, options: []string{sh.T("hub.two_step.saved")}}},
+		fields:  []field{{key: "saved", kind: fieldMenu, options: []string{sh.T("hub.two_step.saved")}}},
+		instant: true,
 		run: func(context.Context, values) (outcome, error) {
 			return outcome{back: 4, note: flows.T("hub.two_step.on_done")}, nil
 		},

@@ -44,6 +44,12 @@ type step struct {
 	later func(v values) (outcome, error)
 	// busy says what happens while run works ("Saving…").
 	busy string
+	// instant says run calls nothing (a menu that only leads somewhere):
+	// it runs at once, on the event loop, without a frame of waiting.
+	instant bool
+	// footKeys says foot speaks of keys: plain mode, which has none, does
+	// not say it.
+	footKeys bool
 	// check validates the values before run, at once (no call): an error
 	// names what to fix. nil when run checks everything.
 	check func(v values) error
@@ -75,7 +81,13 @@ type field struct {
 	placeholder string
 	limit       int      // characters; 0 for the default
 	options     []string // fieldChoice's and fieldMenu's entries
-	value       string   // the starting value ("1" for a toggle that starts on)
+	// details say more about each menu entry, beside it; nil when none.
+	details []string
+	// hotkeys choose a menu's entries by a letter ("s" sign in, "c"
+	// create) instead of their numbers; hotkeyHelp are their footer
+	// texts' catalog keys.
+	hotkeys, hotkeyHelp []string
+	value               string // the starting value ("1" for a toggle that starts on)
 	// hint is a live text under the fields, from the values typed so far
 	// (the password checklist); nil when none.
 	hint func(v values) string

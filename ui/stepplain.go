@@ -87,7 +87,7 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	for _, f := range st.fields {
 		vals[f.key] = f.value
 	}
-	if st.foot != nil {
+	if st.foot != nil && !st.footKeys {
 		p.show(st.foot())
 	}
 	for {
@@ -199,6 +199,12 @@ func (p *plain) askField(f field, value string, canBack bool) (string, error) {
 		return strconv.Itoa(i), err
 	case fieldMenu:
 		opts := f.options
+		if f.details != nil {
+			opts = make([]string, len(f.options))
+			for i, o := range f.options {
+				opts[i] = o + " (" + f.details[i] + ")"
+			}
+		}
 		if canBack {
 			opts = append(append([]string{}, opts...), p.T("hub.back"))
 		}

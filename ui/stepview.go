@@ -210,6 +210,10 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 	for i, ti := range v.inputs {
 		v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
 	}
+	if v.st.instant {
+		out, err := run(v.sh.ctx, cloneValues(v.vals))
+		return v.Update(stepRanMsg{id: v.id, out: out, err: err})
+	}
 	v.running, v.busy, v.err, v.note = true, busy, nil, flows.Text{}
 	v.last = func() tea.Cmd { return v.start(run, busy) }
 	ctx, cancel := v.sh.callCtx()
@@ -346,12 +350,24 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		f = &fields[v.focus]
 	}
 	switch {
-	case f != nil && f.kind == fieldMenu && isKey(msg, kUp, kDown, "k", "j"):
+	case f != nil && f.kind == fieldMenu && (isKey(msg, kUp, kDown, "k", "j") ||
+		v.stops() == 1 && isKey(msg, kTab, kShiftTab, kLeft, kRight)):
 		d := 1
-		if isKey(msg, kUp, "k") {
+		if isKey(msg, kUp, "k", kShiftTab, kLeft) {
 			d = -1
 		}
 		v.menu[v.focus] = (v.menu[v.focus] + d + len(f.options)) % len(f.options)
+		return nil
+	case f != nil && f.kind == fieldMenu && f.hotkeys != nil:
+		for j, k := range f.hotkeys {
+			if isKey(msg, k, strings.ToUpper(k)) {
+				v.menu[v.focus] = j
+				return v.choose(f)
+			}
+		}
+		if isKey(msg, kEnter) {
+			return v.choose(f)
+		}
 		return nil
 	case f != nil && f.kind == fieldMenu && len(msg.Text) == 1 && msg.Text[0] >= '1' && msg.Text[0] <= '9':
 		if n := int(msg.Text[0] - '1'); n < len(f.options) {
@@ -426,6 +442,12 @@ func (v *stepView) Keys() []key.Binding {
 	if v.focus < len(v.st.fields) {
 		switch v.st.fields[v.focus].kind {
 		case fieldMenu:
+			if f := v.st.fields[v.focus]; f.hotkeys != nil {
+				for j, k := range f.hotkeys {
+					ks = append(ks, sh.bind(k, f.hotkeyHelp[j], k, strings.ToUpper(k)))
+				}
+				return append(ks, sh.keyMove())
+			}
 			return []key.Binding{sh.bind("enter", "key.open", kEnter), sh.keyMove()}
 		case fieldToggle:
 			ks = append(ks, sh.keyToggle())
@@ -493,6 +515,13 @@ func (v *stepView) View() string {
 			if f.label != "" {
 				b.WriteString(sh.paragraph(sh.st.Text, f.label, 0) + "\n")
 			}
+			if f.details != nil {
+				if f.label != "" {
+					b.WriteString("\n") // the question stands apart from the entries
+				}
+				b.WriteString(detailedMenu(sh, f, focused, v.menu[i]))
+				continue
+			}
 			for j, o := range f.options {
 				b.WriteString(menuLine(sh, j, o, focused && j == v.menu[i]) + "\n")
 			}
@@ -533,6 +562,25 @@ func (v *stepView) View() string {
 		b.WriteString("\n" + v.st.foot())
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// detailedMenu draws a menu whose entries say more beside them: the
+// entries' titles in a column, what each means wrapped beside it, a blank
+// line between entries.
+func detailedMenu(sh *shared, f field, focused bool, chosen int) string {
+	lw := labelWidth(f.options...)
+	var b strings.Builder
+	for j, o := range f.options {
+		p, st := "  ", sh.st.Text
+		if focused && j == chosen {
+			p, st = sh.st.LabelOn.Render(pointer)+" ", sh.st.Selected
+		}
+		if j > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p + st.Render(padRight(o, lw)) + sh.paragraph(sh.st.Muted, f.details[j], 2+lw) + "\n")
+	}
+	return b.String()
 }
 
 // menuLine is one entry of a menu: its number (the key that opens it) and
