@@ -76,6 +76,13 @@ func parallel(n, workers int, op func(i int)) {
 // machine has cores; the service gets four times as many clients, people
 // of their own (a loaded server has more requests in flight than hash
 // slots). Goal: a ratio of at least 0.95.
+//
+// NOTE: what the service loses here is the two synced commits of each
+// sign-in (the attempt reserved, then the session opened), not CPU: a
+// goroutine blocked in fsync keeps its P, so a core stands idle for each
+// sync. With synchronous=OFF (an experiment; the store keeps FULL) the
+// service keeps both cores as busy as the bare loop. bench/README.md has
+// the profiles.
 func BenchmarkSignInRatio(b *testing.B) {
 	params := policy.DefaultArgon2()
 	hash, err := policy.HashPassword(testPassword, params)
