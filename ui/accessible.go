@@ -112,8 +112,7 @@ func (p *plain) form(f huh.Field, secret bool) error {
 		if secret && p.tty != nil {
 			r = p.tty // huh reads passwords without echo from the terminal itself
 		}
-		err := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(p.out).
-			WithShowHelp(false).RunWithContext(p.sh.ctx)
+		err := p.runForm(f, r)
 		if p.in.takeInterrupt() {
 			if err := p.askQuit(); err != nil {
 				return err
@@ -125,6 +124,24 @@ func (p *plain) form(f huh.Field, secret bool) error {
 		}
 		return err
 	}
+}
+
+// runForm runs one field as an accessible huh form reading r. huh's
+// accessible select indexes its options with the last line typed when the
+// input ends right after a wrong answer (huh v2.0.3: "abc" then EOF is
+// option -1, a panic); the input having ended, that is the end of the
+// input here.
+func (p *plain) runForm(f huh.Field, r io.Reader) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if !p.in.eof() {
+				panic(v)
+			}
+			err = io.EOF
+		}
+	}()
+	return huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(p.out).
+		WithShowHelp(false).RunWithContext(p.sh.ctx)
 }
 
 // askQuit is ctrl+c in plain mode: the full-screen wizard's question, in

@@ -252,3 +252,21 @@ func TestAccessibleResumeAtTheCode(t *testing.T) {
 		t.Fatalf("the challenge was read %d times, want once", svc.count("Challenge"))
 	}
 }
+
+// TestAccessibleInputEndsAfterAWrongChoice: the input ends right after an
+// answer that is not one of the choices (a script's last line): plain mode
+// ends as at any end of input, progress saved, instead of huh's panic.
+func TestAccessibleInputEndsAfterAWrongChoice(t *testing.T) {
+	deps, _, files := journeyDeps(t)
+	in := strings.NewReader("1\n\n\n\ntry@example.com\n") // the account choice gets an email address
+	var out bytes.Buffer
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, in, &out, []string{"TERM=dumb"}); err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Your progress is saved") {
+		t.Errorf("no word of the saved progress:\n%s", out.String())
+	}
+	if p, ok, _ := files.LoadProgress(); !ok || p.Step != "account" {
+		t.Errorf("progress %+v, want saved at the account choice", p)
+	}
+}
