@@ -44,6 +44,8 @@ type App struct {
 	saveErr        error
 
 	footerMemo [2]string // the last footer's inputs and view (footer)
+
+	kiosk kioskState // kiosk mode's clocks and PIN (Options.Kiosk)
 }
 
 // stylesChangedMsg tells screens to re-apply styles (background detected).
@@ -83,7 +85,13 @@ func (a *App) current() Screen { return a.screens[a.Current()] }
 // opening the service waits until the first frame is out
 // (firstFrameShownMsg).
 func (a *App) Init() tea.Cmd {
+	var kiosk tea.Cmd
+	if a.sh.opts.Kiosk != nil {
+		a.kiosk.lastKey = a.sh.now()
+		kiosk = kioskTick()
+	}
 	return tea.Batch(
+		kiosk,
 		a.current().Init(),
 		tea.RequestBackgroundColor,
 		loadProgressCmd(a.sh.deps.Progress),
@@ -148,6 +156,11 @@ func (a *App) diagnoseEntry() diagnoseEntry {
 
 // Update implements tea.Model.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if a.sh.opts.Kiosk != nil {
+		if cmd, ok := a.kioskUpdate(msg); ok {
+			return a, cmd
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.sh.width, a.sh.height = msg.Width, msg.Height
@@ -536,7 +549,13 @@ func (a *App) render() string {
 	rule := sh.st.Rule.Render(strings.Repeat("─", bw))
 
 	var body string
+	kiosk := ""
+	if sh.opts.Kiosk != nil {
+		kiosk = a.kioskView()
+	}
 	switch {
+	case kiosk != "":
+		body = kiosk
 	case a.confirmQuit:
 		body = a.quitView()
 	case a.showHelp:
@@ -683,6 +702,15 @@ const (
 // screen's, then the global ones.
 func (a *App) footerKeys() []footerKey {
 	sh := a.sh
+	if sh.opts.Kiosk != nil {
+		if ks := a.kioskKeys(); ks != nil {
+			keys := make([]footerKey, len(ks))
+			for i, k := range ks {
+				keys[i] = footerKey{k, rankAlways}
+			}
+			return keys
+		}
+	}
 	if a.confirmQuit {
 		return []footerKey{{sh.bind("y", "key.quit_yes", "y"), rankAlways}, {sh.bind("n", "key.quit_no", "n"), rankAlways}}
 	}

@@ -93,6 +93,8 @@ type Options struct {
 	Version string
 	// Hub opens the account hub (misetup account) instead of the wizard.
 	Hub bool
+	// Kiosk is kiosk mode; nil for a personal device.
+	Kiosk *Kiosk
 }
 
 // language is the wizard's language: the one asked for (Options.Lang),
