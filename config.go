@@ -31,6 +31,7 @@ type config struct {
 	Agent agentConfig `toml:"agent"`
 	Rules rulesConfig `toml:"rules"`
 	Keys  keysConfig  `toml:"keys"`
+	Kiosk kioskConfig `toml:"kiosk"` // sshconfig.go
 
 	// Resolved directories (not from the file).
 	dataDir, stateDir, cacheDir string
@@ -43,6 +44,10 @@ type serveConfig struct {
 	Courier string        `toml:"courier"` // outbox, smtp or webhook (email by smtp, sms by webhook when both are set)
 	SMTP    smtpConfig    `toml:"smtp"`
 	Webhook webhookConfig `toml:"webhook"`
+	// SSH serves the wizard over SSH; LogFormat is text or json
+	// (sshconfig.go).
+	SSH       sshServeConfig `toml:"ssh"`
+	LogFormat string         `toml:"log_format"`
 }
 
 // agentConfig configures `misetup agent`.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var addr, db, cour string
+	var sshf *sshFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the account service over HTTP",
@@ -36,13 +38,20 @@ the database; on PostgreSQL they must be set, the same on every server
 ("misetup serve keygen" prints a set).`,
 		Example: `  misetup serve
   misetup serve --addr 127.0.0.1:9000 --db postgres://misetup@localhost/misetup
-  MISETUP_COURIER=smtp MISETUP_SMTP_ADDR=mail.example.com:587 misetup serve`,
+  MISETUP_COURIER=smtp MISETUP_SMTP_ADDR=mail.example.com:587 misetup serve
+  misetup serve --ssh 127.0.0.1:2222 --ssh-authorized-keys /etc/misetup/terminals --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadServeConfig(cmd, addr, db, cour)
 			if err != nil {
 				return err
 			}
+			sshSet, logFormat, err := sshf.apply(cmd.Flags(), cfg) // sshconfig.go
+			if err != nil {
+				return err
+			}
+			logger := newLogger(logFormat, cmd.ErrOrStderr())
+			slog.SetDefault(logger)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 
@@ -54,6 +63,7 @@ the database; on PostgreSQL they must be set, the same on every server
 			if err != nil {
 				return err
 			}
+			scfg.Logger, scfg.Metrics = logger, server.NewMetrics()
 			if cfg.Keys.set() || store.IsPostgresDSN(cfg.Serve.DB) {
 				if _, err := cfg.serverKeys(); err != nil {
 					return err
@@ -84,12 +94,19 @@ the database; on PostgreSQL they must be set, the same on every server
 				op.Open(srv, nil)
 				opened <- closeFn
 			}()
-			fmt.Fprintf(cmd.ErrOrStderr(), "misetup account service on http://%s (store %s, courier %s)\n",
-				ln.Addr(), redactDSN(cfg.Serve.DB), cfg.Serve.Courier)
+			logger.Info(fmt.Sprintf("misetup account service on http://%s", ln.Addr()),
+				"store", redactDSN(cfg.Serve.DB), "courier", cfg.Serve.Courier)
 			if cfg.Serve.Courier == "outbox" || cfg.Serve.Courier == "" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "codes go to %s: read them with \"misetup outbox --follow\"\n", cfg.outboxPath())
+				logger.Info(fmt.Sprintf("codes go to %s: read them with \"misetup outbox --follow\"", cfg.outboxPath()))
 			}
-			serveErr := op.Serve(ctx, ln)
+			// With --ssh, the HTTP side stops after the SSH sessions have
+			// drained: they sign out through it (sshserve.go).
+			httpCtx, waitSSH, err := startSSH(ctx, sshSet, op, scfg.Metrics, logger)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			serveErr := errors.Join(op.Serve(httpCtx, ln), waitSSH())
 			closeFn, ok := <-opened
 			if ok {
 				serveErr = errors.Join(serveErr, closeFn())
@@ -100,7 +117,7 @@ the database; on PostgreSQL they must be set, the same on every server
 			if serveErr != nil {
 				return serveErr
 			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "stopped")
+			logger.Info("stopped")
 			return nil
 		},
 	}
@@ -108,6 +125,7 @@ the database; on PostgreSQL they must be set, the same on every server
 	cmd.Flags().StringVar(&db, "db", "", "path of the SQLite file, or a postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
 	cmd.Flags().StringVar(&cour, "courier", "outbox", "how codes are delivered: outbox, smtp or webhook (env MISETUP_COURIER)")
 	addRuleFlags(cmd.Flags())
+	sshf = addSSHFlags(cmd.Flags())
 	cmd.AddCommand(newKeygenCmd())
 	return cmd
 }

@@ -116,5 +116,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.RetryAfterS > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(ae.RetryAfterS))
 	}
+	noteErrorCode(w, ae.Code) // for the metrics of sign-in outcomes
 	writeJSON(w, httpStatus(ae), api.ErrorBody{Error: ae})
 }

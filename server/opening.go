@@ -39,6 +39,9 @@ func NewOpening(cfg Config) *Opening {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics() // give the Server opened the same (Config.Metrics)
+	}
 	return &Opening{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
 }
 
@@ -56,6 +59,9 @@ func (o *Opening) Open(srv *Server, err error) {
 
 // ServeHTTP implements http.Handler.
 func (o *Opening) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if o.serveOps(w, r) { // /healthz, /readyz, /metrics: health.go
+		return
+	}
 	select {
 	case <-o.ready:
 	default:

@@ -136,6 +136,10 @@ type Config struct {
 	// longest is closed to make room; with none idle the new one is
 	// answered 503 and closed.
 	MaxConns, MaxConnsPerAddr int
+
+	// Metrics counts requests, sign-ins and codes (see metrics.go); New
+	// makes a set of its own when nil.
+	Metrics *Metrics
 }
 
 // Keys are the server's secrets at rest.
@@ -317,6 +321,10 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 	if cfg.DefaultRegion == "" {
 		cfg.DefaultRegion = "CN"
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	c = countingCourier{c: c, m: cfg.Metrics}
 	cfg.Keys.HMAC = bytes.Clone(cfg.Keys.HMAC)
 	cfg.Keys.TOTP = slices.Clone(cfg.Keys.TOTP)
 	s := &Server{
@@ -408,6 +416,9 @@ func (s *Server) handleLong(pattern string, h handler) {
 
 // ServeHTTP implements http.Handler: the whole API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec, observe := s.cfg.Metrics.begin(w)
+	defer observe(r)
+	w = rec
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
