@@ -68,6 +68,7 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 // account) with the settings of the flags, the environment and the config
 // file.
 func runWizardCmd(cmd *cobra.Command, flags wizardFlags, hub bool) error {
+	kiosk, _ := cmd.Flags().GetBool("kiosk")
 	if err := checkLanguage(flags.lang, "--lang"); err != nil {
 		return err
 	}
@@ -80,6 +81,9 @@ func runWizardCmd(cmd *cobra.Command, flags wizardFlags, hub bool) error {
 		return err
 	}
 	env.Hub = hub
+	if kiosk {
+		env.Kiosk = &kioskEnv{terminal: cfg.Kiosk.kioskTerminal, id: cfg.Kiosk.kioskID(), store: cfg.Kiosk.Store}
+	}
 	return runWizard(cmd.Context(), env)
 }
 
@@ -114,6 +118,7 @@ Without a terminal (a pipe, a script) it asks plain questions, as with --accessi
 	}
 	root.PersistentFlags().String("config", "", "config file (default $XDG_CONFIG_HOME/misetup/config.toml)")
 	wizardFlagSet(root, &flags)
-	root.AddCommand(newServeCmd(), newAccountCmd(), newAgentCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
+	root.Flags().Bool("kiosk", false, "kiosk mode for a store terminal: nothing of a customer is kept, idle customers are asked and reset, leaving needs the staff PIN (misetup kiosk pin)")
+	root.AddCommand(newServeCmd(), newAccountCmd(), newAgentCmd(), newKioskCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
 	return root
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,12 +30,12 @@ import (
 
 // wizardEnv is what main hands the wizard.
 type wizardEnv struct {
-	ServerURL                   string // "" → the embedded in-process service
-	Lang                        string // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
-	DataDir, StateDir, CacheDir string // misetup's XDG dirs, already created (0700)
-	Accessible                  bool   // ACCESSIBLE=1 or --accessible
-	Kiosk                       bool   // reserved for later (kiosk mode issue); ignore now
-	Hub                         bool   // misetup account: the account hub, not the wizard
+	ServerURL                   string    // "" → the embedded in-process service
+	Lang                        string    // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
+	DataDir, StateDir, CacheDir string    // misetup's XDG dirs, already created (0700)
+	Accessible                  bool      // ACCESSIBLE=1 or --accessible
+	Kiosk                       *kioskEnv // misetup --kiosk; nil for a personal device
+	Hub                         bool      // misetup account: the account hub, not the wizard
 	In                          io.Reader
 	Out                         io.Writer
 	Environ                     []string
@@ -69,6 +70,17 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 	defer svc.close()
 
 	deps, opts := wizardDeps(env, svc)
+	if env.Kiosk != nil {
+		k, err := env.Kiosk.terminal.uiKiosk(svc.client.SignOut)
+		if err != nil {
+			return err
+		}
+		// Nothing of a customer is kept: the session in memory, no
+		// progress, no files of misetup's own (the service's store and
+		// outbox are the service's).
+		opts.Kiosk = k
+		deps.Sessions, deps.Progress, deps.StateDir, deps.CacheDir, deps.Drill = &memSessions{}, nil, "", "", nil
+	}
 	if plain {
 		// The terminal is not raw here: ctrl+c is SIGINT. The wizard asks
 		// before quitting, as the full-screen one does.
@@ -208,17 +220,22 @@ type service struct {
 }
 
 func newService(env wizardEnv) *service {
-	ua := client.WithUserAgent("misetup/" + api.Version)
+	opts := []client.Option{client.WithUserAgent("misetup/" + api.Version)}
+	if k := env.Kiosk; k != nil {
+		// Every request says which kiosk and store it comes from.
+		opts = append(opts, client.WithKiosk(k.id, k.store))
+	}
+	with := func(more ...client.Option) []client.Option { return append(slices.Clone(opts), more...) }
 	if env.ServerURL != "" {
 		return &service{
-			client: client.New(env.ServerURL, ua),
-			probe:  client.New(env.ServerURL, ua, client.WithRetries(0), client.WithTimeout(2*time.Second)),
+			client: client.New(env.ServerURL, with()...),
+			probe:  client.New(env.ServerURL, with(client.WithRetries(0), client.WithTimeout(2*time.Second))...),
 		}
 	}
 	lazy := &lazyHandler{ready: make(chan struct{})}
 	return &service{
-		client: client.New("", client.WithHandler(lazy), ua),
-		probe:  client.New("", client.WithHandler(lazy), ua, client.WithRetries(0)),
+		client: client.New("", with(client.WithHandler(lazy))...),
+		probe:  client.New("", with(client.WithHandler(lazy), client.WithRetries(0))...),
 		lazy:   lazy,
 		open:   env.Embedded,
 	}
