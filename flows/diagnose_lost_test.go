@@ -150,3 +150,21 @@ func TestDiagnoseLostAccessNoRecovery(t *testing.T) {
 		t.Error("a message went out for a recovery contact that does not exist")
 	}
 }
+
+// TestSupportCaseNumberIsNeverMasked: the case number is read out to
+// support, so the file shows it whole, whatever digits it drew (an
+// all-digit number used to be masked as if it were a Mi ID).
+func TestSupportCaseNumberIsNeverMasked(t *testing.T) {
+	dir := t.TempDir()
+	for range 200 {
+		path, c, err := flows.WriteSupportCase(dir, flows.SupportCase{}, render)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		if !strings.Contains(string(b), c.ID) {
+			t.Fatalf("case %s is not whole in its file:\n%s", c.ID, b)
+		}
+		os.Remove(path)
+	}
+}

@@ -286,7 +286,11 @@ func WriteSupportCase(dir string, c SupportCase, tr func(Text) string) (string, 
 		if _, err := rand.Read(raw[:]); err != nil {
 			return "", c, fmt.Errorf("support case: %w", err)
 		}
-		c.ID = strings.ToUpper(hex.EncodeToString(raw[:]))
+		// Two groups of four: easy to read out, and never a run of six
+		// digits, which Redact would take for an identifier and mask (an
+		// all-digit id did so one case in forty).
+		id := strings.ToUpper(hex.EncodeToString(raw[:]))
+		c.ID = id[:4] + "-" + id[4:]
 	}
 	if c.Created.IsZero() {
 		c.Created = time.Now()

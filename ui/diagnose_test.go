@@ -304,7 +304,7 @@ func (dh *diagHarness) screen() *diagnoseScreen {
 	return dh.app.screens[flows.StepTroubleshoot].(*diagnoseScreen)
 }
 
-var caseIDRE = regexp.MustCompile(`\b[0-9A-F]{8}\b`)
+var caseIDRE = regexp.MustCompile(`\b[0-9A-F]{4}-[0-9A-F]{4}\b`)
 
 // frame is the whole window as App draws it, colours off.
 func (dh *diagHarness) frame() string {
