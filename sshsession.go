@@ -102,7 +102,7 @@ func (ws *wizardSession) run(plain bool) {
 	case ws.s.Context().Err() != nil:
 		how = "disconnected"
 	case ws.ctx.Err() != nil:
-		how = "ended by the server"
+		how = "drained"
 	}
 	log.Info("ssh session ended", "how", how, "signed_out", signedIn && serr == nil,
 		"duration", time.Since(start).Round(time.Millisecond).String(), "err", err)
