@@ -242,7 +242,10 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 	both(func(tm *tmuxTerm) { tm.wait("We sent a 6-digit code by email to") })
 	outbox := xdg("state/misetup/outbox.jsonl")
 	codes := map[string]string{}
-	both(func(tm *tmuxTerm) { codes[emails[tm]] = lastCode(t, outbox, emails[tm]); tm.typeText(codes[emails[tm]]) })
+	both(func(tm *tmuxTerm) {
+		codes[emails[tm]] = lastCode(t, outbox, emails[tm])
+		tm.typeText(codes[emails[tm]])
+	})
 	both(func(tm *tmuxTerm) { tm.wait("Your Mi Account is ready") })
 
 	db, err := sql.Open("sqlite", "file:"+xdg("data/misetup/misetup.db")+"?mode=ro")
