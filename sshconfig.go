@@ -59,7 +59,7 @@ func addSSHFlags(fs *pflag.FlagSet) *sshFlags {
 	fs.StringVar(&f.addr, "ssh", "", "also serve the wizard over SSH on this address, such as 127.0.0.1:2222 (env MISETUP_SSH_ADDR; default off)")
 	fs.StringVar(&f.authorizedKeys, "ssh-authorized-keys", "", "only these keys may connect over SSH; a key's comment names its terminal (env MISETUP_SSH_AUTHORIZED_KEYS)")
 	fs.StringVar(&f.hostKey, "ssh-host-key", "", "the SSH host key, made on first start (default $XDG_DATA_HOME/misetup/ssh/host_ed25519)")
-	fs.IntVar(&f.maxSessions, "ssh-max-sessions", defaultSSHMaxSessions, "SSH wizards at once; the next terminal is told all are busy")
+	fs.IntVar(&f.maxSessions, "ssh-max-sessions", defaultSSHMaxSessions, "wizards served over SSH at once; the next terminal is told all are busy")
 	fs.StringVar(&f.drain, "ssh-drain", defaultSSHDrain.String(), "on SIGTERM, how long SSH sessions have to finish before they are signed out")
 	fs.StringVar(&f.store, "store-id", "", "this store's id, sent with every request of an SSH session (env MISETUP_STORE; config [kiosk] store)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log lines as text or json (env MISETUP_LOG_FORMAT)")
