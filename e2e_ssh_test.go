@@ -149,7 +149,7 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 	if err := os.MkdirAll(xdg("config/misetup"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	conf := "[kiosk]\nstore = \"store-42\"\n\n[serve.ssh]\nmax_sessions = 2\ndrain = \"4s\"\n"
+	conf := "[kiosk]\nstore = \"store-42\"\nidle = \"15s\"\ncountdown = \"2s\"\n\n[serve.ssh]\nmax_sessions = 2\ndrain = \"4s\"\n"
 	if err := os.WriteFile(xdg("config/misetup/config.toml"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -276,12 +276,26 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 		t.Errorf("terminal 1's service session: %d, want 1 (still signed in)", n)
 	}
 
+	// Terminal 1's customer walks away: "Still there?" counts down, and the
+	// terminal starts over for the next one: signed out, nothing of theirs
+	// on the screen or in the terminal's scrollback.
+	a.waitLong("Still there?")
+	a.waitLong("Set up your Mi Account")
+	if all := a.tmux("capture-pane", "-p", "-S", "-", "-t", "e2e"); strings.Contains(all, emails[a]) ||
+		strings.Contains(all, codes[emails[a]]) || strings.Contains(all, "Mi ID") {
+		t.Errorf("the next customer can read the last one's (screen and scrollback):\n%s", all)
+	}
+	if n := sessionsOf("terminal-1"); n != 0 {
+		t.Errorf("terminal 1's service session after the reset: %d, want 0 (signed out)", n)
+	}
+
 	// SIGTERM: terminal 1 is told, has 4 s, then is signed out and closed.
 	m := scrapeMetrics(t, base)
 	for _, want := range []string{
 		`misetup_http_requests_total{code="202",route="POST /v1/registrations"} 2`,
 		`misetup_codes_sent_total{channel="email",state="sent"} 2`,
 		`misetup_ssh_sessions 1`,
+		`misetup_kiosk_resets_total{cause="idle"} 1`,
 		`misetup_ssh_sessions_refused_total{reason="busy"} 1`,
 		`misetup_ssh_sessions_refused_total{reason="exec"} 1`,
 		`misetup_ssh_sessions_refused_total{reason="no_pty"} 1`,
@@ -308,7 +322,8 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("serve did not stop\n%s", logs)
 	}
-	waitLog(t, logs, "ssh session ended", "kiosk=terminal-1", "how=drained", "signed_out=true")
+	// Its customer was signed out at the reset: nobody to sign out now.
+	waitLog(t, logs, "ssh session ended", "kiosk=terminal-1", "how=drained", "signed_out=false")
 	waitLog(t, logs, "ssh stopped")
 	db.Close()
 

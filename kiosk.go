@@ -37,16 +37,26 @@ type kioskTerminal struct {
 	HandBack  string `toml:"hand_back"`
 }
 
-// uiKiosk is kiosk mode as the wizard takes it. signOut ends the
-// customer's session at the service.
-func (k kioskTerminal) uiKiosk(signOut func(context.Context) error) (*ui.Kiosk, error) {
+// needPIN refuses a kiosk that could not be left: misetup --kiosk on a
+// terminal needs the staff PIN (an SSH session ends when its client goes).
+func (k kioskTerminal) needPIN() error {
 	if k.PINHash == "" {
-		return nil, errors.New("kiosk mode needs a staff PIN to leave it: set one with misetup kiosk pin")
+		return errors.New("kiosk mode needs a staff PIN to leave it: set one with misetup kiosk pin")
 	}
-	out := &ui.Kiosk{SignOut: signOut, CheckPIN: func(pin string) bool {
-		ok, err := policy.VerifyPassword(pin, k.PINHash)
-		return ok && err == nil
-	}}
+	return nil
+}
+
+// uiKiosk is kiosk mode as the wizard takes it. signOut ends the
+// customer's session at the service; reset hears each reset's cause (the
+// metrics), nil when nobody listens. Without a PIN, ctrl+c never leaves.
+func (k kioskTerminal) uiKiosk(signOut func(ctx context.Context, token string) error, reset func(cause string)) (*ui.Kiosk, error) {
+	out := &ui.Kiosk{SignOut: signOut, Reset: reset}
+	if k.PINHash != "" {
+		out.CheckPIN = func(pin string) bool {
+			ok, err := policy.VerifyPassword(pin, k.PINHash)
+			return ok && err == nil
+		}
+	}
 	for _, d := range []struct {
 		name, value string
 		dst         *time.Duration

@@ -71,13 +71,19 @@ type sshSettings struct {
 	Addr, AuthorizedKeys, HostKey, Store string
 	MaxSessions                          int
 	Drain                                time.Duration
+	// Kiosk is kiosk mode's clocks and staff PIN for every session.
+	Kiosk kioskTerminal
 }
 
 // apply resolves the settings: the config file, then the environment, then
 // the flags. It also returns the log format.
 func (f *sshFlags) apply(fs *pflag.FlagSet, cfg *config) (sshSettings, string, error) {
 	c := cfg.Serve.SSH
-	s := sshSettings{Addr: c.Addr, AuthorizedKeys: c.AuthorizedKeys, HostKey: c.HostKey, Store: cfg.Kiosk.Store, MaxSessions: c.MaxSessions}
+	s := sshSettings{Addr: c.Addr, AuthorizedKeys: c.AuthorizedKeys, HostKey: c.HostKey, Store: cfg.Kiosk.Store, MaxSessions: c.MaxSessions,
+		Kiosk: cfg.Kiosk.kioskTerminal}
+	if _, err := s.Kiosk.uiKiosk(nil, nil); err != nil {
+		return s, "", err // a wrong clock is said at start, not at the first customer
+	}
 	logFormat := cfg.Serve.LogFormat
 	drain := c.Drain
 	for name, dst := range map[string]*string{

@@ -125,12 +125,18 @@ func (ws *wizardSession) deps(kiosk string) (*client.Client, ui.Deps, ui.Options
 		Cloud:    c,
 		Checker:  flows.Checker{Status: probe, System: sys, ClientVersion: api.Version},
 		Progress: nil, // a customer's progress is never kept
-		Sessions: &sshTokens{},
+		Sessions: &memSessions{},
 		System:   sys,
 		DeviceID: func() (string, error) { return device, nil },
 	}
 	env := ws.s.Environ()
 	opts := ui.Options{Locale: localeOf(env), Version: api.Version}
+	// Kiosk mode: a terminal where strangers take turns starts over for
+	// the next customer (after the summary, an idle customer, the staff).
+	signOut := func(ctx context.Context, token string) error { return c.With(client.WithToken(token)).SignOut(ctx) }
+	opts.Kiosk, _ = ws.w.set.Kiosk.uiKiosk(signOut, func(cause string) {
+		ws.w.metrics.KioskResets.WithLabelValues(cause).Inc()
+	})
 	return c, deps, opts
 }
 
@@ -235,26 +241,3 @@ func withNotice(content, notice string, width int) string {
 	lines[len(lines)-1] = line
 	return strings.Join(lines, "\n")
 }
-
-// sshTokens is a flows.SessionStore in memory: an SSH session keeps no
-// token file. (kiosk.go's memSessions is the same for misetup --kiosk;
-// NOTE: one of them can go once both are in.)
-type sshTokens struct {
-	mu    sync.Mutex
-	token string
-}
-
-func (m *sshTokens) LoadToken() (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.token, nil
-}
-
-func (m *sshTokens) SaveToken(token string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.token = token
-	return nil
-}
-
-func (m *sshTokens) ClearToken() error { return m.SaveToken("") }

@@ -71,7 +71,10 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 
 	deps, opts := wizardDeps(env, svc)
 	if env.Kiosk != nil {
-		k, err := env.Kiosk.terminal.uiKiosk(svc.client.SignOut)
+		if err := env.Kiosk.terminal.needPIN(); err != nil {
+			return err
+		}
+		k, err := env.Kiosk.terminal.uiKiosk(svc.signOut, nil)
 		if err != nil {
 			return err
 		}
@@ -239,6 +242,12 @@ func newService(env wizardEnv) *service {
 		lazy:   lazy,
 		open:   env.Embedded,
 	}
+}
+
+// signOut ends the session of token at the service (a kiosk's reset: the
+// client already holds the next customer's token, or none).
+func (s *service) signOut(ctx context.Context, token string) error {
+	return s.client.With(client.WithToken(token)).SignOut(ctx)
 }
 
 // start opens the embedded service (ui calls it after the first frame).

@@ -142,6 +142,26 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// With returns a client like c, on the same connection or handler, with
+// opts applied on top: a call with another session's token (a kiosk signs
+// the last customer out while the next one starts), or another timeout.
+func (c *Client) With(opts ...Option) *Client {
+	d := &Client{base: c.base, hc: c.hc, timeout: c.timeout, retries: c.retries,
+		userAgent: c.userAgent, kioskID: c.kioskID, storeID: c.storeID, token: c.Token()}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(d)
+		}
+	}
+	switch {
+	case d.handler != nil: // a handler of its own
+		d.hc = &http.Client{Transport: handlerTransport{h: d.handler}}
+	default:
+		d.handler = c.handler
+	}
+	return d
+}
+
 // Token returns the session token the client holds, "" when signed out.
 func (c *Client) Token() string {
 	c.mu.Lock()

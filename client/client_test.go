@@ -899,3 +899,23 @@ func TestWaitCommandsOutlastsTheTimeout(t *testing.T) {
 		t.Fatal("an ordinary call outlived the 500 ms timeout")
 	}
 }
+
+// TestWithAnotherToken: a copy with another token calls with it, and the
+// original keeps its own.
+func TestWithAnotherToken(t *testing.T) {
+	var got []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization")+" "+r.Header.Get(api.HeaderKiosk))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c := client.New("", client.WithHandler(h), client.WithToken("next"), client.WithKiosk("k-1", "s-1"))
+	if err := c.With(client.WithToken("last")).SignOut(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SignOut(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "Bearer last k-1" || got[1] != "Bearer next k-1" {
+		t.Errorf("requests %q", got)
+	}
+}

@@ -27,9 +27,10 @@ type Kiosk struct {
 	HandBack time.Duration
 	// CheckPIN checks the staff PIN that leaves kiosk mode (ctrl+c).
 	CheckPIN func(pin string) bool
-	// SignOut ends the customer's session at the service on a reset; nil
-	// when there is none to end.
-	SignOut func(ctx context.Context) error
+	// SignOut ends the customer's session (token) at the service on a
+	// reset, while the next customer already starts; nil when there is
+	// none to end.
+	SignOut func(ctx context.Context, token string) error
 	// Reset is told each reset and its cause ("idle", "done", "staff"),
 	// for the metrics; nil when nobody listens.
 	Reset func(cause string)
@@ -172,10 +173,11 @@ func (a *App) signOutCmd() tea.Cmd {
 	if k.SignOut == nil || a.sh.deps.Accounts == nil || a.sh.deps.Accounts.Token() == "" {
 		return nil
 	}
+	token := a.sh.deps.Accounts.Token()
 	ctx, cancel := a.sh.callCtx()
 	return func() tea.Msg {
 		defer cancel()
-		_ = k.SignOut(ctx) // a session that cannot be ended now idles out (15 min on a kiosk)
+		_ = k.SignOut(ctx, token) // a session that cannot be ended now idles out (15 min on a kiosk)
 		return nil
 	}
 }

@@ -48,7 +48,14 @@ func newKioskHarness(t *testing.T, w, h int, lang string) *kioskHarness {
 	opts := Options{Lang: lang, Locale: "en_US.UTF-8", Kiosk: &Kiosk{
 		IdleAfter: 120 * time.Second, Countdown: 20 * time.Second, HandBack: 30 * time.Second,
 		CheckPIN: func(pin string) bool { return pin == "2468" },
-		SignOut:  func(context.Context) error { k.mu.Lock(); k.signOuts++; k.mu.Unlock(); return nil },
+		SignOut: func(_ context.Context, token string) error {
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			if token == "tok-1" {
+				k.signOuts++
+			}
+			return nil
+		},
 		Reset:    func(cause string) { k.resets = append(k.resets, cause) },
 	}}
 	a := New(context.Background(), deps, opts)
