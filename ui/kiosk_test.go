@@ -56,7 +56,7 @@ func newKioskHarness(t *testing.T, w, h int, lang string) *kioskHarness {
 			}
 			return nil
 		},
-		Reset:    func(cause string) { k.resets = append(k.resets, cause) },
+		Reset: func(cause string) { k.resets = append(k.resets, cause) },
 	}}
 	a := New(context.Background(), deps, opts)
 	a.Init()
