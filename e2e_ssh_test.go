@@ -181,12 +181,21 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 	if fi, err := os.Stat(xdg("data/misetup/ssh/host_ed25519")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("host key: %v %v, want a 0600 file", fi, err)
 	}
+	// Up at once; ready once its store is open (serve listens before it
+	// opens the store, so a loaded machine may see a 503 first).
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(base + path)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %v %v", path, resp, err)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			resp, err := http.Get(base + path)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if err == nil && resp.StatusCode == http.StatusOK {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v %v", path, resp, err)
+			}
 		}
-		resp.Body.Close()
 	}
 
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TERM=xterm-256color", "LANG=en_US.UTF-8"}
