@@ -32,7 +32,7 @@ func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, o
 		// The styling huh writes is stripped (or downsampled) for what out supports.
 		out: colorprofile.NewWriter(out, environ),
 	}
-	p.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(opts.Locale, tr.Lang()))
+	p.sh.wiz.Region = p.sh.defaultRegion()
 	p.sh.wiz.Method = api.MethodPhone
 	p.in = newLineReader(in, deps.Interrupt)
 	if f, ok := in.(*os.File); ok && term.IsTerminal(f.Fd()) {
@@ -241,7 +241,7 @@ func (p *plain) run() error {
 			cur = i
 		}
 	}
-	i, err := p.choose(p.T("welcome.language"), names, cur)
+	i, err := p.choose(joinNote(p.T("welcome.language"), sh.langByStore(sh.tr.Lang())), names, cur)
 	if err != nil {
 		return err
 	}
@@ -299,6 +299,9 @@ func (p *plain) start() {
 		}
 	}
 	sh.wiz.Device = sh.deps.System.Device()
+	if n := sh.defaults().DeviceName; n != "" {
+		sh.wiz.Device.Name = n
+	}
 	if sh.deps.DeviceID != nil {
 		if id, err := sh.deps.DeviceID(); err == nil {
 			sh.wiz.DeviceID = id
@@ -445,7 +448,7 @@ func (p *plain) create() (flows.Step, error) {
 		for i, r := range regions {
 			names[i] = fmt.Sprintf("%s (+%d)", sh.tr.TOr("country."+r.Code, r.Code), r.CallingCode)
 		}
-		i, err := p.choose(p.T("create.country"), names, flows.RegionIndex(sh.wiz.Region))
+		i, err := p.choose(joinNote(p.T("create.country"), sh.regionByStore(sh.wiz.Region)), names, flows.RegionIndex(sh.wiz.Region))
 		if err != nil {
 			return 0, err
 		}
@@ -796,8 +799,10 @@ func (p *plain) syncStep() (flows.Step, error) {
 	if st.QuotaBytes > 0 {
 		p.say(p.T("sync.storage") + ": " + p.T("sync.used_of", "used", flows.FormatBytes(st.UsedBytes), "quota", flows.FormatBytes(st.QuotaBytes)))
 	}
+	sh.applySyncDefaults(&choice)
 	s := choice.Settings
 	for {
+		catsNote, wifiNote := sh.syncByStore(!choice.Saved, s)
 		if s.AutoSync, err = p.confirm(p.T("sync.auto")+"?", s.AutoSync); err != nil {
 			return 0, err
 		}
@@ -807,12 +812,12 @@ func (p *plain) syncStep() (flows.Step, error) {
 				opts[i] = huh.NewOption(p.T("sync.cat."+c), c).Selected(slices.Contains(s.Categories, c))
 			}
 			cats := slices.Clone(s.Categories)
-			if err := p.form(huh.NewMultiSelect[string]().Title(p.T("sync.what")).Options(opts...).Value(&cats), false); err != nil {
+			if err := p.form(huh.NewMultiSelect[string]().Title(joinNote(p.T("sync.what"), catsNote)).Options(opts...).Value(&cats), false); err != nil {
 				return 0, err
 			}
 			s.Categories = cats
 		}
-		title := p.T("sync.wifi_only") + "?"
+		title := joinNote(p.T("sync.wifi_only")+"?", wifiNote)
 		if choice.WifiOnlyRecommended {
 			title += " " + p.T("sync.wifi_recommended_mobile")
 		}

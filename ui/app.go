@@ -55,7 +55,7 @@ type stylesChangedMsg struct{}
 func New(ctx context.Context, deps Deps, opts Options) *App {
 	tr := assets.MustLoad(language(opts, ""))
 	sh := &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true)}
-	sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(opts.Locale, tr.Lang()))
+	sh.wiz.Region = sh.defaultRegion()
 	sh.wiz.Method = "phone"
 	a := &App{sh: sh, screens: map[flows.Step]Screen{}, help: help.New()}
 	a.help.Styles = sh.st.Help
@@ -199,7 +199,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Sequence(a.saveProgress(), tea.Quit)
 	case languageChangedMsg:
 		a.sh.tr = assets.MustLoad(msg.lang)
-		a.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(a.sh.opts.Locale, a.sh.tr.Lang()))
+		a.sh.wiz.Region = a.sh.defaultRegion()
 		return a, a.broadcast(msg)
 	case progressLoadedMsg:
 		a.progressLoaded = true
@@ -209,7 +209,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if lang := language(a.sh.opts, p.Lang); lang != a.sh.tr.Lang() {
 				// Back in the language chosen in the saved run.
 				a.sh.tr = assets.MustLoad(lang)
-				a.sh.wiz.Region = flows.DefaultRegion(firstNonEmpty(a.sh.opts.Locale, lang))
+				a.sh.wiz.Region = a.sh.defaultRegion()
 				return a, tea.Batch(restoreSessionCmd(a.sh), a.broadcast(msg), a.broadcast(languageChangedMsg{lang: lang}))
 			}
 		}
@@ -227,6 +227,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case deviceReadMsg:
 		if a.sh.wiz.Device == (flows.DeviceInfo{}) {
 			a.sh.wiz.Device = msg.info
+			if n := a.sh.defaults().DeviceName; n != "" {
+				a.sh.wiz.Device.Name = n
+			}
 		}
 		a.sh.wiz.DeviceID = msg.id
 		if a.sh.wiz.Network == "" {

@@ -312,7 +312,7 @@ func (s *createScreen) View() string {
 		if s.focus == cfCountry {
 			st = sh.st.Selected
 		}
-		b.WriteString(sh.fieldLine(sh.T("create.country"), lw, s.focus == cfCountry, st.Render(country)) + "\n")
+		b.WriteString(sh.withNote(sh.fieldLine(sh.T("create.country"), lw, s.focus == cfCountry, st.Render(country)), sh.regionByStore(r.Code)) + "\n")
 	}
 	idLabel := sh.T("create.phone")
 	if s.method == 1 {

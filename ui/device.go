@@ -15,10 +15,14 @@ func (sh *shared) deviceStep() *step {
 	d := sh.wiz.Device
 	cloud, id := sh.deps.Cloud, sh.wiz.DeviceID
 	signedIn, linkedName := sh.wiz.Account != nil, d.Name
+	var from string
+	if n := sh.defaults().DeviceName; n != "" && d.Name == n {
+		from = sh.byStore()
+	}
 	return &step{
 		body: func(int) string { return sh.paragraph(sh.st.Text, sh.T("device.intro"), 0) },
 		fields: []field{
-			{key: "name", kind: fieldText, label: sh.T("device.name"), placeholder: sh.T("device.name_placeholder"), limit: 64, value: d.Name},
+			{key: "name", kind: fieldText, label: sh.T("device.name"), placeholder: sh.T("device.name_placeholder"), limit: 64, value: d.Name, from: from},
 			{key: "model", kind: fieldText, label: sh.T("device.model"), placeholder: sh.T("device.model_placeholder"), limit: 64, value: d.Model},
 			{key: "os", kind: fieldText, label: sh.T("device.os"), placeholder: sh.T("device.os_placeholder"), limit: 64, value: d.OS},
 		},

@@ -16,9 +16,12 @@ import (
 // (by the next run, or misetup agent): nothing chosen is lost.
 func (sh *shared) findDeviceStep() *step {
 	cloud, id := sh.deps.Cloud, sh.wiz.DeviceID
-	on := true
-	if sh.wiz.FindDevice != nil {
-		on = *sh.wiz.FindDevice
+	on, from := true, ""
+	switch d := sh.defaults().FindDevice; {
+	case sh.wiz.FindDevice != nil:
+		on = *sh.wiz.FindDevice // chosen in this run
+	case d != nil:
+		on, from = *d, sh.byStore()
 	}
 	st := &step{
 		body: func(int) string {
@@ -36,7 +39,8 @@ func (sh *shared) findDeviceStep() *step {
 					return sh.paragraph(sh.st.OK, sh.T("find.recommended"), 6)
 				}
 				return sh.paragraph(sh.st.Warn, sh.T("find.off_warning"), 6)
-			}}},
+			},
+			from: from}},
 		submit:    sh.T("find.submit"),
 		submitKey: "key.save",
 		busy:      sh.T("find.saving"),

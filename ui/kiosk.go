@@ -202,7 +202,10 @@ func (a *App) kioskReset(cause string) tea.Cmd {
 	w := sh.wiz
 	sh.tr = assets.MustLoad(language(sh.opts, ""))
 	sh.wiz = wizardState{Device: w.Device, DeviceID: w.DeviceID, Network: w.Network, Iface: w.Iface,
-		Method: "phone", Region: flows.DefaultRegion(firstNonEmpty(sh.opts.Locale, sh.tr.Lang()))}
+		Method: "phone", Region: sh.defaultRegion()}
+	if n := sh.defaults().DeviceName; n != "" {
+		sh.wiz.Device.Name = n // the store's name again, whatever the last customer typed
+	}
 	sh.checklist.in, sh.checklist.view = checklistMemo{}, ""
 	a.kiosk = kioskState{lastKey: sh.now()}
 	a.showHelp, a.confirmQuit, a.finished = false, false, false

@@ -95,15 +95,22 @@ type Options struct {
 	Hub bool
 	// Kiosk is kiosk mode; nil for a personal device.
 	Kiosk *Kiosk
+	// Defaults are the store's answers, pre-filled and marked as the
+	// store's; nil when none (defaults.go).
+	Defaults *Defaults
 }
 
 // language is the wizard's language: the one asked for (Options.Lang),
 // else the one the person chose in a saved run (progress, "" when none),
-// else the locale's, else English. A person's explicit choice beats the
-// environment's locale.
+// else the store's default, else the locale's, else English. A person's
+// explicit choice beats the store's, which beats the environment's locale.
 func language(opts Options, saved string) string {
+	var store string
+	if opts.Defaults != nil {
+		store = opts.Defaults.Lang
+	}
 	return firstNonEmpty(assets.MatchLanguage(opts.Lang), assets.MatchLanguage(saved),
-		assets.MatchLanguage(opts.Locale), assets.DefaultLanguage)
+		assets.MatchLanguage(store), assets.MatchLanguage(opts.Locale), assets.DefaultLanguage)
 }
 
 // wizardState is the answers and facts shared by the steps.

@@ -285,10 +285,23 @@ var screenCases = []struct {
 		syncSetup(h, flows.NetworkWired)
 		h.keys("down", "a", "a", "enter")
 	}},
+	{"sync_store", "en", func(h *harness) {
+		h.app.sh.opts.Defaults = storeDefaults()
+		syncSetup(h, flows.NetworkWiFi)
+	}},
+	{"sync_store_zh", "zh-CN", func(h *harness) {
+		h.app.sh.opts.Defaults = storeDefaults()
+		syncSetup(h, flows.NetworkWiFi)
+	}},
 	{"welcome_locked", "en", func(h *harness) {
 		h.send(lockReadMsg{info: &flows.LockInfo{Message: "Found it? Please call 138 0000 0000", At: t0.Add(-time.Hour)}})
 	}},
 	{"find_device", "en", func(h *harness) {
+		signedIn(h)
+		h.goTo(flows.StepFindDevice)
+	}},
+	{"find_device_store", "en", func(h *harness) {
+		h.app.sh.opts.Defaults = storeDefaults()
 		signedIn(h)
 		h.goTo(flows.StepFindDevice)
 	}},
@@ -318,6 +331,13 @@ var screenCases = []struct {
 		h.goTo(flows.StepDevice)
 		h.keys("ctrl+c")
 	}},
+}
+
+// storeDefaults are a store's: sync contacts and gallery over Wi-Fi
+// only, Find Device off (a shared demo device), a China phone number.
+func storeDefaults() *Defaults {
+	on, off := true, false
+	return &Defaults{Region: "CN", Categories: []string{"contacts", "gallery"}, WifiOnly: &on, FindDevice: &off, DeviceName: "Store 7 kiosk 2"}
 }
 
 func codeSetup(h *harness) {

@@ -94,6 +94,18 @@ type field struct {
 	// note is a live line right under the field (what its value means);
 	// nil when none.
 	note func(v values) string
+	// from says where the starting value came from ("(set by the
+	// store)"), shown beside the field while its value is still that one;
+	// "" when the wizard chose it.
+	from string
+}
+
+// fromNote is f's from while its value v is still the starting one; "".
+func (f field) fromNote(v values) string {
+	if f.from == "" || v[f.key] != f.value {
+		return ""
+	}
+	return f.from
 }
 
 // action is a button of a step besides its submit.

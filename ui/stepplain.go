@@ -190,6 +190,9 @@ func (p *plain) offer(a action, vals values) error {
 // askField asks one field; a menu offers "Back" last when there is a page
 // to go back to.
 func (p *plain) askField(f field, value string, canBack bool) (string, error) {
+	if from := f.fromNote(values{f.key: value}); from != "" {
+		f.label += " " + from // said with the question: a screen reader reads them together
+	}
 	switch f.kind {
 	case fieldToggle:
 		on, err := p.confirm(f.label, value == "1")

@@ -504,8 +504,11 @@ func (v *stepView) View() string {
 			if note := v.caps[i].note(sh); note != "" && focused {
 				b.WriteString(sh.noteLine(lw, sh.st.Warn, note) + "\n")
 			}
+			if from := f.fromNote(v.vals); from != "" {
+				b.WriteString(sh.noteLine(lw, sh.st.Muted, from) + "\n")
+			}
 		case fieldToggle:
-			b.WriteString(sh.toggleView(f.label, labelWidth(f.label), v.vals.on(f.key), focused) + "\n")
+			b.WriteString(sh.withNote(sh.toggleView(f.label, labelWidth(f.label), v.vals.on(f.key), focused), f.fromNote(v.vals)) + "\n")
 			if f.note != nil {
 				b.WriteString("      " + f.note(v.vals) + "\n")
 			}

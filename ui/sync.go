@@ -33,8 +33,11 @@ type syncScreen struct {
 	askWifi  bool // saving Wi-Fi only where nothing would sync: keep it?
 	retry    retrier
 	keepWifi bool // the person said to keep it
-	err      error
-	spin     spinner.Model
+	// prefilled: the device had no settings saved, so the store's
+	// defaults (Options.Defaults) filled the choice in.
+	prefilled bool
+	err       error
+	spin      spinner.Model
 }
 
 func newSyncScreen(sh *shared) *syncScreen { return &syncScreen{sh: sh, spin: newSpinner(sh)} }
@@ -109,7 +112,8 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.retry.stop()
 		if s.err = msg.err; s.err == nil {
 			c := msg.choice
-			s.choice, s.settings = &c, c.Settings
+			s.sh.applySyncDefaults(&c)
+			s.choice, s.settings, s.prefilled = &c, c.Settings, !c.Saved
 			st := c.Storage
 			s.sh.wiz.Storage = &st
 		}
@@ -125,6 +129,7 @@ func (s *syncScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if s.choice != nil { // what the service holds now: back here is not a change
 			s.choice.Settings, s.choice.Saved = saved, true
 		}
+		s.prefilled = false // the person's answer now, saved
 		return s, navigateCmd(flows.StepSync, flows.StepFindDevice)
 	case retryTickMsg:
 		return s, s.retry.tick(msg, s.sh.now())
@@ -326,9 +331,10 @@ func (s *syncScreen) View() string {
 		return b.String()
 	}
 	tw := labelWidth(sh.T("sync.auto"), sh.T("sync.wifi_only"))
+	catsNote, wifiNote := sh.syncByStore(s.prefilled, s.settings)
 	b.WriteString(sh.toggleView(sh.T("sync.auto"), tw, s.settings.AutoSync, s.focus == syAuto) + "\n")
-	b.WriteString(s.categoriesView() + "\n")
-	b.WriteString(sh.toggleView(sh.T("sync.wifi_only"), tw, s.settings.WifiOnly, s.focus == s.wifiPos()) + "\n")
+	b.WriteString(s.categoriesView(catsNote) + "\n")
+	b.WriteString(sh.withNote(sh.toggleView(sh.T("sync.wifi_only"), tw, s.settings.WifiOnly, s.focus == s.wifiPos()), wifiNote) + "\n")
 	switch warn := sh.wifiWarning(s.settings); {
 	case warn != "":
 		b.WriteString("      " + sh.paragraph(sh.st.Warn, markWarn+" "+warn, 6) + "\n")
@@ -360,7 +366,9 @@ func (s *syncScreen) View() string {
 	return b.String()
 }
 
-func (s *syncScreen) categoriesView() string {
+// categoriesView is what to sync, in two columns; note is said beside its
+// heading ("" when none).
+func (s *syncScreen) categoriesView(note string) string {
 	sh := s.sh
 	names := make([]string, s.nCats())
 	for i, c := range api.Categories {
@@ -386,7 +394,7 @@ func (s *syncScreen) categoriesView() string {
 		return p + st.Render(padRight(box+" "+names[i], colW))
 	}
 	var b strings.Builder
-	b.WriteString("    " + sh.st.Label.Render(sh.T("sync.what")) + "\n")
+	b.WriteString("    " + sh.withNote(sh.st.Label.Render(sh.T("sync.what")), note) + "\n")
 	for r := range half {
 		b.WriteString("    " + cell(r))
 		if r+half < s.nCats() {

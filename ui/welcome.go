@@ -107,7 +107,7 @@ func (s *welcomeScreen) View() string {
 	var b strings.Builder
 	b.WriteString(sh.st.Title.Render(sh.T("welcome.heading")) + "\n\n")
 	lw := labelWidth(sh.T("welcome.language"))
-	b.WriteString(sh.fieldLine(sh.T("welcome.language"), lw, true, sh.choiceView(s.names, s.lang, true)) + "\n\n")
+	b.WriteString(sh.withNote(sh.fieldLine(sh.T("welcome.language"), lw, true, sh.choiceView(s.names, s.lang, true)), sh.langByStore(s.langs[s.lang])) + "\n\n")
 	b.WriteString(sh.paragraph(sh.st.Text, sh.T("welcome.intro", "m", flows.StepsTotal), 0) + "\n")
 	if l := sh.wiz.Locked; l != nil && sh.wiz.Resume == nil {
 		// The owner's message takes the place of the step list.
