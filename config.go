@@ -32,6 +32,9 @@ type config struct {
 	Rules rulesConfig `toml:"rules"`
 	Keys  keysConfig  `toml:"keys"`
 	Kiosk kioskConfig `toml:"kiosk"` // sshconfig.go
+	// Defaults are a store's answers, pre-filled in the wizard
+	// (defaults.go).
+	Defaults defaultsConfig `toml:"defaults"`
 
 	// Resolved directories (not from the file).
 	dataDir, stateDir, cacheDir string
@@ -104,6 +107,9 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 	default:
 		if undecoded := md.Undecoded(); len(undecoded) > 0 {
 			return nil, fmt.Errorf("config file %s: unknown setting %q", path, undecoded[0].String())
+		}
+		if err := cfg.Defaults.check(); err != nil {
+			return nil, fmt.Errorf("config file %s: [defaults] %w", path, err)
 		}
 	}
 
@@ -229,6 +235,7 @@ func (c *config) serviceLog() string { return filepath.Join(c.stateDir, "service
 type wizardFlags struct {
 	server, lang string
 	accessible   bool
+	answers      string // --answers FILE: the store's defaults (defaults.go)
 }
 
 // wizardEnv builds what the wizard needs from the config, the flags and the

@@ -81,8 +81,21 @@ func runWizardCmd(cmd *cobra.Command, flags wizardFlags, hub bool) error {
 		return err
 	}
 	env.Hub = hub
+	var kioskID string
 	if kiosk {
-		env.Kiosk = &kioskEnv{terminal: cfg.Kiosk.kioskTerminal, id: cfg.Kiosk.kioskID(), store: cfg.Kiosk.Store}
+		kioskID = cfg.Kiosk.kioskID()
+		env.Kiosk = &kioskEnv{terminal: cfg.Kiosk.kioskTerminal, id: kioskID, store: cfg.Kiosk.Store}
+	}
+	defaults := cfg.Defaults
+	if flags.answers != "" {
+		answers, err := loadAnswers(flags.answers)
+		if err != nil {
+			return err
+		}
+		defaults = defaults.over(answers) // the file named beats the config's [defaults], key by key
+	}
+	if env.Defaults, err = defaults.ui(kioskID); err != nil {
+		return err
 	}
 	return runWizard(cmd.Context(), env)
 }
@@ -92,6 +105,7 @@ func runWizardCmd(cmd *cobra.Command, flags wizardFlags, hub bool) error {
 func wizardFlagSet(cmd *cobra.Command, flags *wizardFlags) {
 	cmd.Flags().StringVar(&flags.server, "server", "", "the address of a misetup account service, an http:// or https:// URL (env MISETUP_SERVER); default: in-process")
 	cmd.Flags().StringVar(&flags.lang, "lang", "", "language of the wizard: en or zh-CN (env MISETUP_LANG; default: the one chosen last, else from LANG)")
+	cmd.Flags().StringVar(&flags.answers, "answers", "", "a TOML file of the store's answers, pre-filled and marked as the store's: the keys of [defaults] in the config file (lang, region, sync_categories, wifi_only, find_device, device_name)")
 	cmd.Flags().BoolVar(&flags.accessible, "accessible", false, "plain prompts for screen readers, no full-screen UI (env ACCESSIBLE=1; also when there is no terminal)")
 }
 

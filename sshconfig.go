@@ -73,6 +73,8 @@ type sshSettings struct {
 	Drain                                time.Duration
 	// Kiosk is kiosk mode's clocks and staff PIN for every session.
 	Kiosk kioskTerminal
+	// Defaults are the store's answers ([defaults]) for every session.
+	Defaults defaultsConfig
 }
 
 // apply resolves the settings: the config file, then the environment, then
@@ -80,7 +82,7 @@ type sshSettings struct {
 func (f *sshFlags) apply(fs *pflag.FlagSet, cfg *config) (sshSettings, string, error) {
 	c := cfg.Serve.SSH
 	s := sshSettings{Addr: c.Addr, AuthorizedKeys: c.AuthorizedKeys, HostKey: c.HostKey, Store: cfg.Kiosk.Store, MaxSessions: c.MaxSessions,
-		Kiosk: cfg.Kiosk.kioskTerminal}
+		Kiosk: cfg.Kiosk.kioskTerminal, Defaults: cfg.Defaults}
 	if _, err := s.Kiosk.uiKiosk(nil, nil); err != nil {
 		return s, "", err // a wrong clock is said at start, not at the first customer
 	}

@@ -131,6 +131,15 @@ func (ws *wizardSession) deps(kiosk string) (*client.Client, ui.Deps, ui.Options
 	}
 	env := ws.s.Environ()
 	opts := ui.Options{Locale: localeOf(env), Version: api.Version}
+	// The store's answers, the device name made for this terminal; a name
+	// this terminal's id makes too long is left to the customer.
+	defaults, err := ws.w.set.Defaults.ui(kiosk)
+	if err != nil {
+		d := ws.w.set.Defaults
+		d.DeviceName = ""
+		defaults, _ = d.ui(kiosk)
+	}
+	opts.Defaults = defaults
 	// Kiosk mode: a terminal where strangers take turns starts over for
 	// the next customer (after the summary, an idle customer, the staff).
 	signOut := func(ctx context.Context, token string) error { return c.With(client.WithToken(token)).SignOut(ctx) }

@@ -30,12 +30,13 @@ import (
 
 // wizardEnv is what main hands the wizard.
 type wizardEnv struct {
-	ServerURL                   string    // "" → the embedded in-process service
-	Lang                        string    // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
-	DataDir, StateDir, CacheDir string    // misetup's XDG dirs, already created (0700)
-	Accessible                  bool      // ACCESSIBLE=1 or --accessible
-	Kiosk                       *kioskEnv // misetup --kiosk; nil for a personal device
-	Hub                         bool      // misetup account: the account hub, not the wizard
+	ServerURL                   string       // "" → the embedded in-process service
+	Lang                        string       // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
+	DataDir, StateDir, CacheDir string       // misetup's XDG dirs, already created (0700)
+	Accessible                  bool         // ACCESSIBLE=1 or --accessible
+	Kiosk                       *kioskEnv    // misetup --kiosk; nil for a personal device
+	Hub                         bool         // misetup account: the account hub, not the wizard
+	Defaults                    *ui.Defaults // the store's answers ([defaults], --answers); nil when none
 	In                          io.Reader
 	Out                         io.Writer
 	Environ                     []string
@@ -174,6 +175,8 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 		Server:  env.ServerURL,
 		Version: api.Version,
 		Hub:     env.Hub,
+		// The store's answers, pre-filled and marked as the store's.
+		Defaults: env.Defaults,
 	}
 	return deps, opts
 }
