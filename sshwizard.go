@@ -19,9 +19,11 @@ import (
 )
 
 // The lines a refused SSH session gets, on its stderr, before it closes
-// with exit status 1. One line each, saying what to do instead.
+// with exit status 1. One line each, saying what to do instead. The busy
+// line is the one a customer meets: it is said in both of the wizard's
+// languages (nobody has chosen one yet).
 const (
-	lineBusy     = "misetup: all terminals are busy, please try again in a moment."
+	lineBusy     = "misetup: all terminals are busy, please try again in a moment. 所有终端都在使用中，请稍后再试。"
 	lineNoPTY    = "misetup: the setup wizard needs a terminal: connect with ssh -t (plain prompts: ssh -t HOST accessible)."
 	lineAgent    = "misetup: agent forwarding is not allowed here: connect without -A (ForwardAgent no)."
 	lineStopping = "misetup: this server is restarting, please try again in a moment."
