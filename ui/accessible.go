@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"charm.land/huh/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -39,6 +40,10 @@ func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, o
 		p.tty = f
 	}
 	err := p.run()
+	for errors.Is(err, errKioskReset) {
+		p.kioskReset()
+		err = p.run()
+	}
 	switch {
 	case errors.Is(err, errQuit), errors.Is(err, huh.ErrUserAborted), errors.Is(err, io.EOF):
 		p.saveProgress()
@@ -64,6 +69,9 @@ type plain struct {
 	out  io.Writer
 	step flows.Step
 	reg  *flows.Registration // the registration sent last, to send again for a new code
+
+	pinWrong    int       // kiosk mode: wrong staff PINs in a row
+	pinLockedTo time.Time // kiosk mode: no PIN is taken until then
 }
 
 func (p *plain) T(key string, args ...any) string { return p.sh.T(key, args...) }
@@ -113,6 +121,12 @@ func (p *plain) form(f huh.Field, secret bool) error {
 			r = p.tty // huh reads passwords without echo from the terminal itself
 		}
 		err := p.runForm(f, r)
+		if p.in.takeIdle() {
+			if err := p.stillThere(); err != nil {
+				return err
+			}
+			continue // back where they were: the same question
+		}
 		if p.in.takeInterrupt() {
 			if err := p.askQuit(); err != nil {
 				return err
@@ -149,6 +163,9 @@ func (p *plain) runForm(f huh.Field, r io.Reader) (err error) {
 // errQuit; no returns nil, to ask the interrupted question again. Before the
 // first step nothing is lost: it quits at once.
 func (p *plain) askQuit() error {
+	if p.sh.opts.Kiosk != nil {
+		return p.askPIN()
+	}
 	if !p.step.InFlow() {
 		return errQuit
 	}
@@ -246,6 +263,10 @@ func (p *plain) run() error {
 		return err
 	}
 	sh.tr = assets.MustLoad(langs[i])
+	if k := sh.opts.Kiosk; k != nil {
+		// A customer has started: from now on, one who walks away is asked.
+		p.in.idleAfter = k.idleAfter()
+	}
 	if l := lockOf(sh.deps.Sessions); l != nil {
 		p.say("")
 		p.show(sh.lockedText(*l))
@@ -280,6 +301,9 @@ func (p *plain) run() error {
 			return p.runPages(sh.hubHome())
 		default:
 			p.summary()
+			if sh.opts.Kiosk != nil {
+				return p.handBack()
+			}
 			return nil
 		}
 		if err != nil {
@@ -872,6 +896,10 @@ func (p *plain) summary() {
 type lineReader struct {
 	br   *bufio.Reader
 	intr <-chan struct{} // nil: no interrupts
+	// idleAfter ends a Read that waited this long for a line (kiosk
+	// mode's "Still there?"); 0 waits for ever.
+	idleAfter time.Duration
+	idled     bool
 
 	mu          sync.Mutex
 	rest        []byte // what a short Read left of a line
@@ -913,6 +941,12 @@ func (l *lineReader) Read(b []byte) (int, error) {
 	pending := l.pending
 	l.mu.Unlock()
 
+	var idle <-chan time.Time // nil: never
+	if l.idleAfter > 0 {
+		t := time.NewTimer(l.idleAfter)
+		defer t.Stop()
+		idle = t.C
+	}
 	var r lineRead
 	select {
 	case r = <-pending:
@@ -921,6 +955,11 @@ func (l *lineReader) Read(b []byte) (int, error) {
 		l.interrupted = true
 		l.mu.Unlock()
 		return 0, errInterrupted
+	case <-idle:
+		l.mu.Lock()
+		l.idled = true
+		l.mu.Unlock()
+		return 0, errIdle
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -962,3 +1001,34 @@ func (l *lineReader) takeInterrupt() bool {
 
 // errInterrupted ends a Read cut short by ctrl+c.
 var errInterrupted = errors.New("interrupted")
+
+// errIdle ends a Read that waited idleAfter for a line.
+var errIdle = errors.New("idle")
+
+// takeIdle reports whether a Read gave up waiting since the last call.
+func (l *lineReader) takeIdle() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	was := l.idled
+	l.idled = false
+	return was
+}
+
+// waitLine waits up to d for a line and drops it; ok is false when none
+// came (or the input ended).
+func (l *lineReader) waitLine(d time.Duration) bool {
+	saved := l.idleAfter
+	l.idleAfter = d
+	defer func() { l.idleAfter = saved }()
+	var b [256]byte
+	for {
+		n, err := l.Read(b[:])
+		if err != nil {
+			l.takeIdle()
+			return false
+		}
+		if n > 0 && b[n-1] == '\n' {
+			return true
+		}
+	}
+}
