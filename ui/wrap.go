@@ -98,12 +98,14 @@ func tokenize(s string) []token {
 			space, glue = len(toks) > 0, false
 			continue
 		}
-		if strings.ContainsRune(noBreakBefore, r) && !space {
+		if strings.ContainsRune(noBreakBefore, r) {
+			// Closing punctuation stays with what it closes: the word being
+			// built, else the last word when no space came between.
 			if word.Len() > 0 {
 				word.WriteRune(r)
 				continue
 			}
-			if len(toks) > 0 {
+			if len(toks) > 0 && !space {
 				toks[len(toks)-1].text += string(r)
 				continue
 			}

@@ -125,3 +125,16 @@ func FuzzWrapText(f *testing.F) {
 		}
 	})
 }
+
+// TestClosingPunctuationAfterASpacedWord: "。" after a word that followed a
+// space (a masked Mi ID in parentheses) stays with it at every width.
+func TestClosingPunctuationAfterASpacedWord(t *testing.T) {
+	s := "已登录：a***@example.com (Mi ID •••••1221)。"
+	for w := 10; w <= 60; w++ {
+		for _, l := range WrapText(s, w) {
+			if strings.HasPrefix(l, "。") {
+				t.Fatalf("width %d: a line starts with 。: %q", w, WrapText(s, w))
+			}
+		}
+	}
+}
