@@ -259,9 +259,19 @@ func testLockoutBurstWithRightPassword(t *testing.T, tg *Target) {
 		return tg.signIn(t, i, email, pw, "")
 	})
 	got := tally(as)
-	checked := got["201"] + got["401 invalid_credentials"]
-	if got["401 invalid_credentials"] != 0 || got["201"] > 1 || got["423 account_locked"] < n-1 || checked+got["423 account_locked"] != n {
-		t.Errorf("after 4 wrong passwords, %d sign-ins at once (one right) answered %v; want one 201 or 423 for the 5th attempt and 423 for the rest, never 401", n, got)
+	wrong, right, locked := got["401 invalid_credentials"], got["201"], got["423 account_locked"]
+	switch {
+	case right > 1 || wrong+right+locked != n:
+		t.Errorf("after 4 wrong passwords, %d sign-ins at once (one right) answered %v; want at most one 201, the rest 401 or 423", n, got)
+	case right == 0 && wrong != 0:
+		// Without the right password, no wrong one is checked past the 5th attempt.
+		t.Errorf("after 4 wrong passwords, %d sign-ins at once answered %v: a 401 means a check past the limit", n, got)
+	case right == 1 && wrong > 4:
+		// The right password signed in (and its success cleared the count)
+		// before the others reached the store, as on a loaded machine: from
+		// there a new count of 5 starts, so at most 4 more fail before the
+		// lock. More would be a check past the limit.
+		t.Errorf("after 4 wrong passwords, %d sign-ins at once (one right) answered %v; after the success at most 4 more 401 before the lock", n, got)
 	}
 	if got["201"] == 0 {
 		// The right password came too late: the account is locked for it.
