@@ -19,15 +19,7 @@ import (
 // each out, and A's screen follows each to done. One real serve is the
 // account service of both.
 func TestHubCommandsReachAnAgent(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("MISETUP_TEST_REQUIRE") == "1" {
-			t.Fatalf("tmux is required (MISETUP_TEST_REQUIRE=1): %v", err)
-		}
-		t.Skip("tmux is not installed")
-	}
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
+	endToEnd(t, "tmux")
 	bin := buildMisetup(t)
 	serveRoot, rootB := t.TempDir(), t.TempDir()
 	srv := startServe(t, bin, serveRoot, nil)

@@ -17,15 +17,7 @@ import (
 // with nothing of the customer on the screen, in the scrollback or in a
 // file; ctrl+c leaves only with the PIN.
 func TestKioskInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("MISETUP_TEST_REQUIRE") == "1" {
-			t.Fatalf("tmux is required (MISETUP_TEST_REQUIRE=1): %v", err)
-		}
-		t.Skip("tmux is not installed")
-	}
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
+	endToEnd(t, "tmux")
 	bin := buildMisetup(t)
 	tm, xdg := e2eMachine(t)
 	const email, password = "walk.away@example.com", "Tr1cky#Pass"

@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,39 +22,8 @@ import (
 	"misetup/server/store"
 )
 
-// needTools skips (or, with MISETUP_TEST_REQUIRE=1, fails) without them.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("MISETUP_TEST_REQUIRE") == "1" {
-				t.Fatalf("%s is required (MISETUP_TEST_REQUIRE=1): %v", tool, err)
-			}
-			t.Skipf("%s is not installed: skipping", tool)
-		}
-	}
-}
-
-// syncLog is a process's output, read while it is written.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitLog waits until the log has a line with every one of parts.
-func waitLog(t *testing.T, l *syncLog, parts ...string) string {
+func waitLog(t *testing.T, l *syncBuffer, parts ...string) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for line := range strings.SplitSeq(l.String(), "\n") {
@@ -125,7 +93,7 @@ func scrapeMetrics(t *testing.T, base string) string {
 // store holds after, and that nothing of either customer is in a file
 // under the XDG dirs but the service's own store and outbox.
 func TestSSHWizardEndToEnd(t *testing.T) {
-	needTools(t, "tmux", "ssh", "ssh-keygen")
+	endToEnd(t, "tmux", "ssh", "ssh-keygen")
 	bin := buildMisetup(t)
 	root := t.TempDir()
 	xdg := func(name string) string { return filepath.Join(root, name) }
@@ -159,7 +127,7 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 	_, port, _ := net.SplitHostPort(sshAddr)
 	cmd := exec.Command(bin, "serve", "--addr", httpAddr, "--ssh", sshAddr, "--ssh-authorized-keys", authorized)
 	cmd.Env = xdgEnv(root)
-	logs := &syncLog{}
+	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

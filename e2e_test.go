@@ -120,16 +120,31 @@ func lastCode(t *testing.T, path, to string) string {
 	return ""
 }
 
-func TestEndToEndInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("MISETUP_TEST_REQUIRE") == "1" {
-			t.Fatalf("tmux is required (MISETUP_TEST_REQUIRE=1): %v", err)
+// needTools skips (or, with MISETUP_TEST_REQUIRE=1, fails) without them.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("MISETUP_TEST_REQUIRE") == "1" {
+				t.Fatalf("%s is required (MISETUP_TEST_REQUIRE=1): %v", tool, err)
+			}
+			t.Skipf("%s is not installed: skipping", tool)
 		}
-		t.Skip("tmux is not installed: skipping the end-to-end test (install tmux to run it)")
 	}
+}
+
+// endToEnd is the start of a test that drives the real binary with tools:
+// skipped in -short mode, and as needTools says without them.
+func endToEnd(t *testing.T, tools ...string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
+	needTools(t, tools...)
+}
+
+func TestEndToEndInTmux(t *testing.T) {
+	endToEnd(t, "tmux")
 	bin := filepath.Join(t.TempDir(), "misetup")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {

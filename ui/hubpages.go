@@ -138,6 +138,18 @@ func (sh *shared) checkupText(it flows.CheckupItem) string {
 	return sh.T("hub.check." + it.ID + "." + state)
 }
 
+// reading is a page that reads one thing from the service, then makes its
+// step from it.
+func reading[T any](read func(ctx context.Context) (T, error), build func(T) *step) page {
+	return func(ctx context.Context) (func() *step, error) {
+		v, err := read(ctx)
+		if err != nil {
+			return nil, flows.Explain(err)
+		}
+		return func() *step { return build(v) }, nil
+	}
+}
+
 // valueLine is "Label   value" for a page's facts.
 func (sh *shared) valueLine(label string, lw int, value string) string {
 	return "  " + sh.st.Label.Render(padRight(label, lw)) + sh.st.Value.Render(value)
@@ -146,45 +158,39 @@ func (sh *shared) valueLine(label string, lw int, value string) string {
 // hubProfile edits the display name, region and language.
 func (sh *shared) hubProfile() page {
 	m := sh.deps.Manager
-	return func(ctx context.Context) (func() *step, error) {
-		acc, err := m.Account(ctx)
-		if err != nil {
-			return nil, flows.Explain(err)
+	return reading(m.Account, func(acc api.Account) *step {
+		langs := assets.Languages()
+		names := make([]string, len(langs))
+		cur := 0
+		for i, l := range langs {
+			names[i] = assets.Name(l)
+			if l == acc.Language {
+				cur = i
+			}
 		}
-		return func() *step {
-			langs := assets.Languages()
-			names := make([]string, len(langs))
-			cur := 0
-			for i, l := range langs {
-				names[i] = assets.Name(l)
-				if l == acc.Language {
-					cur = i
+		return &step{
+			title: sh.T("hub.profile.title"),
+			body: func(int) string {
+				return sh.paragraph(sh.st.Muted, sh.T("hub.profile.intro", "id", acc.MiID), 0)
+			},
+			fields: []field{
+				{key: "name", kind: fieldText, label: sh.T("hub.profile.name"), value: acc.DisplayName, limit: 64,
+					placeholder: sh.T("hub.profile.name_placeholder")},
+				{key: "region", kind: fieldText, label: sh.T("hub.profile.region"), value: acc.Region, limit: 2,
+					placeholder: "CN"},
+				{key: "lang", kind: fieldChoice, label: sh.T("hub.profile.language"), options: names, value: fmt.Sprint(cur)},
+			},
+			submit: sh.T("hub.save"),
+			busy:   sh.T("find.saving"),
+			run: func(ctx context.Context, v values) (outcome, error) {
+				lang := langs[max(v.index("lang"), 0)]
+				if _, err := flows.SaveProfile(ctx, m, v.text("name"), strings.ToUpper(v.text("region")), lang); err != nil {
+					return outcome{}, err
 				}
-			}
-			return &step{
-				title: sh.T("hub.profile.title"),
-				body: func(int) string {
-					return sh.paragraph(sh.st.Muted, sh.T("hub.profile.intro", "id", acc.MiID), 0)
-				},
-				fields: []field{
-					{key: "name", kind: fieldText, label: sh.T("hub.profile.name"), value: acc.DisplayName, limit: 64,
-						placeholder: sh.T("hub.profile.name_placeholder")},
-					{key: "region", kind: fieldText, label: sh.T("hub.profile.region"), value: acc.Region, limit: 2,
-						placeholder: "CN"},
-					{key: "lang", kind: fieldChoice, label: sh.T("hub.profile.language"), options: names, value: fmt.Sprint(cur)},
-				},
-				submit: sh.T("hub.save"),
-				busy:   sh.T("find.saving"),
-				run: func(ctx context.Context, v values) (outcome, error) {
-					lang := langs[max(v.index("lang"), 0)]
-					if _, err := flows.SaveProfile(ctx, m, v.text("name"), strings.ToUpper(v.text("region")), lang); err != nil {
-						return outcome{}, err
-					}
-					return outcome{back: 1, note: flows.T("hub.profile.saved")}, nil
-				},
-			}
-		}, nil
-	}
+				return outcome{back: 1, note: flows.T("hub.profile.saved")}, nil
+			},
+		}
+	})
 }
 
 // hubPassword changes the password, with the create form's live checklist.
@@ -219,29 +225,23 @@ func (sh *shared) hubPassword() page {
 // hubDevices lists the linked devices; choosing one opens its page.
 func (sh *shared) hubDevices() page {
 	m, now := sh.deps.Manager, sh.now()
-	return func(ctx context.Context) (func() *step, error) {
-		devs, err := m.Devices(ctx)
-		if err != nil {
-			return nil, flows.Explain(err)
+	return reading(m.Devices, func(devs []api.Device) *step {
+		labels := make([]string, len(devs))
+		for i, d := range devs {
+			labels[i] = sh.deviceLine(d, now)
 		}
-		return func() *step {
-			labels := make([]string, len(devs))
-			for i, d := range devs {
-				labels[i] = sh.deviceLine(d, now)
-			}
-			return &step{
-				title: sh.T("hub.devices.title"),
-				body: func(int) string {
-					return sh.paragraph(sh.st.Muted, sh.T("hub.devices.intro", "n", len(devs)), 0)
-				},
-				fields:  []field{{key: "dev", kind: fieldMenu, options: labels}},
-				instant: true,
-				run: func(_ context.Context, v values) (outcome, error) {
-					return outcome{next: sh.hubDevice(devs[v.index("dev")].ID)}, nil
-				},
-			}
-		}, nil
-	}
+		return &step{
+			title: sh.T("hub.devices.title"),
+			body: func(int) string {
+				return sh.paragraph(sh.st.Muted, sh.T("hub.devices.intro", "n", len(devs)), 0)
+			},
+			fields:  []field{{key: "dev", kind: fieldMenu, options: labels}},
+			instant: true,
+			run: func(_ context.Context, v values) (outcome, error) {
+				return outcome{next: sh.hubDevice(devs[v.index("dev")].ID)}, nil
+			},
+		}
+	})
 }
 
 // deviceLine is a device in a list: name, this device marked, last seen,
@@ -412,29 +412,23 @@ func (sh *shared) hubRemove(d api.Device) page {
 // hubFindDeviceSwitch turns Find Device on or off for a device.
 func (sh *shared) hubFindDeviceSwitch(d api.Device) page {
 	m := sh.deps.Manager
-	return func(ctx context.Context) (func() *step, error) {
-		fd, err := m.FindDevice(ctx, d.ID)
-		if err != nil {
-			return nil, flows.Explain(err)
+	return reading(func(ctx context.Context) (api.FindDevice, error) { return m.FindDevice(ctx, d.ID) }, func(fd api.FindDevice) *step {
+		return &step{
+			title: sh.T("hub.find.title", "name", flows.CleanText(d.Name)),
+			body: func(int) string {
+				return sh.paragraph(sh.st.Muted, sh.T("find.security_tip"), 0)
+			},
+			fields: []field{{key: "on", kind: fieldToggle, label: sh.T("find.toggle"), value: onValue(fd.Enabled)}},
+			submit: sh.T("hub.save"),
+			busy:   sh.T("find.saving"),
+			run: func(ctx context.Context, v values) (outcome, error) {
+				if _, err := flows.SaveFindDevice(ctx, m, d.ID, v.on("on")); err != nil {
+					return outcome{}, err
+				}
+				return outcome{back: 1, note: flows.T("hub.find.saved")}, nil
+			},
 		}
-		return func() *step {
-			return &step{
-				title: sh.T("hub.find.title", "name", flows.CleanText(d.Name)),
-				body: func(int) string {
-					return sh.paragraph(sh.st.Muted, sh.T("find.security_tip"), 0)
-				},
-				fields: []field{{key: "on", kind: fieldToggle, label: sh.T("find.toggle"), value: onValue(fd.Enabled)}},
-				submit: sh.T("hub.save"),
-				busy:   sh.T("find.saving"),
-				run: func(ctx context.Context, v values) (outcome, error) {
-					if _, err := flows.SaveFindDevice(ctx, m, d.ID, v.on("on")); err != nil {
-						return outcome{}, err
-					}
-					return outcome{back: 1, note: flows.T("hub.find.saved")}, nil
-				},
-			}
-		}, nil
-	}
+	})
 }
 
 // hubSend sends locate or ring at once and follows it.
@@ -538,33 +532,27 @@ func (sh *shared) commandStatus(c api.Command, name string) string {
 // hubRecovery shows the recovery contacts and adds one.
 func (sh *shared) hubRecovery() page {
 	m := sh.deps.Manager
-	return func(ctx context.Context) (func() *step, error) {
-		acc, err := m.Account(ctx)
-		if err != nil {
-			return nil, flows.Explain(err)
+	return reading(m.Account, func(acc api.Account) *step {
+		return &step{
+			title: sh.T("hub.recovery.title"),
+			body: func(int) string {
+				lw := labelWidth(sh.T("hub.recovery.email"), sh.T("hub.recovery.phone"))
+				none := sh.T("hub.recovery.none")
+				return sh.paragraph(sh.st.Muted, sh.T("hub.recovery.intro"), 0) + "\n\n" +
+					sh.valueLine(sh.T("hub.recovery.email"), lw, firstNonEmpty(acc.RecoveryEmail, none)) + "\n" +
+					sh.valueLine(sh.T("hub.recovery.phone"), lw, firstNonEmpty(acc.RecoveryPhone, none))
+			},
+			fields:  []field{{key: "how", kind: fieldMenu, options: []string{sh.T("hub.recovery.add_email"), sh.T("hub.recovery.add_phone")}}},
+			instant: true,
+			run: func(_ context.Context, v values) (outcome, error) {
+				method := api.MethodEmail
+				if v.index("how") == 1 {
+					method = api.MethodPhone
+				}
+				return outcome{next: sh.hubRecoveryAdd(method, acc.Region)}, nil
+			},
 		}
-		return func() *step {
-			return &step{
-				title: sh.T("hub.recovery.title"),
-				body: func(int) string {
-					lw := labelWidth(sh.T("hub.recovery.email"), sh.T("hub.recovery.phone"))
-					none := sh.T("hub.recovery.none")
-					return sh.paragraph(sh.st.Muted, sh.T("hub.recovery.intro"), 0) + "\n\n" +
-						sh.valueLine(sh.T("hub.recovery.email"), lw, firstNonEmpty(acc.RecoveryEmail, none)) + "\n" +
-						sh.valueLine(sh.T("hub.recovery.phone"), lw, firstNonEmpty(acc.RecoveryPhone, none))
-				},
-				fields:  []field{{key: "how", kind: fieldMenu, options: []string{sh.T("hub.recovery.add_email"), sh.T("hub.recovery.add_phone")}}},
-				instant: true,
-				run: func(_ context.Context, v values) (outcome, error) {
-					method := api.MethodEmail
-					if v.index("how") == 1 {
-						method = api.MethodPhone
-					}
-					return outcome{next: sh.hubRecoveryAdd(method, acc.Region)}, nil
-				},
-			}
-		}, nil
-	}
+	})
 }
 
 // hubRecoveryAdd asks for the new contact, then its code.
@@ -617,18 +605,12 @@ func (sh *shared) hubRecoveryCode(ch api.Challenge) page {
 // hubStorage shows the quota and the use by category as bars.
 func (sh *shared) hubStorage() page {
 	m := sh.deps.Manager
-	return func(ctx context.Context) (func() *step, error) {
-		st, err := m.Storage(ctx)
-		if err != nil {
-			return nil, flows.Explain(err)
+	return reading(m.Storage, func(st api.Storage) *step {
+		return &step{
+			title: sh.T("hub.storage.title"),
+			body:  func(int) string { return sh.storageBars(st) },
 		}
-		return func() *step {
-			return &step{
-				title: sh.T("hub.storage.title"),
-				body:  func(int) string { return sh.storageBars(st) },
-			}
-		}, nil
-	}
+	})
 }
 
 // storageBars is the quota as a bar, then each category's use.

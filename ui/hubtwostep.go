@@ -15,16 +15,12 @@ import (
 // an authenticator app, or off with the password.
 func (sh *shared) hubTwoStep() page {
 	m := sh.deps.Manager
-	return func(ctx context.Context) (func() *step, error) {
-		acc, err := m.Account(ctx)
-		if err != nil {
-			return nil, flows.Explain(err)
-		}
+	return reading(m.Account, func(acc api.Account) *step {
 		if acc.TOTPEnabled {
-			return sh.twoStepOff, nil
+			return sh.twoStepOff()
 		}
-		return sh.twoStepOn, nil
-	}
+		return sh.twoStepOn()
+	})
 }
 
 // twoStepOn explains two-step verification and starts the enrolment.

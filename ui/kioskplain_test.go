@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -10,26 +9,8 @@ import (
 	"time"
 )
 
-// lockedBuffer is a bytes.Buffer safe to read while the wizard writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFor waits until out holds want n times.
-func waitFor(t *testing.T, out *lockedBuffer, want string, n int) {
+func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if strings.Count(out.String(), want) >= n {
@@ -55,7 +36,7 @@ func TestKioskPlainIdle(t *testing.T) {
 			return nil
 		}}}
 	in, w := io.Pipe()
-	out := &lockedBuffer{}
+	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- RunAccessible(context.Background(), deps, opts, in, out, []string{"TERM=dumb"}) }()
 
