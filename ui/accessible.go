@@ -317,7 +317,9 @@ func (p *plain) run() error {
 func (p *plain) start() {
 	sh := p.sh
 	if sh.deps.Start != nil {
-		p.say(p.T("acc.starting"))
+		if sh.opts.Server == "" { // the built-in service: opening it takes a moment
+			p.say(p.T("acc.starting"))
+		}
 		if err := sh.deps.Start(sh.ctx); err != nil {
 			p.sayErr(err)
 		}

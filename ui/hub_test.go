@@ -340,7 +340,8 @@ func TestHubPlain(t *testing.T) {
 	// The overview; profile (4): name, region, language; then Done.
 	in := strings.NewReader("4\nAnn L\n\n2\n10\n")
 	var out bytes.Buffer
-	if err := RunAccessible(context.Background(), deps, Options{Lang: "en", Hub: true}, in, &out, nil); err != nil {
+	deps.Start = func(context.Context) error { return nil } // a remote service: nothing to open
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en", Hub: true, Server: "http://127.0.0.1:8417"}, in, &out, nil); err != nil {
 		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
 	}
 	s := out.String()
@@ -348,6 +349,9 @@ func TestHubPlain(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("plain hub lacks %q:\n%s", want, s)
 		}
+	}
+	if strings.Contains(s, "built-in account service") {
+		t.Errorf("plain mode on a remote service says it starts the built-in one:\n%s", s)
 	}
 	if !strings.Contains(strings.Join(m.calls, "\n"), "profile Ann L CN zh-CN") {
 		t.Errorf("calls: %q", m.calls)
