@@ -287,6 +287,13 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.wait("This terminal's server is restarting")
+	// While its sessions drain, the server still answers them but is no
+	// longer ready: a load balancer sends the next customer elsewhere.
+	if resp, err := http.Get(base + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz while draining: %v %v, want 503", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	a.wait("EXIT=")
 	if d := time.Since(start); d < 3*time.Second {
 		t.Errorf("terminal 1 was closed %v after SIGTERM, before its 4 s", d)

@@ -82,6 +82,7 @@ the database; on PostgreSQL they must be set, the same on every server
 			ctx, cancel := context.WithCancelCause(ctx)
 			defer cancel(nil)
 			op := server.NewOpening(scfg)
+			context.AfterFunc(ctx, op.Drain) // /readyz: 503 from SIGTERM on
 			opened := make(chan func() error, 1)
 			go func() {
 				srv, closeFn, err := cfg.openServiceWith(ctx, scfg, "")

@@ -25,7 +25,7 @@ func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 //     opens);
 //   - GET /readyz: 200 "ready" when the store is open and answers a ping
 //     within 2 s, 503 with the reason otherwise (a load balancer sends
-//     customers elsewhere);
+//     customers elsewhere), also once the server drains (Drain);
 //   - GET /metrics: the metrics in Prometheus text format.
 //
 // They are plain text, not the API's JSON, as the tools that read them
@@ -63,6 +63,9 @@ func (o *Opening) serveOps(w http.ResponseWriter, r *http.Request) bool {
 
 // readiness is nil when the service is open and its store answers.
 func (o *Opening) readiness(ctx context.Context) error {
+	if o.draining.Load() {
+		return errors.New("this server is stopping")
+	}
 	select {
 	case <-o.ready:
 	default:

@@ -65,7 +65,7 @@ func TestMetricsCount(t *testing.T) {
 
 // TestHealthAndReadiness: /healthz answers while the store opens; /readyz
 // answers 503 until it is open, 200 then, and 503 again once the store
-// stops answering.
+// stops answering or the server drains.
 func TestHealthAndReadiness(t *testing.T) {
 	e := newEnv(t)
 	o := NewOpening(e.srv.cfg)
@@ -78,6 +78,15 @@ func TestHealthAndReadiness(t *testing.T) {
 	o.Open(e.srv, nil)
 	if code, body := scrape(t, o, "/readyz"); code != http.StatusOK || body != "ready\n" {
 		t.Errorf("readyz open: %d %q", code, body)
+	}
+	draining := NewOpening(e.srv.cfg)
+	draining.Open(e.srv, nil)
+	draining.Drain()
+	if code, body := scrape(t, draining, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "stopping") {
+		t.Errorf("readyz while draining: %d %q", code, body)
+	}
+	if code, _ := scrape(t, draining, "/healthz"); code != http.StatusOK {
+		t.Errorf("healthz while draining: %d", code)
 	}
 	w := httptest.NewRecorder()
 	o.ServeHTTP(w, httptest.NewRequest("POST", "/healthz", nil))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"misetup/api"
@@ -25,9 +26,10 @@ type Opening struct {
 	log   *slog.Logger
 	ready chan struct{}
 
-	once sync.Once
-	srv  *Server
-	err  error
+	once     sync.Once
+	srv      *Server
+	err      error
+	draining atomic.Bool
 }
 
 // NewOpening returns an opening service that answers with cfg's versions
@@ -56,6 +58,11 @@ func (o *Opening) Open(srv *Server, err error) {
 		close(o.ready)
 	})
 }
+
+// Drain marks the service as stopping: from now on GET /readyz answers
+// 503, so a load balancer sends new customers to another server while the
+// requests of those here (an SSH drain's sign-outs) are still served.
+func (o *Opening) Drain() { o.draining.Store(true) }
 
 // ServeHTTP implements http.Handler.
 func (o *Opening) ServeHTTP(w http.ResponseWriter, r *http.Request) {
