@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,17 +14,17 @@ import (
 	"time"
 
 	"charm.land/ssh"
+	"github.com/charmbracelet/colorprofile"
 	gossh "golang.org/x/crypto/ssh"
 
 	"misetup/server"
+	"misetup/ui"
 )
 
 // The lines a refused SSH session gets, on its stderr, before it closes
-// with exit status 1. One line each, saying what to do instead. The busy
-// line is the one a customer meets: it is said in both of the wizard's
-// languages (nobody has chosen one yet).
+// with exit status 1. One line each, saying what to do instead. The one a
+// customer meets, all terminals busy, is a small screen (ui.Busy).
 const (
-	lineBusy     = "misetup: all terminals are busy, please try again in a moment. 所有终端都在使用中，请稍后再试。"
 	lineNoPTY    = "misetup: the setup wizard needs a terminal: connect with ssh -t (plain prompts: ssh -t HOST accessible)."
 	lineAgent    = "misetup: agent forwarding is not allowed here: connect without -A (ForwardAgent no)."
 	lineStopping = "misetup: this server is restarting, please try again in a moment."
@@ -158,12 +159,13 @@ func (w *sshWizard) Serve(ln net.Listener) error {
 
 // handle is one SSH session: refused with one line, or a wizard.
 func (w *sshWizard) handle(s ssh.Session) {
-	refuse := func(reason, line string) {
+	refuseOn := func(out io.Writer, reason, text string) {
 		w.metrics.SSHRefused.WithLabelValues(reason).Inc()
 		w.log.Info("ssh session refused", "reason", reason, "remote", s.RemoteAddr().String(), "kiosk", kioskID(s))
-		_, _ = fmt.Fprint(s.Stderr(), line+"\r\n")
+		_, _ = fmt.Fprint(out, strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\r\n")+"\r\n")
 		_ = s.Exit(1)
 	}
+	refuse := func(reason, text string) { refuseOn(s.Stderr(), reason, text) }
 	if w.draining.Load() {
 		refuse("draining", lineStopping)
 		return
@@ -192,7 +194,9 @@ func (w *sshWizard) handle(s ssh.Session) {
 	case w.slots <- struct{}{}:
 		defer func() { <-w.slots }()
 	default:
-		refuse("busy", lineBusy)
+		// In the colours the customer's terminal has.
+		env := append(s.Environ(), "TERM="+pty.Term)
+		refuseOn(colorprofile.NewWriter(s.Stderr(), env), "busy", ui.Busy(localeOf(env), pty.Window.Width))
 		return
 	}
 	if pty.Term == "dumb" {

@@ -266,3 +266,25 @@ func (a *App) kioskKeys() []key.Binding {
 	}
 	return nil
 }
+
+// Busy is what a store terminal shows when every terminal of its server
+// is taken: the SSH session is refused with it before any wizard starts.
+// Nobody has chosen a language yet, so it is said in the terminal's
+// locale, and below in one line in the wizard's other language.
+func Busy(locale string, width int) string {
+	lang := firstNonEmpty(assets.MatchLanguage(locale), assets.DefaultLanguage)
+	sh := &shared{tr: assets.MustLoad(lang), st: NewStyles(true), width: width}
+	pad := strings.Repeat(" ", marginX)
+	box := sh.st.Box.Width(sh.bodyWidth()).Render(sh.st.Title.Render(sh.T("kiosk.busy_title")) + "\n" + sh.wrapBox(sh.T("kiosk.busy_body")))
+	var b strings.Builder
+	for _, line := range strings.Split(box, "\n") {
+		b.WriteString(pad + line + "\n")
+	}
+	for _, other := range assets.Languages() {
+		if other != lang {
+			line := assets.MustLoad(other).T("kiosk.busy_line")
+			b.WriteString(pad + sh.st.Muted.Render(truncate(line, sh.bodyWidth())) + "\n")
+		}
+	}
+	return b.String()
+}

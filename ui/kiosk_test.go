@@ -9,9 +9,11 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"misetup/api"
+	"misetup/assets"
 	"misetup/flows"
 )
 
@@ -201,6 +203,15 @@ func TestKioskScreens(t *testing.T) {
 					golden.RequireEqual(t, k.screen())
 				})
 			}
+		}
+	}
+	// Busy: what a terminal shows, in its locale, when the store server
+	// has no terminal free (the SSH session is refused with it).
+	for _, locale := range []string{"en_US.UTF-8", "zh_CN.UTF-8"} {
+		for _, width := range []int{80, 60} {
+			t.Run(fmt.Sprintf("busy/%s/%dx24", assets.MatchLanguage(locale), width), func(t *testing.T) {
+				golden.RequireEqual(t, ansi.Strip(Busy(locale, width)))
+			})
 		}
 	}
 }
