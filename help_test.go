@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,5 +154,30 @@ func TestNoTerminalUsesPlainPrompts(t *testing.T) {
 	}
 	if strings.Contains(got, "\x1b[?1049h") || strings.Contains(got, "\x1b[") {
 		t.Fatalf("the full-screen UI was drawn into the pipe:\n%q", got)
+	}
+}
+
+// TestVersionFastPath: misetup --version (and -v) answers before the
+// commands are built, with the very line cobra prints for them; other
+// arguments beside it go to cobra.
+func TestVersionFastPath(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-v"}} {
+		if !isVersion(args) {
+			t.Errorf("isVersion(%q) = false", args)
+		}
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, strings.NewReader(""), &out, &errOut); code != 0 || out.String() != versionLine() {
+			t.Errorf("cobra's %q: exit %d, %q; the fast path prints %q", args, code, out.String(), versionLine())
+		}
+	}
+	for _, args := range [][]string{{}, {"--version", "--lang", "en"}, {"serve", "--version"}, {"version"}} {
+		if isVersion(args) {
+			t.Errorf("isVersion(%q) = true", args)
+		}
+	}
+	bin := buildMisetup(t)
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || string(out) != versionLine() {
+		t.Errorf("the binary's --version: %q, %v; want %q", out, err, versionLine())
 	}
 }

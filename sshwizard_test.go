@@ -386,7 +386,7 @@ func TestSSHDroppedSessionReleases(t *testing.T) {
 	if err := e.db.QueryRow(`SELECT store_id FROM sessions WHERE kiosk = 'counter-3'`).Scan(&storeID); err != nil || storeID != "store-7" {
 		t.Errorf("the session's store id: %q %v, want store-7", storeID, err)
 	}
-	if got := gaugeValue(t, e.metrics, "misetup_ssh_sessions"); got != 1 {
+	if got := e.metrics.SSHSessions.Value(); got != 1 {
 		t.Errorf("misetup_ssh_sessions = %v while one is open", got)
 	}
 
@@ -397,7 +397,7 @@ func TestSSHDroppedSessionReleases(t *testing.T) {
 			t.Fatal("the dropped session's service session was not signed out")
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); gaugeValue(t, e.metrics, "misetup_ssh_sessions") != 0; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); e.metrics.SSHSessions.Value() != 0; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("misetup_ssh_sessions did not go back to 0")
 		}
@@ -409,24 +409,6 @@ func TestSSHDroppedSessionReleases(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Errorf("goroutines: %d before the session, %d after it ended\n%s", before, after, buf[:runtime.Stack(buf, true)])
 	}
-}
-
-// gaugeValue reads one metric without labels from m.
-func gaugeValue(t testing.TB, m *server.Metrics, name string) float64 {
-	t.Helper()
-	mfs, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			if g := mf.GetMetric()[0].GetGauge(); g != nil {
-				return g.GetValue()
-			}
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }
 
 // TestSSHResizeAndDrain: the wizard is drawn at the client's size and

@@ -3,14 +3,11 @@ package server
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"misetup/server/courier"
 )
@@ -18,68 +15,50 @@ import (
 // Metrics are the service's counters for operators, in Prometheus text at
 // GET /metrics (see Opening): requests by route and status, sign-ins by
 // outcome, codes handed to the courier by channel and delivery state, the
-// SSH wizard's sessions and the kiosks' resets. Each Metrics has its own
-// registry, so several servers in one process (tests) do not collide.
+// SSH wizard's sessions and the kiosks' resets, and the Go runtime's and
+// the process's figures (promtext.go writes them). Each Metrics has its
+// own registry, so several servers in one process (tests) do not collide.
 //
 // The hot path pays for a few map lookups of label values and atomic
 // adds: no allocation per request beyond the status recorder.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg registry
 
-	requests *prometheus.CounterVec   // route, code
-	duration *prometheus.HistogramVec // route
-	signIns  *prometheus.CounterVec   // outcome
-	codes    *prometheus.CounterVec   // channel, state
+	requests *CounterVec   // route, code
+	duration *HistogramVec // route
+	signIns  *CounterVec   // outcome
+	codes    *CounterVec   // channel, state
 
 	// SSHSessions is the number of SSH wizard sessions open now (misetup
 	// serve --ssh sets it).
-	SSHSessions prometheus.Gauge
+	SSHSessions *Gauge
 	// SSHRefused counts SSH sessions refused, by reason (busy, no_pty,
 	// exec, agent, key, draining).
-	SSHRefused *prometheus.CounterVec
+	SSHRefused *CounterVec
 	// KioskResets counts kiosk resets by cause (idle, done, staff). Kiosk
 	// mode increments it; registered here so that a scrape shows it at 0
 	// before the first reset.
-	KioskResets *prometheus.CounterVec
+	KioskResets *CounterVec
 }
 
 // NewMetrics returns a fresh set of metrics on a registry of their own,
-// with the Go runtime's and the process's collectors.
+// with the Go runtime's and the process's.
 func NewMetrics() *Metrics {
-	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "misetup_http_requests_total",
-			Help: "Requests of the account API answered, by route pattern and HTTP status.",
-		}, []string{"route", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "misetup_http_request_duration_seconds",
-			Help:    "Time to answer a request of the account API, by route pattern.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"route"}),
-		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "misetup_sign_ins_total",
-			Help: "Sign-ins (POST /v1/sessions) by outcome: success, or the error code answered.",
-		}, []string{"outcome"}),
-		codes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "misetup_codes_sent_total",
-			Help: "Verification codes handed to the courier (state queued), and their deliveries by outcome (sent, failed), by channel.",
-		}, []string{"channel", "state"}),
-		SSHSessions: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "misetup_ssh_sessions",
-			Help: "SSH wizard sessions open now.",
-		}),
-		SSHRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "misetup_ssh_sessions_refused_total",
-			Help: "SSH sessions refused, by reason.",
-		}, []string{"reason"}),
-		KioskResets: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "misetup_kiosk_resets_total",
-			Help: "Kiosk resets by cause: idle, done, staff.",
-		}, []string{"cause"}),
-	}
-	m.reg.MustRegister(m.requests, m.duration, m.signIns, m.codes, m.SSHSessions, m.SSHRefused, m.KioskResets,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{}
+	r := &m.reg
+	m.requests = r.counterVec("misetup_http_requests_total",
+		"Requests of the account API answered, by route pattern and HTTP status.", "route", "code")
+	m.duration = r.histogramVec("misetup_http_request_duration_seconds",
+		"Time to answer a request of the account API, by route pattern.",
+		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "route")
+	m.signIns = r.counterVec("misetup_sign_ins_total",
+		"Sign-ins (POST /v1/sessions) by outcome: success, or the error code answered.", "outcome")
+	m.codes = r.counterVec("misetup_codes_sent_total",
+		"Verification codes handed to the courier (state queued), and their deliveries by outcome (sent, failed), by channel.", "channel", "state")
+	m.SSHSessions = r.gauge("misetup_ssh_sessions", "SSH wizard sessions open now.")
+	m.SSHRefused = r.counterVec("misetup_ssh_sessions_refused_total", "SSH sessions refused, by reason.", "reason")
+	m.KioskResets = r.counterVec("misetup_kiosk_resets_total", "Kiosk resets by cause: idle, done, staff.", "cause")
+	r.addRuntime()
 	for _, c := range []string{"idle", "done", "staff"} {
 		m.KioskResets.WithLabelValues(c)
 	}
@@ -92,13 +71,18 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Registry is where the metrics are registered; add a collector of your
-// own to it.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+// WriteText writes the metrics in Prometheus text format.
+func (m *Metrics) WriteText(w io.Writer) error { return m.reg.WriteText(w) }
 
 // Handler serves the metrics in Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if r.Method == http.MethodHead {
+			return
+		}
+		_ = m.WriteText(w)
+	})
 }
 
 // signInPattern is the route of sign-ins, whose outcomes are counted.
