@@ -10,35 +10,36 @@ import (
 	"time"
 
 	"misetup/server/courier"
+	"misetup/server/promtext"
 )
 
 // Metrics are the service's counters for operators, in Prometheus text at
 // GET /metrics (see Opening): requests by route and status, sign-ins by
 // outcome, codes handed to the courier by channel and delivery state, the
 // SSH wizard's sessions and the kiosks' resets, and the Go runtime's and
-// the process's figures (promtext.go writes them). Each Metrics has its
+// the process's figures (package promtext writes them). Each Metrics has its
 // own registry, so several servers in one process (tests) do not collide.
 //
 // The hot path pays for a few map lookups of label values and atomic
 // adds: no allocation per request beyond the status recorder.
 type Metrics struct {
-	reg registry
+	reg promtext.Registry
 
-	requests *CounterVec   // route, code
-	duration *HistogramVec // route
-	signIns  *CounterVec   // outcome
-	codes    *CounterVec   // channel, state
+	requests *promtext.CounterVec   // route, code
+	duration *promtext.HistogramVec // route
+	signIns  *promtext.CounterVec   // outcome
+	codes    *promtext.CounterVec   // channel, state
 
 	// SSHSessions is the number of SSH wizard sessions open now (misetup
 	// serve --ssh sets it).
-	SSHSessions *Gauge
+	SSHSessions *promtext.Gauge
 	// SSHRefused counts SSH sessions refused, by reason (busy, no_pty,
 	// exec, agent, key, draining).
-	SSHRefused *CounterVec
+	SSHRefused *promtext.CounterVec
 	// KioskResets counts kiosk resets by cause (idle, done, staff). Kiosk
 	// mode increments it; registered here so that a scrape shows it at 0
 	// before the first reset.
-	KioskResets *CounterVec
+	KioskResets *promtext.CounterVec
 }
 
 // NewMetrics returns a fresh set of metrics on a registry of their own,
@@ -46,19 +47,19 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	m := &Metrics{}
 	r := &m.reg
-	m.requests = r.counterVec("misetup_http_requests_total",
+	m.requests = r.CounterVec("misetup_http_requests_total",
 		"Requests of the account API answered, by route pattern and HTTP status.", "route", "code")
-	m.duration = r.histogramVec("misetup_http_request_duration_seconds",
+	m.duration = r.HistogramVec("misetup_http_request_duration_seconds",
 		"Time to answer a request of the account API, by route pattern.",
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "route")
-	m.signIns = r.counterVec("misetup_sign_ins_total",
+	m.signIns = r.CounterVec("misetup_sign_ins_total",
 		"Sign-ins (POST /v1/sessions) by outcome: success, or the error code answered.", "outcome")
-	m.codes = r.counterVec("misetup_codes_sent_total",
+	m.codes = r.CounterVec("misetup_codes_sent_total",
 		"Verification codes handed to the courier (state queued), and their deliveries by outcome (sent, failed), by channel.", "channel", "state")
-	m.SSHSessions = r.gauge("misetup_ssh_sessions", "SSH wizard sessions open now.")
-	m.SSHRefused = r.counterVec("misetup_ssh_sessions_refused_total", "SSH sessions refused, by reason.", "reason")
-	m.KioskResets = r.counterVec("misetup_kiosk_resets_total", "Kiosk resets by cause: idle, done, staff.", "cause")
-	r.addRuntime()
+	m.SSHSessions = r.Gauge("misetup_ssh_sessions", "SSH wizard sessions open now.")
+	m.SSHRefused = r.CounterVec("misetup_ssh_sessions_refused_total", "SSH sessions refused, by reason.", "reason")
+	m.KioskResets = r.CounterVec("misetup_kiosk_resets_total", "Kiosk resets by cause: idle, done, staff.", "cause")
+	r.AddRuntime()
 	for _, c := range []string{"idle", "done", "staff"} {
 		m.KioskResets.WithLabelValues(c)
 	}

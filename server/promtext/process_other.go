@@ -1,6 +1,6 @@
 //go:build !linux
 
-package server
+package promtext
 
 // addProcess adds nothing: the process's figures are read on Linux only.
-func (r *registry) addProcess() {}
+func (r *Registry) addProcess() {}

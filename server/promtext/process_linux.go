@@ -1,4 +1,4 @@
-package server
+package promtext
 
 import (
 	"math"
@@ -9,7 +9,7 @@ import (
 )
 
 // addProcess adds the process's families, from /proc and the kernel.
-func (r *registry) addProcess() {
+func (r *Registry) addProcess() {
 	pageSize := float64(os.Getpagesize())
 	statm := func(field int) func() float64 {
 		return func() float64 {

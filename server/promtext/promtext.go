@@ -1,4 +1,14 @@
-package server
+// Package promtext writes metrics in the Prometheus text exposition format
+// (version 0.0.4): counters, gauges and histograms with labels, and the Go
+// runtime's and the process's figures named as client_golang names them.
+//
+// It is a few hundred lines rather than client_golang: linking that
+// library costs every misetup command its start-up work (the Go and
+// process collectors it registers, protobuf descriptors), about 5 ms, a
+// quarter of `misetup --version` and part of the wizard's first frame
+// (bench/README.md). The tests read what is written with Prometheus's own
+// parser and lint it with client_golang's promlint.
+package promtext
 
 import (
 	"bufio"
@@ -14,14 +24,6 @@ import (
 	"time"
 )
 
-// The metrics are written in the Prometheus text exposition format
-// (version 0.0.4) by the few lines below rather than by client_golang:
-// linking that library costs every misetup command its start-up work
-// (the Go and process collectors it registers, protobuf descriptors),
-// about 5 ms, a quarter of `misetup --version` and part of the wizard's
-// first frame (bench/README.md). The tests read what is written with
-// Prometheus's own parser and lint it with client_golang's promlint.
-
 // family is one metric family: its name, help and type, and what writes
 // its samples.
 type family struct {
@@ -29,16 +31,16 @@ type family struct {
 	write           func(w *bufio.Writer, name string)
 }
 
-// registry holds the families of one Metrics, written in the order they
-// were added.
-type registry struct{ families []family }
+// Registry holds metric families, written in the order they were added.
+// The zero value is ready to use.
+type Registry struct{ families []family }
 
-func (r *registry) add(name, help, typ string, write func(*bufio.Writer, string)) {
+func (r *Registry) add(name, help, typ string, write func(*bufio.Writer, string)) {
 	r.families = append(r.families, family{name, help, typ, write})
 }
 
 // WriteText writes every family in the text format.
-func (r *registry) WriteText(out io.Writer) error {
+func (r *Registry) WriteText(out io.Writer) error {
 	w := bufio.NewWriter(out)
 	for _, f := range r.families {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.name, escapeHelp(f.help), f.name, f.typ)
@@ -53,26 +55,26 @@ const maxLabels = 3
 
 type labelKey [maxLabels]string
 
-// vec is a metric per combination of label values, made on first use.
-type vec[M any] struct {
+// Vec is a metric per combination of label values, made on first use.
+type Vec[M any] struct {
 	labels []string // names, in the order WithLabelValues takes values
 	make   func() *M
 	mu     sync.RWMutex
 	m      map[labelKey]*M
 }
 
-func newVec[M any](labels []string, mk func() *M) *vec[M] {
+func newVec[M any](labels []string, mk func() *M) *Vec[M] {
 	if len(labels) > maxLabels {
-		panic("server: more than 3 labels")
+		panic("promtext: more than 3 labels")
 	}
-	return &vec[M]{labels: labels, make: mk, m: map[labelKey]*M{}}
+	return &Vec[M]{labels: labels, make: mk, m: map[labelKey]*M{}}
 }
 
 // WithLabelValues is the metric of these label values (as many as the
 // vector has labels, in their order).
-func (v *vec[M]) WithLabelValues(values ...string) *M {
+func (v *Vec[M]) WithLabelValues(values ...string) *M {
 	if len(values) != len(v.labels) {
-		panic(fmt.Sprintf("server: %d label values for %d labels", len(values), len(v.labels)))
+		panic(fmt.Sprintf("promtext: %d label values for %d labels", len(values), len(v.labels)))
 	}
 	var k labelKey
 	copy(k[:], values)
@@ -93,7 +95,7 @@ func (v *vec[M]) WithLabelValues(values ...string) *M {
 
 // each calls f with each metric and its labels written out ({a="x"},
 // names sorted), in the order of those labels.
-func (v *vec[M]) each(f func(labels string, m *M)) {
+func (v *Vec[M]) each(f func(labels string, m *M)) {
 	v.mu.RLock()
 	type series struct {
 		labels string
@@ -166,9 +168,10 @@ type Counter struct{ n atomic.Uint64 }
 func (c *Counter) Inc() { c.n.Add(1) }
 
 // CounterVec is a counter per combination of label values.
-type CounterVec = vec[Counter]
+type CounterVec = Vec[Counter]
 
-func (r *registry) counterVec(name, help string, labels ...string) *CounterVec {
+// CounterVec adds a family of counters with these labels (at most 3).
+func (r *Registry) CounterVec(name, help string, labels ...string) *CounterVec {
 	v := newVec(labels, func() *Counter { return new(Counter) })
 	r.add(name, help, "counter", func(w *bufio.Writer, name string) {
 		v.each(func(labels string, c *Counter) {
@@ -190,7 +193,8 @@ func (g *Gauge) Dec() { g.n.Add(-1) }
 // Value is the gauge's value now.
 func (g *Gauge) Value() int64 { return g.n.Load() }
 
-func (r *registry) gauge(name, help string) *Gauge {
+// Gauge adds a gauge without labels.
+func (r *Registry) Gauge(name, help string) *Gauge {
 	g := new(Gauge)
 	r.add(name, help, "gauge", func(w *bufio.Writer, name string) {
 		fmt.Fprintf(w, "%s %d\n", name, g.n.Load())
@@ -219,9 +223,11 @@ func (h *Histogram) Observe(v float64) {
 }
 
 // HistogramVec is a histogram per combination of label values.
-type HistogramVec = vec[Histogram]
+type HistogramVec = Vec[Histogram]
 
-func (r *registry) histogramVec(name, help string, bounds []float64, labels ...string) *HistogramVec {
+// HistogramVec adds a family of histograms with these bucket bounds
+// (ascending) and labels (at most 3).
+func (r *Registry) HistogramVec(name, help string, bounds []float64, labels ...string) *HistogramVec {
 	v := newVec(labels, func() *Histogram {
 		return &Histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
 	})
@@ -244,7 +250,7 @@ func (r *registry) histogramVec(name, help string, bounds []float64, labels ...s
 }
 
 // valueFunc is a family of one sample read when it is written.
-func (r *registry) valueFunc(name, help, typ string, read func() float64) {
+func (r *Registry) valueFunc(name, help, typ string, read func() float64) {
 	r.add(name, help, typ, func(w *bufio.Writer, name string) {
 		fmt.Fprintf(w, "%s %s\n", name, formatFloat(read()))
 	})
@@ -254,12 +260,12 @@ func (r *registry) valueFunc(name, help, typ string, read func() float64) {
 // initialisation).
 var processStart = time.Now()
 
-// addRuntime adds the Go runtime's and the process's families, named as
+// AddRuntime adds the Go runtime's and the process's families, named as
 // client_golang's collectors name them, so dashboards made for those
 // work: goroutines, threads, heap, GC; resident and virtual memory, CPU
 // time, open and maximum file descriptors, start time (the process ones
 // on Linux only).
-func (r *registry) addRuntime() {
+func (r *Registry) AddRuntime() {
 	var (
 		mu   sync.Mutex
 		ms   runtime.MemStats
@@ -294,5 +300,5 @@ func (r *registry) addRuntime() {
 	r.valueFunc("go_memstats_gc_cycles_total", "Number of completed GC cycles.", "counter",
 		mem(func(m *runtime.MemStats) float64 { return float64(m.NumGC) }))
 
-	r.addProcess() // promtext_linux.go
+	r.addProcess() // process_linux.go
 }
