@@ -300,7 +300,9 @@ func (p *plain) run() error {
 		case flows.StepHub:
 			return p.runPages(sh.hubHome())
 		default:
-			p.summary()
+			if err := p.summary(); err != nil {
+				return err
+			}
 			if sh.opts.Kiosk != nil {
 				return p.handBack()
 			}
@@ -878,15 +880,13 @@ func (p *plain) syncStep() (flows.Step, error) {
 	}
 }
 
-func (p *plain) summary() {
+func (p *plain) summary() error {
 	p.sh.wiz.Finished = true
-	p.heading(flows.StepSummary)
-	s := &summaryScreen{sh: p.sh, plain: true}
-	if cmd := s.Init(); cmd != nil {
-		s.Update(cmd()) // a resumed summary reads the saved choices, as on screen
+	if _, err := p.wizardStep(flows.StepSummary, p.sh.summaryStep()); err != nil {
+		return err
 	}
-	p.show(s.View())
 	p.say(p.T("exit.done"))
+	return nil
 }
 
 // lineReader hands out its input one line per Read, so each accessible

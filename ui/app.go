@@ -135,7 +135,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepFindDevice:
 		return newStepScreen(sh, flows.StepFindDevice, sh.findDeviceStep)
 	case flows.StepSummary:
-		return newSummaryScreen(sh)
+		return newStepScreen(sh, flows.StepSummary, sh.summaryStep)
 	case flows.StepHub:
 		return newHubScreen(sh)
 	}

@@ -56,6 +56,15 @@ type step struct {
 	// run is the step's action, run off the event loop with the values
 	// asked. nil for an information page.
 	run func(ctx context.Context, v values) (outcome, error)
+	// keys are more keys of the step, each leading somewhere (a on the
+	// summary: the account hub). Plain mode, which has no keys, does not
+	// offer them.
+	keys []stepKey
+	// refresh reads, when the step is shown, what its body shows that
+	// this run did not choose (a resumed summary's saved choices); what
+	// it returns records it in the answers, on the event loop, and the
+	// step is drawn again. nil when none.
+	refresh func(ctx context.Context) func(sh *shared)
 	// watch is a live status polled about once a second until it says
 	// done (a Find Device command on its way to the device); nil when
 	// none. It runs off the event loop; status makes its text on it.
@@ -106,6 +115,13 @@ func (f field) fromNote(v values) string {
 		return ""
 	}
 	return f.from
+}
+
+// stepKey is a key of a step besides enter, with where it leads.
+type stepKey struct {
+	key  string // as typed; its capital works too
+	help string // the footer's catalog key
+	out  outcome
 }
 
 // action is a button of a step besides its submit.

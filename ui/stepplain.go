@@ -70,6 +70,11 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	if !note.IsZero() {
 		p.say(markOK + " " + p.sh.Text(note))
 	}
+	if st.refresh != nil {
+		if apply, _ := call(p, func(ctx context.Context) (func(*shared), error) { return st.refresh(ctx), nil }); apply != nil {
+			apply(p.sh)
+		}
+	}
 	if st.body != nil {
 		if body := st.body(designWidth); body != "" {
 			p.show(body)

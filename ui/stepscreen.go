@@ -53,7 +53,10 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if out.apply != nil {
 		out.apply(s.sh)
 	}
-	if out.to != flows.StepWelcome {
+	switch {
+	case out.quit:
+		return s, tea.Batch(cmd, func() tea.Msg { return quitMsg{} })
+	case out.to != flows.StepWelcome:
 		return s, tea.Batch(cmd, navigateCmd(s.at, out.to))
 	}
 	return s, cmd

@@ -82,6 +82,10 @@ type (
 		err    error
 	}
 	stepWatchTickMsg struct{ id int }
+	stepRefreshedMsg struct {
+		id    int
+		apply func(*shared)
+	}
 )
 
 // load reads the page again (shown first, or come back to).
@@ -119,6 +123,14 @@ func (v *stepView) show(st *step) tea.Cmd {
 	}
 	v.restyle()
 	var cmds []tea.Cmd
+	if st.refresh != nil {
+		ctx, cancel := v.sh.callCtx()
+		id, refresh := v.id, st.refresh
+		cmds = append(cmds, func() tea.Msg {
+			defer cancel()
+			return stepRefreshedMsg{id: id, apply: refresh(ctx)}
+		})
+	}
 	if st.watch != nil {
 		v.watching = true
 		cmds = append(cmds, v.poll())
@@ -289,6 +301,11 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		v.done = &out
 		v.note = out.note
 		return nil
+	case stepRefreshedMsg:
+		if msg.id == v.id && msg.apply != nil {
+			msg.apply(v.sh)
+		}
+		return nil
 	case stepWatchMsg:
 		if msg.id != v.id || !v.watching {
 			return nil
@@ -342,6 +359,13 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 			return v.retry.now()
 		case isKey(msg, "c", "C") && v.st.later != nil:
 			return v.keepForLater()
+		}
+	}
+	for _, k := range v.st.keys {
+		if isKey(msg, k.key, strings.ToUpper(k.key)) {
+			out := k.out
+			v.done = &out
+			return nil
 		}
 	}
 	fields := v.st.fields
@@ -467,6 +491,9 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append([]key.Binding{enter}, ks...)
 		}
 	}
+	for _, k := range v.st.keys {
+		ks = append(ks, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
+	}
 	if v.stops() > 1 {
 		ks = append(ks, sh.keyNextField())
 	}
@@ -548,11 +575,16 @@ func (v *stepView) View() string {
 	if v.st.foot != nil && v.st.keepFoot {
 		b.WriteString("\n" + v.st.foot() + "\n")
 	}
+	// What follows stands one blank line apart, also right under the
+	// body of a step that asks nothing (the summary).
+	if !strings.HasSuffix(b.String(), "\n\n") {
+		b.WriteString("\n")
+	}
 	switch {
 	case v.running && v.busy != "":
-		b.WriteString("\n" + sh.busyLine(v.spin, v.busy))
+		b.WriteString(sh.busyLine(v.spin, v.busy))
 	case v.err != nil:
-		b.WriteString("\n" + errorView(sh, v.err))
+		b.WriteString(errorView(sh, v.err))
 		if v.retry.pending() {
 			b.WriteString("\n  " + v.retry.line(sh))
 			if v.st.later != nil {
@@ -560,9 +592,9 @@ func (v *stepView) View() string {
 			}
 		}
 	case !v.note.IsZero():
-		b.WriteString("\n" + sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
+		b.WriteString(sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
 	case v.st.foot != nil && !v.st.keepFoot:
-		b.WriteString("\n" + v.st.foot())
+		b.WriteString(v.st.foot())
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -1,84 +1,64 @@
 package ui
 
 import (
+	"context"
 	"strings"
-
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 
 	"misetup/api"
 	"misetup/flows"
 )
 
-// summaryScreen is step 8: the account, the device, the sync choices, Find
-// Device, and the guide's security tips as next steps.
-type summaryScreen struct {
-	sh    *shared
-	plain bool // accessible mode: no keys to press
-}
-
-func newSummaryScreen(sh *shared) *summaryScreen { return &summaryScreen{sh: sh} }
-
-// summaryLoadedMsg carries the saved choices of a resumed summary.
-type summaryLoadedMsg struct {
-	sync *api.SyncSettings
-	find *bool
-}
-
-// Init implements Screen: a summary reached by resuming a signed-in run
-// reads the saved choices, which this run did not make.
-func (s *summaryScreen) Init() tea.Cmd {
-	w := s.sh.wiz
-	if w.Account == nil || (w.Sync != nil && w.FindDevice != nil) || s.sh.deps.Cloud == nil {
-		return nil
+// summaryStep is step 8: the account, the device, the sync choices, Find
+// Device, and the guide's security tips as next steps; enter finishes, a
+// opens the account hub. One description, drawn full screen by stepView
+// and as plain text by plain.runStep (which has no keys to name).
+func (sh *shared) summaryStep() *step {
+	st := &step{
+		body:      func(int) string { return sh.summaryText() },
+		submitKey: "key.finish",
+		instant:   true,
+		footKeys:  true,
+		foot: func() string {
+			if sh.hubReady() {
+				return sh.paragraph(sh.st.Muted, sh.T("summary.finish_hub"), 0)
+			}
+			return sh.paragraph(sh.st.Muted, sh.T("summary.finish"), 0)
+		},
+		run: func(context.Context, values) (outcome, error) { return outcome{quit: true}, nil },
 	}
-	ctx, cancel := s.sh.callCtx()
-	cloud, id := s.sh.deps.Cloud, w.DeviceID
-	return func() tea.Msg {
-		defer cancel()
-		var m summaryLoadedMsg
-		if c, err := flows.LoadSync(ctx, cloud, id, flows.NetworkUnknown); err == nil && c.Saved {
-			m.sync = &c.Settings
-		}
-		if fd, err := flows.LoadFindDevice(ctx, cloud, id); err == nil {
-			m.find = &fd.Enabled
-		}
-		return m
+	if sh.hubReady() {
+		st.keys = []stepKey{{key: "a", help: "key.hub", out: outcome{to: flows.StepHub}}}
 	}
-}
-
-// Update implements Screen.
-func (s *summaryScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case summaryLoadedMsg:
-		if s.sh.wiz.Sync == nil {
-			s.sh.wiz.Sync = msg.sync
-		}
-		if s.sh.wiz.FindDevice == nil {
-			s.sh.wiz.FindDevice = msg.find
-		}
-	case tea.KeyPressMsg:
-		switch {
-		case isKey(msg, kEnter):
-			return s, func() tea.Msg { return quitMsg{} }
-		case isKey(msg, "a", "A") && s.sh.hubReady():
-			return s, navigateCmd(flows.StepSummary, flows.StepHub)
+	// A summary reached by resuming a signed-in run reads the saved
+	// choices, which this run did not make.
+	w := sh.wiz
+	if w.Account != nil && (w.Sync == nil || w.FindDevice == nil) && sh.deps.Cloud != nil {
+		cloud, id := sh.deps.Cloud, w.DeviceID
+		st.refresh = func(ctx context.Context) func(*shared) {
+			var sync *api.SyncSettings
+			var find *bool
+			if c, err := flows.LoadSync(ctx, cloud, id, flows.NetworkUnknown); err == nil && c.Saved {
+				sync = &c.Settings
+			}
+			if fd, err := flows.LoadFindDevice(ctx, cloud, id); err == nil {
+				find = &fd.Enabled
+			}
+			return func(sh *shared) {
+				if sh.wiz.Sync == nil {
+					sh.wiz.Sync = sync
+				}
+				if sh.wiz.FindDevice == nil {
+					sh.wiz.FindDevice = find
+				}
+			}
 		}
 	}
-	return s, nil
+	return st
 }
 
-// Keys implements Screen.
-func (s *summaryScreen) Keys() []key.Binding {
-	if s.sh.hubReady() {
-		return []key.Binding{s.sh.keyFinish(), s.sh.bind("a", "key.hub", "a")}
-	}
-	return []key.Binding{s.sh.keyFinish()}
-}
-
-// View implements Screen.
-func (s *summaryScreen) View() string {
-	sh := s.sh
+// summaryText is what the summary shows: the answers, then the next
+// steps.
+func (sh *shared) summaryText() string {
 	w := sh.wiz
 	var b strings.Builder
 	b.WriteString(sh.st.OK.Render(markOK+" ") + sh.st.Title.Render(sh.T("summary.heading")) + "\n\n")
@@ -154,13 +134,6 @@ func (s *summaryScreen) View() string {
 	tips = append(tips, sh.T("summary.tip_devices"))
 	for _, t := range tips {
 		b.WriteString("  • " + sh.paragraph(sh.st.Text, t, 4) + "\n")
-	}
-	switch {
-	case s.plain:
-	case sh.hubReady():
-		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("summary.finish_hub"), 0))
-	default:
-		b.WriteString("\n" + sh.paragraph(sh.st.Muted, sh.T("summary.finish"), 0))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
