@@ -373,3 +373,16 @@ func TestHubSignedOut(t *testing.T) {
 		t.Fatalf("s went to %v, want sign in", h.app.Current())
 	}
 }
+
+// TestHubTenthEntryByZero: the overview's tenth entry, Done, has a key
+// too: 0, drawn beside it as the others' numbers are.
+func TestHubTenthEntryByZero(t *testing.T) {
+	h, _ := newHubHarness(t, 80, 24, "en")
+	if s := h.screen(); !strings.Contains(s, "0. Done") {
+		t.Fatalf("the tenth entry has no number:\n%s", s)
+	}
+	h.do("0")
+	if !h.app.Finished() {
+		t.Errorf("0 on the overview did not leave the hub:\n%s", h.screen())
+	}
+}

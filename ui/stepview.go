@@ -393,8 +393,8 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 			return v.choose(f)
 		}
 		return nil
-	case f != nil && f.kind == fieldMenu && len(msg.Text) == 1 && msg.Text[0] >= '1' && msg.Text[0] <= '9':
-		if n := int(msg.Text[0] - '1'); n < len(f.options) {
+	case f != nil && f.kind == fieldMenu && len(msg.Text) == 1 && msg.Text[0] >= '0' && msg.Text[0] <= '9':
+		if n := menuIndex(msg.Text[0]); n < len(f.options) {
 			v.menu[v.focus] = n
 			return v.choose(f)
 		}
@@ -599,6 +599,14 @@ func (v *stepView) View() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// menuIndex is the entry a digit key opens: 1 the first, 0 the tenth.
+func menuIndex(digit byte) int {
+	if digit == '0' {
+		return 9
+	}
+	return int(digit - '1')
+}
+
 // detailedMenu draws a menu whose entries say more beside them: the
 // entries' titles in a column, what each means wrapped beside it, a blank
 // line between entries.
@@ -618,12 +626,17 @@ func detailedMenu(sh *shared, f field, focused bool, chosen int) string {
 	return b.String()
 }
 
-// menuLine is one entry of a menu: its number (the key that opens it) and
-// its label, the chosen one marked.
+// menuLine is one entry of a menu: its number (the key that opens it: 1
+// to 9, then 0 for the tenth) and its label, the chosen one marked.
 func menuLine(sh *shared, i int, label string, chosen bool) string {
-	n := strconv.Itoa(i+1) + ". "
-	if i >= 9 {
-		n = "   "
+	var n string
+	switch {
+	case i < 9:
+		n = strconv.Itoa(i+1) + ". "
+	case i == 9:
+		n = "0. "
+	default:
+		n = "   " // arrows reach it
 	}
 	indent := 2 + len(n)
 	if chosen {
