@@ -57,14 +57,27 @@ func SaveProfile(ctx context.Context, m Manager, displayName, region, language s
 	return a, nil
 }
 
+// CheckPasswordChange is what ChangePassword checks before it calls the
+// service: the current password given (Field "current_password"), the new
+// one meeting the rules (Field "new_password") and confirmed.
+func CheckPasswordChange(current, next, confirm string) error {
+	if current == "" {
+		return &UserError{Key: ErrKeyPasswordEmpty, AttemptsLeft: -1, Field: "current_password"}
+	}
+	if err := ValidateNewPassword(next, confirm, ""); err != nil {
+		if ue, ok := err.(*UserError); ok {
+			ue.Field = "new_password"
+		}
+		return err
+	}
+	return nil
+}
+
 // ChangePassword checks the new password and its confirmation as the
 // create form does, then changes it; it returns how many other sessions
 // were signed out.
 func ChangePassword(ctx context.Context, m Manager, current, next, confirm string) (int, error) {
-	if current == "" {
-		return 0, &UserError{Key: ErrKeyPasswordEmpty, AttemptsLeft: -1, Field: "current_password"}
-	}
-	if err := ValidateNewPassword(next, confirm, ""); err != nil {
+	if err := CheckPasswordChange(current, next, confirm); err != nil {
 		return 0, err
 	}
 	res, err := m.ChangePassword(ctx, api.PasswordChange{CurrentPassword: current, NewPassword: next})
@@ -107,18 +120,28 @@ func RemoveDevice(ctx context.Context, m Manager, id string) error {
 	return nil
 }
 
+// CheckCommand is what SendCommand checks before it calls the service:
+// lock and erase need the password (Field "password"), erase the device's
+// name typed (Field "name").
+func CheckCommand(dev api.Device, kind, password, typedName string) error {
+	switch kind {
+	case CommandLock, CommandErase:
+		if password == "" {
+			return &UserError{Key: ErrKeyPasswordEmpty, AttemptsLeft: -1, Field: "password"}
+		}
+	}
+	if kind == CommandErase && !strings.EqualFold(strings.TrimSpace(typedName), strings.TrimSpace(dev.Name)) {
+		return &UserError{Key: ErrKeyEraseName, AttemptsLeft: -1, Field: "name", Args: []any{"name", dev.Name}}
+	}
+	return nil
+}
+
 // SendCommand queues a Find Device command for a device. Lock and erase
 // need the password again; erase also needs the device's name typed
 // (typedName), so that the wrong device is never erased by a slip.
 func SendCommand(ctx context.Context, m Manager, dev api.Device, kind, message, password, typedName string) (api.Command, error) {
-	switch kind {
-	case CommandLock, CommandErase:
-		if password == "" {
-			return api.Command{}, &UserError{Key: ErrKeyPasswordEmpty, AttemptsLeft: -1, Field: "password"}
-		}
-	}
-	if kind == CommandErase && !strings.EqualFold(strings.TrimSpace(typedName), strings.TrimSpace(dev.Name)) {
-		return api.Command{}, &UserError{Key: ErrKeyEraseName, AttemptsLeft: -1, Field: "name", Args: []any{"name", dev.Name}}
+	if err := CheckCommand(dev, kind, password, typedName); err != nil {
+		return api.Command{}, err
 	}
 	c, err := m.SendCommand(ctx, dev.ID, api.CommandRequest{Type: kind, Message: CleanText(message), Password: password})
 	if err != nil {

@@ -63,15 +63,24 @@ func ConfirmTwoStep(ctx context.Context, s TwoStep, code string) ([]string, erro
 	return rc.RecoveryCodes, nil
 }
 
+// CheckPasswordGiven refuses an empty password (Field "password") before
+// anything is sent.
+func CheckPasswordGiven(password string) error {
+	if password == "" {
+		e := userErr(ErrKeyPasswordEmpty, nil)
+		e.Field = "password"
+		return e
+	}
+	return nil
+}
+
 // DisableTwoStep turns two-step verification off; it needs the password
 // again. An empty password never reaches the service (ErrKeyPasswordEmpty,
 // Field "password"); a wrong one is ErrKeyReauth, and too many wrong ones
 // ErrKeyAccountLocked with Wait.
 func DisableTwoStep(ctx context.Context, s TwoStep, password string) error {
-	if password == "" {
-		e := userErr(ErrKeyPasswordEmpty, nil)
-		e.Field = "password"
-		return e
+	if err := CheckPasswordGiven(password); err != nil {
+		return err
 	}
 	if err := s.DisableTOTP(ctx, password); err != nil {
 		return Explain(wrap("turn two-step verification off", err))

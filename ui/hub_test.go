@@ -283,7 +283,11 @@ func TestHubActions(t *testing.T) {
 	if s := h.screen(); !strings.Contains(s, "password") || strings.Contains(s, "Password changed") {
 		t.Fatalf("a wrong current password:\n%s", s)
 	}
-	h.do("shift+tab", "shift+tab")
+	// The error names the current password: the focus is on it, to be
+	// typed again.
+	if s := h.screen(); !strings.Contains(s, "› Password") {
+		t.Fatalf("the focus is not on the current password after it was refused:\n%s", s)
+	}
 	for range len("Wrong-pass-1") {
 		h.do("backspace")
 	}
@@ -355,6 +359,36 @@ func TestHubPlain(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(m.calls, "\n"), "profile Ann L CN zh-CN") {
 		t.Errorf("calls: %q", m.calls)
+	}
+}
+
+// TestHubPlainRefusesAtOnce: in plain mode a form refused before it is
+// sent (an empty password) says so without first saying it is saving.
+func TestHubPlainRefusesAtOnce(t *testing.T) {
+	m := newFakeManager()
+	m.totpOn = true
+	svc := newFakeService()
+	files := &memFiles{token: "tok-1"}
+	deps := Deps{Accounts: svc, Cloud: svc, Manager: m, Progress: files, Sessions: files, System: flows.System{Root: t.TempDir()},
+		DeviceID: func() (string, error) { return "dev-1", nil }, Now: func() time.Time { return t0 },
+		Start: func(context.Context) error { return nil }}
+	// Two-step verification (6), turn it off with an empty password, then
+	// the right one; the overview's Done.
+	in := strings.NewReader("6\n\ny\nBlue-Kettle-42\n9\n")
+	var out bytes.Buffer
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en", Hub: true, Server: "http://127.0.0.1:8417"}, in, &out, nil); err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	s := out.String()
+	empty := strings.Index(s, "Enter your password.")
+	if empty < 0 {
+		t.Fatalf("no refusal of the empty password:\n%s", s)
+	}
+	if strings.Count(s[:empty], "Saving…") != 0 {
+		t.Errorf("\"Saving…\" before the refusal of an empty password:\n%s", s)
+	}
+	if m.totpOn {
+		t.Errorf("two-step verification still on after the right password:\n%s", s)
 	}
 }
 

@@ -203,16 +203,19 @@ func (sh *shared) hubPassword() page {
 				return sh.paragraph(sh.st.Muted, sh.T("hub.password.intro"), 0)
 			},
 			fields: []field{
-				{key: "current", kind: fieldSecret, label: sh.T("hub.password.current")},
-				{key: "new", kind: fieldSecret, label: sh.T("hub.password.new"),
+				{key: "current_password", kind: fieldSecret, label: sh.T("hub.password.current")},
+				{key: "new_password", kind: fieldSecret, label: sh.T("hub.password.new"),
 					placeholder: sh.T("create.password_placeholder", "min", flows.PasswordMinLen),
-					hint:        func(v values) string { return sh.passwordChecklist(v.text("new"), v.text("confirm"), "") }},
+					hint:        func(v values) string { return sh.passwordChecklist(v.text("new_password"), v.text("confirm"), "") }},
 				{key: "confirm", kind: fieldSecret, label: sh.T("create.confirm")},
 			},
 			submit: sh.T("hub.password.submit"),
 			busy:   sh.T("hub.password.busy"),
+			check: func(v values) error {
+				return flows.CheckPasswordChange(v.text("current_password"), v.text("new_password"), v.text("confirm"))
+			},
 			run: func(ctx context.Context, v values) (outcome, error) {
-				n, err := flows.ChangePassword(ctx, m, v.text("current"), v.text("new"), v.text("confirm"))
+				n, err := flows.ChangePassword(ctx, m, v.text("current_password"), v.text("new_password"), v.text("confirm"))
 				if err != nil {
 					return outcome{}, err
 				}
@@ -456,6 +459,9 @@ func (sh *shared) hubLock(d api.Device) page {
 			},
 			submit: sh.T("hub.lock.submit"),
 			busy:   sh.T("hub.sending"),
+			check: func(v values) error {
+				return flows.CheckCommand(d, flows.CommandLock, v.text("password"), "")
+			},
 			run: func(ctx context.Context, v values) (outcome, error) {
 				c, err := flows.SendCommand(ctx, m, d, flows.CommandLock, v.text("message"), v.text("password"), "")
 				if err != nil {
@@ -481,6 +487,9 @@ func (sh *shared) hubErase(d api.Device) page {
 			},
 			submit: sh.T("hub.erase.submit"),
 			busy:   sh.T("hub.sending"),
+			check: func(v values) error {
+				return flows.CheckCommand(d, flows.CommandErase, v.text("password"), v.text("name"))
+			},
 			run: func(ctx context.Context, v values) (outcome, error) {
 				c, err := flows.SendCommand(ctx, m, d, flows.CommandErase, "", v.text("password"), v.text("name"))
 				if err != nil {
@@ -569,6 +578,10 @@ func (sh *shared) hubRecoveryAdd(method, region string) page {
 			fields: []field{{key: "to", kind: fieldText, label: label, limit: 254}},
 			submit: sh.T("hub.recovery.send"),
 			busy:   sh.T("hub.sending"),
+			check: func(v values) error {
+				_, err := flows.ValidateIdentifier(method, v.text("to"), region)
+				return err
+			},
 			run: func(ctx context.Context, v values) (outcome, error) {
 				ch, err := flows.AddRecovery(ctx, m, method, v.text("to"), region)
 				if err != nil {

@@ -111,6 +111,7 @@ func (sh *shared) twoStepOff() *step {
 		fields: []field{{key: "password", kind: fieldSecret, label: sh.T("hub.password.current")}},
 		submit: sh.T("hub.two_step.turn_off"),
 		busy:   sh.T("find.saving"),
+		check:  func(v values) error { return flows.CheckPasswordGiven(v.text("password")) },
 		run: func(ctx context.Context, v values) (outcome, error) {
 			if err := flows.DisableTwoStep(ctx, m, v.text("password")); err != nil {
 				return outcome{}, err
