@@ -280,7 +280,7 @@ func (p *plain) run() error {
 		var next flows.Step
 		switch step {
 		case flows.StepRequirements:
-			next, err = p.requirements()
+			next, err = p.wizardStep(flows.StepRequirements, sh.requirementsStep())
 		case flows.StepDevice:
 			next, err = p.wizardStep(flows.StepDevice, sh.deviceStep())
 		case flows.StepAccount:
@@ -402,33 +402,6 @@ func (p *plain) resume(saved *flows.Progress) (flows.Step, error) {
 		w.Challenge = &api.Challenge{ID: pr.ChallengeID, State: api.ChallengePending}
 	}
 	return to, nil
-}
-
-func (p *plain) requirements() (flows.Step, error) {
-	p.heading(flows.StepRequirements)
-	for {
-		p.say(p.T("req.running"))
-		r := p.sh.deps.Checker.All(p.sh.ctx)
-		rs := newRequirementsScreen(p.sh)
-		rs.run = 1
-		for _, f := range r.Findings {
-			rs.findings[f.Check] = f
-			if f.Check == flows.CheckNetwork {
-				p.sh.wiz.Network, p.sh.wiz.Iface = f.Network, f.Interface
-			}
-		}
-		p.show(rs.rowsView())
-		if r.OK() {
-			return flows.StepDevice, nil
-		}
-		again, err := p.confirm(p.T("acc.check_again"), true)
-		if err != nil {
-			return 0, err
-		}
-		if !again {
-			return 0, errQuit
-		}
-	}
 }
 
 // newPassword asks for a new password and its confirmation until both meet

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"misetup/api"
 	"misetup/flows"
 )
 
@@ -268,5 +269,63 @@ func TestAccessibleInputEndsAfterAWrongChoice(t *testing.T) {
 	}
 	if p, ok, _ := files.LoadProgress(); !ok || p.Step != "account" {
 		t.Errorf("progress %+v, want saved at the account choice", p)
+	}
+}
+
+// downFirst is a service whose status fails its first n calls, then
+// answers as svc does.
+type downFirst struct {
+	svc *fakeService
+	mu  sync.Mutex
+	n   int
+}
+
+func (d *downFirst) Status(ctx context.Context) (api.Status, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.n > 0 {
+		d.n--
+		return api.Status{}, &api.Error{Code: api.CodeUnavailable, Message: "connection refused"}
+	}
+	return d.svc.Status(ctx)
+}
+
+// TestAccessibleRequirementsCheckAgain: in plain mode a failed check asks
+// "Check again?": yes runs the checks again, and once they pass the wizard
+// goes on; no ends the wizard at the requirements.
+func TestAccessibleRequirementsCheckAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name, answers string
+		next          string // what the output reaches; "" for none
+	}{
+		{"again", "1\ny\n", "Step 3 of 8 · This device"},
+		{"no", "1\nn\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deps, svc, files := journeyDeps(t)
+			// One round of checks asks the status three times.
+			deps.Checker.Status, deps.Checker.Probes = &downFirst{svc: svc, n: 3}, 1
+			var out bytes.Buffer
+			err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, strings.NewReader(tc.answers), &out, []string{"TERM=dumb"})
+			if err != nil {
+				t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+			}
+			got := out.String()
+			first := strings.Index(got, "Check again?")
+			if first < 0 || !strings.Contains(got[:first], "✗ Service") {
+				t.Fatalf("no failed check and question:\n%s", got)
+			}
+			switch {
+			case tc.next != "" && !strings.Contains(got[first:], "✓ Service"):
+				t.Errorf("the checks did not run again:\n%s", got)
+			case tc.next != "" && !strings.Contains(got, tc.next):
+				t.Errorf("the wizard did not go on to %q:\n%s", tc.next, got)
+			case tc.next == "" && strings.Contains(got, "Step 3 of 8"):
+				t.Errorf("no to \"Check again?\" went on:\n%s", got)
+			}
+			if p, ok, _ := files.LoadProgress(); tc.next == "" && (!ok || p.Step != "requirements") {
+				t.Errorf("progress after no: %+v %v", p, ok)
+			}
+		})
 	}
 }

@@ -115,7 +115,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepWelcome:
 		return newWelcomeScreen(sh)
 	case flows.StepRequirements:
-		return newRequirementsScreen(sh)
+		return newStepScreen(sh, flows.StepRequirements, sh.requirementsStep)
 	case flows.StepDevice:
 		return newStepScreen(sh, flows.StepDevice, sh.deviceStep)
 	case flows.StepAccount:

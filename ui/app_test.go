@@ -124,20 +124,21 @@ func TestRequirementsFailureBlocks(t *testing.T) {
 		if c == flows.CheckClock {
 			f.Level, f.Msg = flows.LevelFail, flows.T("check.clock.behind", "min", 9)
 		}
-		h.send(checkedMsg{run: 1, finding: f})
+		h.found(f)
 	}
 	h.keys("enter")
 	if h.app.Current() != flows.StepRequirements {
 		t.Fatal("enter continued past a failed check")
 	}
 	// r runs them again: a new round; a late answer of the old round is dropped.
+	late := h.finding(flows.Finding{Check: flows.CheckClock, Level: flows.LevelOK})
 	h.keys("r")
-	h.send(checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckClock, Level: flows.LevelOK}})
+	h.send(late)
 	if s := h.screen(); !strings.Contains(s, "checking…") {
 		t.Fatalf("after r the checks should be running:\n%s", s)
 	}
 	for _, c := range flows.Checks() {
-		h.send(checkedMsg{run: 2, finding: flows.Finding{Check: c, Level: flows.LevelWarn, Msg: flows.T("check.network.unknown")}})
+		h.found(flows.Finding{Check: c, Level: flows.LevelWarn, Msg: flows.T("check.network.unknown")})
 	}
 	h.do("enter")
 	if h.app.Current() != flows.StepDevice {

@@ -67,13 +67,6 @@ type deviceReadMsg struct {
 // progressSavedMsg reports a failed save (successes are silent).
 type progressSavedMsg struct{ err error }
 
-// checkedMsg carries one requirement check's finding; run tells the round
-// of checks apart, so a late answer of an earlier round is dropped.
-type checkedMsg struct {
-	run     int
-	finding flows.Finding
-}
-
 // registeredMsg carries the challenge of a new registration.
 type registeredMsg struct {
 	challenge api.Challenge

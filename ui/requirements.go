@@ -4,132 +4,103 @@ import (
 	"context"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
-	tea "charm.land/bubbletea/v2"
-
 	"misetup/flows"
 )
 
-// requirementsScreen is step 2 (GUIDE section 2): the checks run at once,
-// each with its own spinner and then a mark, a finding and a fix.
-type requirementsScreen struct {
-	sh       *shared
-	run      int                      // the round of checks; 0 before the first
-	findings map[string]flows.Finding // by check; missing while it runs
-	spin     spinner.Model
-}
-
-func newRequirementsScreen(sh *shared) *requirementsScreen {
-	return &requirementsScreen{sh: sh, findings: map[string]flows.Finding{}, spin: newSpinner(sh)}
-}
-
-// Init implements Screen: the first showing starts the checks.
-func (s *requirementsScreen) Init() tea.Cmd {
-	if s.run == 0 {
-		return s.start()
+// requirementsStep is step 2 (GUIDE section 2): the checks run at once,
+// each row with its own spinner and then a mark, a finding and a fix;
+// enter goes on once they passed (warnings do not stop it), r runs them
+// again. One description, drawn full screen by stepView and as plain
+// prompts by plain.runStep ("Check again?" when one failed).
+func (sh *shared) requirementsStep() *step {
+	st := &step{
+		busy:     sh.T("req.running"),
+		again:    sh.T("acc.check_again"),
+		footKeys: true,
+		instant:  true,
+		ready:    func() bool { return sh.checksDone() && sh.checkReport().OK() },
+		ran:      func() bool { return sh.wiz.Checks != nil },
+		run: func(context.Context, values) (outcome, error) {
+			return outcome{to: flows.StepDevice}, nil
+		},
 	}
-	return nil
-}
-
-// start runs every check at once, each in its own Cmd.
-func (s *requirementsScreen) start() tea.Cmd {
-	s.run++
-	s.findings = map[string]flows.Finding{}
-	cmds := []tea.Cmd{s.spin.Tick}
-	for _, name := range flows.Checks() {
-		cmds = append(cmds, checkCmd(s.sh.ctx, s.sh.deps.Checker, s.run, name))
+	checker := sh.deps.Checker
+	st.tasks = func() []func(context.Context) func(*shared) {
+		sh.wiz.Checks = map[string]flows.Finding{}
+		var fns []func(context.Context) func(*shared)
+		for _, name := range flows.Checks() {
+			fns = append(fns, func(ctx context.Context) func(*shared) { return recordFinding(checker.Run(ctx, name)) })
+		}
+		return fns
 	}
-	return tea.Batch(cmds...)
+	st.keys = []stepKey{{key: "r", help: "key.rerun", rerun: true, when: sh.checksDone}}
+	// The findings matter most; in a short window the introduction goes,
+	// then the closing line (the footer still names the keys).
+	layout := func() (intro, rows, status string, room int) {
+		rows = sh.checkRows(st.frame)
+		return sh.paragraph(sh.st.Text, sh.T("req.intro"), 0), rows, sh.checkStatus(), sh.bodyHeight() - lipglossHeight(rows)
+	}
+	st.body = func(int) string {
+		intro, rows, status, room := layout()
+		if lipglossHeight(intro)+1+1+lipglossHeight(status) <= room {
+			return intro + "\n\n" + rows
+		}
+		return rows
+	}
+	st.foot = func() string {
+		_, _, status, room := layout()
+		if 1+lipglossHeight(status) <= room {
+			return status
+		}
+		return ""
+	}
+	return st
 }
 
-func checkCmd(ctx context.Context, c flows.Checker, run int, name string) tea.Cmd {
-	return func() tea.Msg { return checkedMsg{run: run, finding: c.Run(ctx, name)} }
+// recordFinding records a check's finding in the answers (the network's
+// kind too, for Mi Cloud's Wi-Fi advice).
+func recordFinding(f flows.Finding) func(*shared) {
+	return func(sh *shared) {
+		if sh.wiz.Checks == nil {
+			sh.wiz.Checks = map[string]flows.Finding{}
+		}
+		sh.wiz.Checks[f.Check] = f
+		if f.Check == flows.CheckNetwork {
+			sh.wiz.Network, sh.wiz.Iface = f.Network, f.Interface
+		}
+	}
 }
 
-func (s *requirementsScreen) done() bool { return len(s.findings) == len(flows.Checks()) }
+func (sh *shared) checksDone() bool { return len(sh.wiz.Checks) == len(flows.Checks()) }
 
-func (s *requirementsScreen) report() flows.Report {
+func (sh *shared) checkReport() flows.Report {
 	var r flows.Report
 	for _, name := range flows.Checks() {
-		if f, ok := s.findings[name]; ok {
+		if f, ok := sh.wiz.Checks[name]; ok {
 			r.Findings = append(r.Findings, f)
 		}
 	}
 	return r
 }
 
-// Update implements Screen.
-func (s *requirementsScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case checkedMsg:
-		if msg.run != s.run {
-			return s, nil // a late answer of an earlier round
-		}
-		s.findings[msg.finding.Check] = msg.finding
-		if msg.finding.Check == flows.CheckNetwork {
-			s.sh.wiz.Network, s.sh.wiz.Iface = msg.finding.Network, msg.finding.Interface
-		}
-		return s, nil
-	case stylesChangedMsg:
-		s.spin.Style = s.sh.st.Spinner
-	case tea.KeyPressMsg:
-		switch {
-		case isKey(msg, "r", "R") && s.done():
-			return s, s.start()
-		case isKey(msg, kEnter) && s.done() && s.report().OK():
-			return s, navigateCmd(flows.StepRequirements, flows.StepDevice)
-		}
-		return s, nil
-	}
-	return s, spin(&s.spin, !s.done(), msg)
-}
-
-// Keys implements Screen.
-func (s *requirementsScreen) Keys() []key.Binding {
-	if !s.done() {
-		return nil
-	}
-	keys := []key.Binding{s.sh.keyRerun()}
-	if s.report().OK() {
-		keys = append([]key.Binding{s.sh.keyContinue()}, keys...)
-	}
-	return keys
-}
-
-// View implements Screen.
-func (s *requirementsScreen) View() string {
-	sh := s.sh
-	rows := s.rowsView()
-	var status string
-	switch r := s.report(); {
-	case !s.done():
-		status = sh.st.Muted.Render(sh.T("req.running"))
+// checkStatus is the line under the checks: running, blocked, warnings or
+// all set.
+func (sh *shared) checkStatus() string {
+	switch r := sh.checkReport(); {
+	case !sh.checksDone():
+		return sh.st.Muted.Render(sh.T("req.running"))
 	case !r.OK():
-		status = sh.paragraph(sh.st.Fail, sh.T("req.blocked"), 0)
+		return sh.paragraph(sh.st.Fail, sh.T("req.blocked"), 0)
 	case r.Worst() == flows.LevelWarn:
-		status = sh.paragraph(sh.st.Warn, sh.T("req.warnings"), 0)
+		return sh.paragraph(sh.st.Warn, sh.T("req.warnings"), 0)
 	default:
-		status = sh.paragraph(sh.st.OK, sh.T("req.all_ok"), 0)
+		return sh.paragraph(sh.st.OK, sh.T("req.all_ok"), 0)
 	}
-	intro := sh.paragraph(sh.st.Text, sh.T("req.intro"), 0)
-	// The findings matter most; in a short window the introduction goes,
-	// then the closing line (the footer still names the keys).
-	room := sh.bodyHeight() - lipglossHeight(rows)
-	var b strings.Builder
-	if lipglossHeight(intro)+1+1+lipglossHeight(status) <= room {
-		b.WriteString(intro + "\n\n")
-	}
-	b.WriteString(rows)
-	if 1+lipglossHeight(status) <= room {
-		b.WriteString("\n\n" + status)
-	}
-	return b.String()
 }
 
-// rowsView is one row per check: mark, name, finding and fix.
-func (s *requirementsScreen) rowsView() string {
-	sh := s.sh
+// checkRows is one row per check: mark, name, finding and fix; a check
+// still at work shows frame (the spinner; nil: none).
+func (sh *shared) checkRows(frame func() string) string {
 	var rows strings.Builder
 	labels := make([]string, 0, 4)
 	for _, name := range flows.Checks() {
@@ -138,14 +109,17 @@ func (s *requirementsScreen) rowsView() string {
 	lw := labelWidth(labels...)
 	indent := 2 + lw
 	for i, name := range flows.Checks() {
-		f, ok := s.findings[name]
+		f, ok := sh.wiz.Checks[name]
 		var mark, finding string
 		switch {
 		case !ok:
-			mark, finding = s.spin.View(), sh.st.Muted.Render(sh.T("req.checking"))
+			mark, finding = " ", sh.st.Muted.Render(sh.T("req.checking"))
+			if frame != nil {
+				mark = frame()
+			}
 		default:
-			mark = s.levelMark(f.Level)
-			finding = sh.paragraph(s.levelStyle(f.Level), sh.Text(f.Msg), indent)
+			mark = sh.levelMark(f.Level)
+			finding = sh.paragraph(sh.levelStyle(f.Level), sh.Text(f.Msg), indent)
 		}
 		rows.WriteString(mark + " " + sh.st.Label.Render(padRight(labels[i], lw)) + finding + "\n")
 		if ok && !f.Fix.IsZero() {
@@ -153,24 +127,4 @@ func (s *requirementsScreen) rowsView() string {
 		}
 	}
 	return strings.TrimRight(rows.String(), "\n")
-}
-
-func (s *requirementsScreen) levelMark(l flows.Level) string {
-	switch l {
-	case flows.LevelWarn:
-		return s.sh.st.Warn.Render(markWarn)
-	case flows.LevelFail:
-		return s.sh.st.Fail.Render(markFail)
-	}
-	return s.sh.st.OK.Render(markOK)
-}
-
-func (s *requirementsScreen) levelStyle(l flows.Level) lipglossStyle {
-	switch l {
-	case flows.LevelWarn:
-		return s.sh.st.Warn
-	case flows.LevelFail:
-		return s.sh.st.Fail
-	}
-	return s.sh.st.Text
 }

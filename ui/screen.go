@@ -122,6 +122,9 @@ type wizardState struct {
 	DeviceID   string
 	Network    flows.NetworkKind
 	Iface      string // the network's interface (eth0, wlan0)
+	// Checks are the requirement checks' findings by check, as they come
+	// in; nil before the first round.
+	Checks map[string]flows.Finding
 
 	Challenge      *api.Challenge // the registration's pending challenge
 	ResetChallenge *api.Challenge

@@ -137,8 +137,23 @@ func apiErr(code string, mod ...func(*api.Error)) error {
 	return e
 }
 
-func ok(check string, key string, args ...any) checkedMsg {
-	return checkedMsg{run: 1, finding: flows.Finding{Check: check, Level: flows.LevelOK, Msg: flows.T(key, args...)}}
+func ok(check string, key string, args ...any) flows.Finding {
+	return flows.Finding{Check: check, Level: flows.LevelOK, Msg: flows.T(key, args...)}
+}
+
+// found hands findings to the requirements step on screen, as its checks
+// report them.
+func (h *harness) found(fs ...flows.Finding) {
+	for _, f := range fs {
+		h.send(h.finding(f))
+	}
+}
+
+// finding is one check's finding as the requirements step's task reports
+// it, to the view on screen and its round of checks.
+func (h *harness) finding(f flows.Finding) tea.Msg {
+	v := h.app.current().(*stepScreen).v
+	return stepTaskMsg{id: v.id, round: v.round, apply: recordFinding(f)}
 }
 
 // screenCases set App up on each screen the wizard has.
@@ -156,31 +171,31 @@ var screenCases = []struct {
 	{"requirements_checking", "en", func(h *harness) { h.goTo(flows.StepRequirements) }},
 	{"requirements_ok", "en", func(h *harness) {
 		h.goTo(flows.StepRequirements)
-		h.send(ok(flows.CheckConnection, "check.connection.ok", "n", 5, "ms", 42),
+		h.found(ok(flows.CheckConnection, "check.connection.ok", "n", 5, "ms", 42),
 			ok(flows.CheckVersion, "check.version.ok", "version", "1.0.0"),
 			ok(flows.CheckClock, "check.clock.ok", "s", 1),
 			ok(flows.CheckNetwork, "check.network.wifi", "iface", "wlan0"))
 	}},
 	{"requirements_warn", "en", func(h *harness) {
 		h.goTo(flows.StepRequirements)
-		h.send(
-			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckConnection, Level: flows.LevelWarn,
-				Msg: flows.T("check.connection.lossy", "lost", 2, "n", 5, "ms", 180), Fix: flows.T("check.connection.lossy.fix")}},
-			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckVersion, Level: flows.LevelWarn,
-				Msg: flows.T("check.version.update", "version", "1.0.0", "latest", "1.2.0"), Fix: flows.T("check.version.update.fix")}},
-			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckClock, Level: flows.LevelWarn,
-				Msg: flows.T("check.clock.ahead", "min", 3), Fix: flows.T("check.clock.fix")}},
-			checkedMsg{run: 1, finding: flows.Finding{Check: flows.CheckNetwork, Level: flows.LevelOK, Network: flows.NetworkMobile,
-				Msg: flows.T("check.network.mobile", "iface", "wwan0"), Fix: flows.T("check.network.mobile.fix")}})
+		h.found(
+			flows.Finding{Check: flows.CheckConnection, Level: flows.LevelWarn,
+				Msg: flows.T("check.connection.lossy", "lost", 2, "n", 5, "ms", 180), Fix: flows.T("check.connection.lossy.fix")},
+			flows.Finding{Check: flows.CheckVersion, Level: flows.LevelWarn,
+				Msg: flows.T("check.version.update", "version", "1.0.0", "latest", "1.2.0"), Fix: flows.T("check.version.update.fix")},
+			flows.Finding{Check: flows.CheckClock, Level: flows.LevelWarn,
+				Msg: flows.T("check.clock.ahead", "min", 3), Fix: flows.T("check.clock.fix")},
+			flows.Finding{Check: flows.CheckNetwork, Level: flows.LevelOK, Network: flows.NetworkMobile,
+				Msg: flows.T("check.network.mobile", "iface", "wwan0"), Fix: flows.T("check.network.mobile.fix")})
 	}},
 	{"requirements_down", "en", func(h *harness) {
 		h.goTo(flows.StepRequirements)
 		h.svc.fail["Status"] = &api.Error{Code: api.CodeUnavailable, Message: "connection refused"}
 		c := flows.Checker{Status: h.svc, Server: "http://10.0.0.5:8417", ClientVersion: api.Version}
 		for _, name := range []string{flows.CheckConnection, flows.CheckVersion, flows.CheckClock} {
-			h.send(checkedMsg{run: 1, finding: c.Run(context.Background(), name)})
+			h.found(c.Run(context.Background(), name))
 		}
-		h.send(ok(flows.CheckNetwork, "check.network.wired", "iface", "eth0"))
+		h.found(ok(flows.CheckNetwork, "check.network.wired", "iface", "eth0"))
 	}},
 	{"device", "en", func(h *harness) { h.goTo(flows.StepDevice) }},
 	{"device_empty_name", "en", func(h *harness) {

@@ -57,9 +57,26 @@ type step struct {
 	// asked. nil for an information page.
 	run func(ctx context.Context, v values) (outcome, error)
 	// keys are more keys of the step, each leading somewhere (a on the
-	// summary: the account hub). Plain mode, which has no keys, does not
-	// offer them.
+	// summary: the account hub) or running its tasks again (r on the
+	// requirements). Plain mode, which has no keys, does not offer them.
 	keys []stepKey
+	// tasks are the step's work, all started at once when it is first
+	// shown, each off the event loop (the requirement checks); each
+	// result records itself in the answers, on the event loop, and the
+	// step is drawn again. tasks is called each time they start, on the
+	// event loop. nil when none.
+	tasks func() []func(ctx context.Context) func(sh *shared)
+	// ran says whether the tasks already ran (their results are kept):
+	// the step shown again does not start them. nil: never.
+	ran func() bool
+	// ready says whether enter may go on (the checks passed); nil:
+	// always. In plain mode a step not ready after its tasks asks again
+	// (its question): yes runs them again, no quits.
+	ready func() bool
+	again string
+	// frame is the spinner of the view drawing the step, for a body that
+	// shows its tasks at work; set by stepView, nil in plain mode.
+	frame func() string
 	// refresh reads, when the step is shown, what its body shows that
 	// this run did not choose (a resumed summary's saved choices); what
 	// it returns records it in the answers, on the event loop, and the
@@ -122,7 +139,13 @@ type stepKey struct {
 	key  string // as typed; its capital works too
 	help string // the footer's catalog key
 	out  outcome
+	// rerun runs the step's tasks again instead of leading anywhere.
+	rerun bool
+	// when says whether the key works now; nil: always.
+	when func() bool
 }
+
+func (k stepKey) works() bool { return k.when == nil || k.when() }
 
 // action is a button of a step besides its submit.
 type action struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
@@ -75,10 +76,29 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			apply(p.sh)
 		}
 	}
-	if st.body != nil {
-		if body := st.body(designWidth); body != "" {
-			p.show(body)
+	showBody := func() {
+		if st.body != nil {
+			if body := st.body(designWidth); body != "" {
+				p.show(body)
+			}
 		}
+	}
+	if st.tasks != nil {
+		p.runTasks(st)
+	}
+	showBody()
+	// A step not ready after its work (a check failed) asks whether to
+	// do it again.
+	for st.ready != nil && !st.ready() {
+		again, err := p.confirm(st.again, true)
+		if err != nil {
+			return outcome{}, err
+		}
+		if !again {
+			return outcome{}, errQuit
+		}
+		p.runTasks(st)
+		showBody()
 	}
 	if st.watch != nil {
 		if err := p.follow(st.watch); err != nil {
@@ -122,7 +142,7 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			err = st.check(vals)
 		}
 		if err == nil {
-			if st.busy != "" {
+			if st.busy != "" && !st.instant && st.tasks == nil {
 				p.say(st.busy)
 			}
 			out, err = p.act(st, st.run, vals)
@@ -149,6 +169,25 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			if f.kind == fieldSecret {
 				vals[f.key] = "" // typed again, never shown back
 			}
+		}
+	}
+}
+
+// runTasks does a step's work, all at once, and records what came of it.
+func (p *plain) runTasks(st *step) {
+	if st.busy != "" {
+		p.say(st.busy)
+	}
+	fns := st.tasks()
+	applies := make([]func(*shared), len(fns))
+	var wg sync.WaitGroup
+	for i, f := range fns {
+		wg.Go(func() { applies[i] = f(p.sh.ctx) })
+	}
+	wg.Wait()
+	for _, apply := range applies {
+		if apply != nil {
+			apply(p.sh)
 		}
 	}
 }

@@ -14,34 +14,50 @@ type stepScreen struct {
 	at    flows.Step
 	build func() *step
 	v     *stepView
+	shown bool // Init ran: the view's work (tasks, refresh) is under way
 }
 
 func newStepScreen(sh *shared, at flows.Step, build func() *step) *stepScreen {
-	return &stepScreen{sh: sh, at: at, build: build, v: newStepViewNow(sh, build())}
+	s := &stepScreen{sh: sh, at: at, build: build}
+	s.v = newStepView(sh, staticPage(build))
+	s.v.prepare(build()) // drawn before Init, doing nothing yet
+	return s
 }
 
+// rebuild describes the step again and shows it: the answers it starts
+// from may have changed. It returns the view's work (its tasks on the
+// first showing, a refresh) and the focus.
+func (s *stepScreen) rebuild() tea.Cmd {
+	s.v = newStepView(s.sh, staticPage(s.build))
+	return s.v.show(s.build())
+}
+
+// busy reports whether the view has work under way that a new view would
+// drop (an action, tasks).
+func (s *stepScreen) busy() bool { return s.shown && (s.v.running || s.v.pending > 0) }
+
 // Init implements Screen: the step is described again each time it is
-// shown (the answers it starts from may have changed).
+// shown, unless work of its is under way.
 func (s *stepScreen) Init() tea.Cmd {
-	if s.v.running {
+	if s.busy() {
 		return nil
 	}
-	s.v = newStepViewNow(s.sh, s.build())
-	return s.v.focusCmd()
+	s.shown = true
+	return s.rebuild()
 }
 
 // Update implements Screen.
 func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg.(type) {
 	case languageChangedMsg:
-		s.v = newStepViewNow(s.sh, s.build())
-		return s, nil
+		if !s.busy() { // a busy step's texts follow anyway: they are read as it is drawn
+			return s, s.rebuild()
+		}
 	case deviceReadMsg:
 		// What the system says came in: the answers start from it, unless
 		// the person already typed.
-		if !s.v.touched && !s.v.running {
-			s.v = newStepViewNow(s.sh, s.build())
-			return s, s.v.focusCmd()
+		if !s.v.touched && !s.busy() {
+			return s, s.rebuild()
 		}
 	}
 	cmd := s.v.Update(msg)

@@ -44,6 +44,8 @@ type stepView struct {
 
 	status   string // the watch's last status
 	watching bool
+	round    int // of the tasks: a late result of an earlier round is dropped
+	pending  int // tasks of this round still at work
 
 	spin spinner.Model
 }
@@ -53,14 +55,6 @@ var stepViewIDs int
 func newStepView(sh *shared, p page) *stepView {
 	stepViewIDs++
 	return &stepView{sh: sh, id: stepViewIDs, page: p, spin: newSpinner(sh)}
-}
-
-// newStepViewNow draws a step that reads nothing (a wizard step) at once,
-// without a frame of "Loading…".
-func newStepViewNow(sh *shared, st *step) *stepView {
-	v := newStepView(sh, staticPage(func() *step { return st }))
-	v.show(st)
-	return v
 }
 
 // Messages of a step view, tagged with its id.
@@ -86,6 +80,10 @@ type (
 		id    int
 		apply func(*shared)
 	}
+	stepTaskMsg struct {
+		id, round int
+		apply     func(*shared)
+	}
 )
 
 // load reads the page again (shown first, or come back to).
@@ -100,8 +98,31 @@ func (v *stepView) load() tea.Cmd {
 	})
 }
 
-// show takes a loaded step: its fields start from their values.
+// show takes a loaded step: its fields start from their values, and its
+// work starts (tasks on the first showing, a refresh, a watch).
 func (v *stepView) show(st *step) tea.Cmd {
+	v.prepare(st)
+	var cmds []tea.Cmd
+	if st.tasks != nil && (st.ran == nil || !st.ran()) {
+		cmds = append(cmds, v.startTasks())
+	}
+	if st.refresh != nil {
+		ctx, cancel := v.sh.callCtx()
+		id, refresh := v.id, st.refresh
+		cmds = append(cmds, func() tea.Msg {
+			defer cancel()
+			return stepRefreshedMsg{id: id, apply: refresh(ctx)}
+		})
+	}
+	if st.watch != nil {
+		v.watching = true
+		cmds = append(cmds, v.poll())
+	}
+	return tea.Batch(append(cmds, v.focusCmd())...)
+}
+
+// prepare takes a step to draw: its fields start from their values.
+func (v *stepView) prepare(st *step) {
 	v.st, v.loading = st, false
 	v.vals = values{}
 	v.inputs, v.caps, v.menu = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}
@@ -121,21 +142,8 @@ func (v *stepView) show(st *step) tea.Cmd {
 			v.menu[i] = max(v.vals.index(f.key), 0)
 		}
 	}
+	st.frame = func() string { return v.spin.View() }
 	v.restyle()
-	var cmds []tea.Cmd
-	if st.refresh != nil {
-		ctx, cancel := v.sh.callCtx()
-		id, refresh := v.id, st.refresh
-		cmds = append(cmds, func() tea.Msg {
-			defer cancel()
-			return stepRefreshedMsg{id: id, apply: refresh(ctx)}
-		})
-	}
-	if st.watch != nil {
-		v.watching = true
-		cmds = append(cmds, v.poll())
-	}
-	return tea.Batch(append(cmds, v.focusCmd())...)
 }
 
 func (v *stepView) restyle() {
@@ -182,6 +190,19 @@ func (v *stepView) firstAction() int {
 		n++
 	}
 	return n
+}
+
+// startTasks starts a round of the step's tasks, all at once.
+func (v *stepView) startTasks() tea.Cmd {
+	v.round++
+	fns := v.st.tasks()
+	v.pending = len(fns)
+	cmds := []tea.Cmd{v.spin.Tick}
+	for _, f := range fns {
+		id, round, ctx := v.id, v.round, v.sh.ctx
+		cmds = append(cmds, func() tea.Msg { return stepTaskMsg{id: id, round: round, apply: f(ctx)} })
+	}
+	return tea.Batch(cmds...)
 }
 
 // poll asks the watch once.
@@ -301,6 +322,15 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		v.done = &out
 		v.note = out.note
 		return nil
+	case stepTaskMsg:
+		if msg.id != v.id || msg.round != v.round {
+			return nil // a late result of a view left, or of an earlier round
+		}
+		if msg.apply != nil {
+			msg.apply(v.sh)
+		}
+		v.pending--
+		return nil
 	case stepRefreshedMsg:
 		if msg.id == v.id && msg.apply != nil {
 			msg.apply(v.sh)
@@ -340,7 +370,7 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	return spin(&v.spin, v.loading || v.running, msg)
+	return spin(&v.spin, v.loading || v.running || v.pending > 0, msg)
 }
 
 func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -362,11 +392,15 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	for _, k := range v.st.keys {
-		if isKey(msg, k.key, strings.ToUpper(k.key)) {
-			out := k.out
-			v.done = &out
-			return nil
+		switch {
+		case !isKey(msg, k.key, strings.ToUpper(k.key)) || !k.works():
+			continue
+		case k.rerun:
+			return v.startTasks()
 		}
+		out := k.out
+		v.done = &out
+		return nil
 	}
 	fields := v.st.fields
 	var f *field
@@ -418,6 +452,8 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	case isKey(msg, kShiftTab, kUp):
 		v.focus = (v.focus - 1 + v.stops()) % v.stops()
 		return v.focusCmd()
+	case isKey(msg, kEnter) && !v.ready():
+		return nil
 	case isKey(msg, kEnter):
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			return v.start(v.st.actions[a].run, v.st.actions[a].busy)
@@ -439,6 +475,12 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 func (v *stepView) choose(f *field) tea.Cmd {
 	v.vals[f.key] = strconv.Itoa(v.menu[v.focus])
 	return v.submit()
+}
+
+// ready reports whether enter may go on: the step says so, and none of
+// its tasks is at work.
+func (v *stepView) ready() bool {
+	return v.pending == 0 && (v.st.ready == nil || v.st.ready())
 }
 
 // capturesText reports whether the focus is in a text field.
@@ -479,7 +521,7 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append(ks, sh.keyChoose())
 		}
 	}
-	if v.st.submit != "" || len(v.st.fields) == 0 && v.st.run != nil {
+	if (v.st.submit != "" || len(v.st.fields) == 0 && v.st.run != nil) && v.ready() {
 		desc := cmp.Or(v.st.submitKey, "key.continue")
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			desc = "key.activate"
@@ -492,7 +534,9 @@ func (v *stepView) Keys() []key.Binding {
 		}
 	}
 	for _, k := range v.st.keys {
-		ks = append(ks, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
+		if k.works() {
+			ks = append(ks, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
+		}
 	}
 	if v.stops() > 1 {
 		ks = append(ks, sh.keyNextField())
