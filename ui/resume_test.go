@@ -84,3 +84,35 @@ func TestFinishedSetUpIsNotAnInterruption(t *testing.T) {
 		t.Fatalf("plain mode:\n%s", got)
 	}
 }
+
+// TestResumedSummaryReadsSavedChoices: a summary reached without this
+// run's choices (a resumed, signed-in run) reads them from the service
+// when it is shown, full screen and in plain mode.
+func TestResumedSummaryReadsSavedChoices(t *testing.T) {
+	at := t0
+	saved := api.SyncSettings{AutoSync: true, WifiOnly: true, Categories: []string{"contacts", "notes"}, UpdatedAt: &at}
+
+	h := newHarness(t, 80, 24, "en")
+	signedIn(h)
+	h.svc.sync["dev-1"], h.svc.findDevice["dev-1"] = saved, true
+	_, cmd := h.app.Update(navigateMsg{from: h.app.Current(), to: flows.StepSummary})
+	h.pump(cmd, 0)
+	if s := h.screen(); !strings.Contains(s, "Sync on · Contacts, Notes · Wi-Fi only") || !strings.Contains(s, "Find Device  on") {
+		t.Errorf("the summary did not read the saved choices:\n%s", s)
+	}
+
+	deps, svc, files := journeyDeps(t)
+	svc.sync["dev-1"], svc.findDevice["dev-1"] = saved, true
+	files.token = "tok-1"
+	svc.SetToken("tok-1")
+	p := flows.Progress{Step: "summary", Lang: "en"}
+	files.progress = &p
+	var out bytes.Buffer
+	in := strings.NewReader("\n\n") // English; resume at the summary
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, in, &out, nil); err != nil {
+		t.Fatalf("RunAccessible: %v", err)
+	}
+	if got := out.String(); !strings.Contains(got, "Sync on · Contacts, Notes · Wi-Fi only") {
+		t.Errorf("plain mode's summary did not read the saved choices:\n%s", got)
+	}
+}
