@@ -291,8 +291,10 @@ func (p *plain) run() error {
 			next, err = p.code()
 		case flows.StepSignIn:
 			next, err = p.signIn()
-		case flows.StepReset, flows.StepResetCode:
-			next, err = p.reset()
+		case flows.StepReset:
+			next, err = p.wizardStep(flows.StepReset, sh.resetStep())
+		case flows.StepResetCode:
+			next, err = p.resetCode()
 		case flows.StepSync:
 			next, err = p.syncStep()
 		case flows.StepFindDevice:
@@ -720,26 +722,13 @@ func (p *plain) signIn() (flows.Step, error) {
 	}
 }
 
-func (p *plain) reset() (flows.Step, error) {
+// resetCode is the second half of a reset: the code sent, then the new
+// password.
+func (p *plain) resetCode() (flows.Step, error) {
 	sh := p.sh
-	p.heading(flows.StepReset)
-	p.say(p.T("reset.intro"))
-	var ch api.Challenge
-	for {
-		id, err := p.ask(p.T("signin.id")+" ("+p.T("signin.id_placeholder")+")", sh.wiz.Identifier, false)
-		if err != nil {
-			return 0, err
-		}
-		sh.wiz.Identifier = id
-		ch, err = call(p, func(ctx context.Context) (api.Challenge, error) {
-			return flows.RequestReset(ctx, sh.deps.Accounts, id, sh.wiz.Region)
-		})
-		if err == nil {
-			break
-		}
-		p.sayErr(err)
+	if sh.wiz.ResetChallenge == nil {
+		return flows.StepReset, nil // resumed without its code: ask for a new one
 	}
-	sh.wiz.ResetChallenge = &ch
 	p.heading(flows.StepResetCode)
 	var code string
 	cs := newCodeState()

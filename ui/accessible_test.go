@@ -329,3 +329,33 @@ func TestAccessibleRequirementsCheckAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessibleForgotPassword: "Forgot password?" in plain mode asks for
+// the identifier (the one typed before offered), sends the code, keeps it
+// for the code diagnosis, and goes on to the code and the new password.
+func TestAccessibleForgotPassword(t *testing.T) {
+	deps, svc, files := journeyDeps(t)
+	deps.StateDir = t.TempDir()
+	files.progress = &flows.Progress{Step: "reset", Lang: "en", Method: "email", Identifier: "ann@example.com"}
+	var out bytes.Buffer
+	// English; resume there; keep the identifier; the code; end of input.
+	in := strings.NewReader("\ny\n\n123456\n")
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, in, &out, []string{"TERM=dumb"}); err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"Step 5 of 8 · Forgot password", "Resetting the password also unlocks", "Mi ID [ann@example.com]",
+		"Step 5 of 8 · Set a new password", "We sent a 6-digit code by email to a***@example.com.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if svc.count("RequestPasswordReset") != 1 {
+		t.Errorf("calls %v", svc.calls)
+	}
+	if rec, ok, err := flows.LastChallenge(deps.StateDir, files); err != nil || !ok || rec.ID != "ch-1" {
+		t.Errorf("the code sent is not kept for the diagnosis: %+v %v %v", rec, ok, err)
+	}
+}

@@ -127,7 +127,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepSignIn:
 		return newSignInScreen(sh)
 	case flows.StepReset:
-		return newResetScreen(sh)
+		return newStepScreen(sh, flows.StepReset, sh.resetStep)
 	case flows.StepResetCode:
 		return newResetCodeScreen(sh)
 	case flows.StepSync:
@@ -248,6 +248,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case resentMsg:
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	case resetRequestedMsg:
+		if msg.err == nil { // the reset's code screen asks for this one
+			ch := msg.challenge
+			a.sh.wiz.ResetChallenge = &ch
+		}
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	}
 	return a, a.broadcast(msg)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -12,113 +13,33 @@ import (
 	"misetup/flows"
 )
 
-// resetScreen is "Forgot password?" (GUIDE section 4): the identifier to
-// send a code to.
-type resetScreen struct {
-	sh   *shared
-	id   textinput.Model
-	cap  inputCap
-	busy bool
-	err  error
-	spin spinner.Model
-}
-
-func newResetScreen(sh *shared) *resetScreen {
-	s := &resetScreen{sh: sh, spin: newSpinner(sh)}
-	s.id = newInput(sh, "", 254, false)
-	s.id.SetValue(sh.wiz.Identifier)
-	s.restyle()
-	return s
-}
-
-// Init implements Screen.
-func (s *resetScreen) Init() tea.Cmd {
-	if s.id.Value() == "" {
-		s.id.SetValue(s.sh.wiz.Identifier)
-	}
-	return s.id.Focus()
-}
-
-// CapturesText implements textCapturer.
-func (s *resetScreen) CapturesText() bool { return true }
-
-func (s *resetScreen) restyle() {
-	sh := s.sh
-	sh.styleInputs(labelWidth(sh.T("signin.id")), &s.id)
-	s.id.Placeholder = sh.T("signin.id_placeholder")
-	s.spin.Style = sh.st.Spinner
-}
-
-// Update implements Screen.
-func (s *resetScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg, languageChangedMsg, stylesChangedMsg:
-		s.restyle()
-		return s, nil
-	case resetRequestedMsg:
-		s.busy = false
-		if s.err = msg.err; s.err != nil {
-			return s, nil
-		}
-		ch := msg.challenge
-		s.sh.wiz.ResetChallenge = &ch
-		return s, navigateCmd(flows.StepReset, flows.StepResetCode)
-	case tea.KeyPressMsg:
-		if s.busy {
-			return s, nil
-		}
-		if isKey(msg, kEnter) {
-			return s, s.submit()
-		}
-		cmd := s.cap.update(&s.id, msg)
-		s.err = nil
-		return s, cmd
-	case tea.PasteMsg:
-		return s, s.cap.update(&s.id, msg)
-	}
-	return s, spin(&s.spin, s.busy, msg)
-}
-
-func (s *resetScreen) submit() tea.Cmd {
-	sh := s.sh
-	id := strings.TrimSpace(s.id.Value())
-	if _, err := flows.ValidateSignInID(id); err != nil {
-		s.err = err
-		return nil
-	}
-	sh.wiz.Identifier = id
-	s.busy, s.err = true, nil
-	ctx, cancel := sh.callCtx()
+// resetStep is "Forgot password?" (GUIDE section 4): the identifier to
+// send a code to. One description, drawn full screen by stepView and as
+// plain prompts by plain.runStep.
+func (sh *shared) resetStep() *step {
 	acc, region := sh.deps.Accounts, sh.wiz.Region
-	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		defer cancel()
-		ch, err := flows.RequestReset(ctx, acc, id, region)
-		return resetRequestedMsg{challenge: ch, err: err}
-	})
-}
-
-// Keys implements Screen.
-func (s *resetScreen) Keys() []key.Binding {
-	return []key.Binding{s.sh.bind("enter", "key.send_code", kEnter)}
-}
-
-// View implements Screen.
-func (s *resetScreen) View() string {
-	sh := s.sh
-	lw := labelWidth(sh.T("signin.id"))
-	var b strings.Builder
-	b.WriteString(sh.paragraph(sh.st.Text, sh.T("reset.intro"), 0) + "\n\n")
-	b.WriteString(sh.fieldLine(sh.T("signin.id"), lw, true, s.id.View()) + "\n\n")
-	b.WriteString(sh.paragraph(sh.st.Muted, sh.T("reset.unlock_note"), 0) + "\n")
-	switch {
-	case s.busy:
-		b.WriteString("\n" + sh.busyLine(s.spin, sh.T("reset.sending")))
-	case s.err != nil:
-		b.WriteString("\n" + errorView(sh, s.err))
-	case s.cap.hit > 0:
-		b.WriteString("\n" + sh.paragraph(sh.st.Warn, s.cap.note(sh), 0))
+	return &step{
+		body: func(int) string { return sh.paragraph(sh.st.Text, sh.T("reset.intro"), 0) },
+		fields: []field{{key: "id", kind: fieldText, label: sh.T("signin.id"), placeholder: sh.T("signin.id_placeholder"),
+			limit: 254, value: sh.wiz.Identifier,
+			hint: func(values) string { return sh.paragraph(sh.st.Muted, sh.T("reset.unlock_note"), 0) }}},
+		submitKey: "key.send_code",
+		busy:      sh.T("reset.sending"),
+		check: func(v values) error {
+			_, err := flows.ValidateSignInID(v.text("id"))
+			return err
+		},
+		run: func(ctx context.Context, v values) (outcome, error) {
+			id := v.text("id")
+			ch, err := flows.RequestReset(ctx, acc, id, region)
+			if err != nil {
+				return outcome{}, err
+			}
+			return outcome{to: flows.StepResetCode, sent: &ch, apply: func(sh *shared) {
+				sh.wiz.Identifier, sh.wiz.ResetChallenge = id, &ch
+			}}, nil
+		},
 	}
-	return b.String()
 }
 
 // Focusable parts of the second reset screen.

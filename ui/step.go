@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"misetup/api"
 	"misetup/flows"
 )
 
@@ -199,6 +200,10 @@ type outcome struct {
 	// apply records the outcome in the wizard's answers, on the event
 	// loop (or plain mode's one goroutine); nil when nothing to record.
 	apply func(sh *shared)
+	// sent is a code the service just sent: kept in the state dir for
+	// the code diagnosis and misetup doctor, and announced to the screens
+	// waiting for it; nil when none.
+	sent *api.Challenge
 }
 
 // page reads what a step needs to show from the service (a hub page), off

@@ -4,6 +4,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"misetup/api"
 	"misetup/flows"
 )
 
@@ -69,13 +70,26 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if out.apply != nil {
 		out.apply(s.sh)
 	}
+	var next tea.Cmd
 	switch {
 	case out.quit:
-		return s, tea.Batch(cmd, func() tea.Msg { return quitMsg{} })
+		next = func() tea.Msg { return quitMsg{} }
 	case out.to != flows.StepWelcome:
-		return s, tea.Batch(cmd, navigateCmd(s.at, out.to))
+		next = navigateCmd(s.at, out.to)
 	}
-	return s, cmd
+	if out.sent != nil {
+		next = tea.Sequence(sentCmd(*out.sent), next)
+	}
+	return s, tea.Batch(cmd, next)
+}
+
+// sentCmd announces a code the service just sent: App keeps it for the
+// code diagnosis, and the code screens start fresh on it.
+func sentCmd(ch api.Challenge) tea.Cmd {
+	if ch.Purpose == api.PurposeRegistration {
+		return func() tea.Msg { return registeredMsg{challenge: ch} }
+	}
+	return func() tea.Msg { return resetRequestedMsg{challenge: ch} }
 }
 
 // CapturesText implements textCapturer.
@@ -94,6 +108,9 @@ func (p *plain) wizardStep(at flows.Step, st *step) (flows.Step, error) {
 	out, err := p.runStep(st, flows.Text{}, false)
 	if err != nil {
 		return 0, err
+	}
+	if out.sent != nil && p.sh.deps.StateDir != "" {
+		_ = flows.RememberChallenge(p.sh.deps.StateDir, *out.sent, p.sh.now()) // only for the diagnosis: not worth failing for
 	}
 	return out.to, nil
 }

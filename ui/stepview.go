@@ -521,7 +521,7 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append(ks, sh.keyChoose())
 		}
 	}
-	if (v.st.submit != "" || len(v.st.fields) == 0 && v.st.run != nil) && v.ready() {
+	if (v.st.submit != "" || v.st.run != nil) && v.ready() {
 		desc := cmp.Or(v.st.submitKey, "key.continue")
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			desc = "key.activate"
