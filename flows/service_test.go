@@ -21,29 +21,12 @@ import (
 	"misetup/api"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/internal/testclock"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
 )
-
-// clock is a settable clock shared by the service and the flows.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // outbox captures what the service sends.
 type outbox struct {
@@ -100,7 +83,7 @@ type env struct {
 	c     *client.Client
 	st    store.Store
 	out   *outbox
-	clock *clock
+	clock *testclock.Clock
 	files flows.Files
 	dev   api.Device
 }
@@ -108,14 +91,14 @@ type env struct {
 // startService runs the account service on a temporary SQLite store, its
 // clock settable and its email recorded in an outbox. sms, when set,
 // delivers text messages (else they go to the outbox too).
-func startService(t testing.TB, sms courier.Courier, tweak ...func(*server.Config)) (*server.Server, store.Store, *outbox, *clock) {
+func startService(t testing.TB, sms courier.Courier, tweak ...func(*server.Config)) (*server.Server, store.Store, *outbox, *testclock.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testclock.New(time.Now().UTC().Truncate(time.Second))
 	out := &outbox{}
 	cfg := server.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)

@@ -23,6 +23,7 @@ import (
 	"misetup/assets"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/internal/testclock"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/store"
@@ -81,7 +82,7 @@ type tsEnv struct {
 	st    store.Store
 	c     *client.Client
 	box   *outbox
-	clock *clock
+	clock *testclock.Clock
 	files flows.Files
 	dev   api.Device
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"misetup/api"
+	"misetup/internal/testclock"
 	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
@@ -35,24 +36,6 @@ func testKeys() Keys {
 
 // testPassword passes the default password rules.
 const testPassword = "Blue-Kettle-42"
-
-// clock is a settable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // memCourier records messages; fail makes Send fail, gate makes it wait.
 type memCourier struct {
@@ -91,7 +74,7 @@ type env struct {
 	srv     *Server
 	hs      *httptest.Server
 	st      store.Store
-	clock   *clock
+	clock   *testclock.Clock
 	courier *memCourier
 }
 
@@ -121,7 +104,7 @@ func newEnvOn(t testing.TB, kind string, mods ...func(*Config)) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := &clock{t: time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC))
 	cfg := DefaultConfig()
 	cfg.Argon2 = cheapArgon2
 	cfg.Now = clk.Now

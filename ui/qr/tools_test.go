@@ -18,13 +18,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"misetup/api"
 	"misetup/client"
 	"misetup/flows"
+	"misetup/internal/testclock"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/policy"
@@ -78,24 +78,6 @@ func oathCode(t *testing.T, oathtool, secret string, at time.Time) string {
 	return strings.TrimSpace(string(out))
 }
 
-// clock is the service's clock, moved by the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // mailbox hands the test each message the service sends.
 type mailbox chan courier.Message
 
@@ -125,14 +107,14 @@ func (m mailbox) code(t *testing.T) string {
 
 // startService runs the account service with a settable clock and returns
 // its handler.
-func startService(t *testing.T) (*server.Server, mailbox, *clock) {
+func startService(t *testing.T) (*server.Server, mailbox, *testclock.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testclock.New(time.Now().UTC().Truncate(time.Second))
 	box := make(mailbox, 10)
 	cfg := server.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
