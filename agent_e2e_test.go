@@ -13,33 +13,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"misetup/api"
 	"misetup/client"
+	"misetup/internal/testutil"
 	"misetup/server/servertest"
 )
-
-// syncBuffer is a strings.Builder safe to read while a process writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // linkDevice creates ann's account on the service at url, signed in on the
 // device deviceID, and leaves that session and device id in the state dir
@@ -78,7 +60,7 @@ func linkDevice(t *testing.T, url, root, deviceID string) *client.Client {
 // agentProc is a running `misetup agent`.
 type agentProc struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testutil.Buffer
 	done chan error
 }
 
@@ -86,7 +68,7 @@ func startAgentProc(t *testing.T, bin string, env []string, args ...string) *age
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"agent"}, args...)...)
 	cmd.Env = env
-	p := &agentProc{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &agentProc{cmd: cmd, logs: &testutil.Buffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -19,11 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"misetup/internal/testutil"
 	"misetup/server/store"
 )
 
 // waitLog waits until the log has a line with every one of parts.
-func waitLog(t *testing.T, l *syncBuffer, parts ...string) string {
+func waitLog(t *testing.T, l *testutil.Buffer, parts ...string) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for line := range strings.SplitSeq(l.String(), "\n") {
@@ -127,7 +128,7 @@ func TestSSHWizardEndToEnd(t *testing.T) {
 	_, port, _ := net.SplitHostPort(sshAddr)
 	cmd := exec.Command(bin, "serve", "--addr", httpAddr, "--ssh", sshAddr, "--ssh-authorized-keys", authorized)
 	cmd.Env = xdgEnv(root)
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ package main
 // SSH clients. The real OpenSSH client drives it in e2e_ssh_test.go.
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -27,6 +26,7 @@ import (
 
 	"misetup/api"
 	"misetup/client"
+	"misetup/internal/testutil"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/policy"
@@ -124,31 +124,6 @@ func newSSHEnv(t testing.TB, mod func(*sshSettings)) *sshEnv {
 	return &sshEnv{w: w, addr: ln.Addr().String(), srv: srv, db: db, courier: cc, metrics: cfg.Metrics}
 }
 
-// lockedBuf is a buffer written by an SSH session and read by the test.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// Reset forgets what was written so far (wait then looks at what comes next).
-func (l *lockedBuf) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
-}
-
 // screen is a terminal emulator the session draws on, as a real terminal
 // would; it answers the wizard's queries through reply.
 type screen struct {
@@ -187,9 +162,9 @@ type sshTerm struct {
 	c    *gossh.Client
 	s    *gossh.Session
 	in   io.WriteCloser
-	out  *lockedBuf // the bytes, without an emulator (benchmarks)
-	scr  *screen    // the screen, with one; nil without
-	errs *lockedBuf
+	out  *testutil.Buffer // the bytes, without an emulator (benchmarks)
+	scr  *screen          // the screen, with one; nil without
+	errs *testutil.Buffer
 }
 
 // dial connects as user; with cmd "" it asks for the wizard with a
@@ -207,7 +182,7 @@ func (e *sshEnv) dial(t testing.TB, user string, pty bool, cmd string) *sshTerm 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &sshTerm{t: t, c: c, s: s, out: &lockedBuf{}, errs: &lockedBuf{}}
+	tm := &sshTerm{t: t, c: c, s: s, out: &testutil.Buffer{}, errs: &testutil.Buffer{}}
 	s.Stdout, s.Stderr = tm.out, tm.errs
 	if tm.in, err = s.StdinPipe(); err != nil {
 		t.Fatal(err)

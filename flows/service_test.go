@@ -21,7 +21,7 @@ import (
 	"misetup/api"
 	"misetup/client"
 	"misetup/flows"
-	"misetup/internal/testclock"
+	"misetup/internal/testutil"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/policy"
@@ -83,7 +83,7 @@ type env struct {
 	c     *client.Client
 	st    store.Store
 	out   *outbox
-	clock *testclock.Clock
+	clock *testutil.Clock
 	files flows.Files
 	dev   api.Device
 }
@@ -91,14 +91,14 @@ type env struct {
 // startService runs the account service on a temporary SQLite store, its
 // clock settable and its email recorded in an outbox. sms, when set,
 // delivers text messages (else they go to the outbox too).
-func startService(t testing.TB, sms courier.Courier, tweak ...func(*server.Config)) (*server.Server, store.Store, *outbox, *testclock.Clock) {
+func startService(t testing.TB, sms courier.Courier, tweak ...func(*server.Config)) (*server.Server, store.Store, *outbox, *testutil.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	clk := testclock.New(time.Now().UTC().Truncate(time.Second))
+	clk := testutil.New(time.Now().UTC().Truncate(time.Second))
 	out := &outbox{}
 	cfg := server.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)

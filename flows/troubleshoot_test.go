@@ -23,7 +23,7 @@ import (
 	"misetup/assets"
 	"misetup/client"
 	"misetup/flows"
-	"misetup/internal/testclock"
+	"misetup/internal/testutil"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/store"
@@ -82,7 +82,7 @@ type tsEnv struct {
 	st    store.Store
 	c     *client.Client
 	box   *outbox
-	clock *testclock.Clock
+	clock *testutil.Clock
 	files flows.Files
 	dev   api.Device
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"misetup/api"
-	"misetup/internal/testclock"
+	"misetup/internal/testutil"
 	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
@@ -74,7 +74,7 @@ type env struct {
 	srv     *Server
 	hs      *httptest.Server
 	st      store.Store
-	clock   *testclock.Clock
+	clock   *testutil.Clock
 	courier *memCourier
 }
 
@@ -104,7 +104,7 @@ func newEnvOn(t testing.TB, kind string, mods ...func(*Config)) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := testclock.New(time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC))
+	clk := testutil.New(time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC))
 	cfg := DefaultConfig()
 	cfg.Argon2 = cheapArgon2
 	cfg.Now = clk.Now

@@ -12,6 +12,7 @@ import (
 
 	"misetup/api"
 	"misetup/flows"
+	"misetup/internal/testutil"
 )
 
 // TestAccessibleCreateAccount answers the plain prompts of accessible mode
@@ -127,26 +128,8 @@ func TestAccessibleDeadCode(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while the wizard writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitOutput waits until out holds want (n times, when n is given).
-func waitOutput(t *testing.T, out *syncBuffer, want string, n ...int) {
+func waitOutput(t *testing.T, out *testutil.Buffer, want string, n ...int) {
 	t.Helper()
 	times := 1
 	if len(n) > 0 {
@@ -169,7 +152,7 @@ func TestAccessibleCtrlCAsksFirst(t *testing.T) {
 	intr := make(chan struct{}, 1)
 	deps.Interrupt = intr
 	inR, inW := io.Pipe()
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- RunAccessible(context.Background(), deps, Options{Lang: "en"}, inR, out, nil) }()
 	write := func(s string) {

@@ -7,10 +7,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"misetup/internal/testutil"
 )
 
 // waitFor waits until out holds want n times.
-func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
+func waitFor(t *testing.T, out *testutil.Buffer, want string, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if strings.Count(out.String(), want) >= n {
@@ -36,7 +38,7 @@ func TestKioskPlainIdle(t *testing.T) {
 			return nil
 		}}}
 	in, w := io.Pipe()
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- RunAccessible(context.Background(), deps, opts, in, out, []string{"TERM=dumb"}) }()
 

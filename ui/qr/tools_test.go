@@ -24,7 +24,7 @@ import (
 	"misetup/api"
 	"misetup/client"
 	"misetup/flows"
-	"misetup/internal/testclock"
+	"misetup/internal/testutil"
 	"misetup/server"
 	"misetup/server/courier"
 	"misetup/server/policy"
@@ -107,14 +107,14 @@ func (m mailbox) code(t *testing.T) string {
 
 // startService runs the account service with a settable clock and returns
 // its handler.
-func startService(t *testing.T) (*server.Server, mailbox, *testclock.Clock) {
+func startService(t *testing.T) (*server.Server, mailbox, *testutil.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "misetup.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	clk := testclock.New(time.Now().UTC().Truncate(time.Second))
+	clk := testutil.New(time.Now().UTC().Truncate(time.Second))
 	box := make(mailbox, 10)
 	cfg := server.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)

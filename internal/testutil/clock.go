@@ -1,6 +1,7 @@
-// Package testclock is a clock a test sets and moves, shared by the
-// service (Config.Now) and the code under test, safe for concurrent use.
-package testclock
+// Package testutil holds what tests of several packages share: a clock a
+// test sets and moves (shared by the service's Config.Now and the code
+// under test) and a buffer read while another goroutine writes it.
+package testutil
 
 import (
 	"sync"
