@@ -342,3 +342,24 @@ func BenchmarkViewCreate(b *testing.B) {
 		_ = h.app.View()
 	}
 }
+
+// TestTypedTextSurvivesADetour: what was typed on a step described once
+// (the reset's identifier, the device's name) is still there after a
+// detour through troubleshooting and a change of language.
+func TestTypedTextSurvivesADetour(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	h.goTo(flows.StepReset)
+	h.typeText("bob@example.com")
+	h.keys("ctrl+t")
+	if h.app.Current() != flows.StepTroubleshoot {
+		t.Fatalf("ctrl+t opened %v", h.app.Current())
+	}
+	h.keys("esc")
+	if s := h.screen(); h.app.Current() != flows.StepReset || !strings.Contains(s, "bob@example.com") {
+		t.Fatalf("back from troubleshooting, the identifier typed is gone:\n%s", s)
+	}
+	h.send(languageChangedMsg{lang: "zh-CN"})
+	if s := h.screen(); !strings.Contains(s, "bob@example.com") || !strings.Contains(s, "小米 ID") {
+		t.Fatalf("after a change of language, the identifier typed is gone:\n%s", s)
+	}
+}

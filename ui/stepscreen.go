@@ -29,8 +29,13 @@ func newStepScreen(sh *shared, at flows.Step, build func() *step) *stepScreen {
 // from may have changed. It returns the view's work (its tasks on the
 // first showing, a refresh) and the focus.
 func (s *stepScreen) rebuild() tea.Cmd {
+	old := s.v
 	s.v = newStepView(s.sh, staticPage(s.build))
-	return s.v.show(s.build())
+	cmd := s.v.show(s.build())
+	if old != nil && old.touched {
+		s.v.keepTyped(old) // back from troubleshooting, say: what was typed stays
+	}
+	return cmd
 }
 
 // busy reports whether the view has work under way that a new view would

@@ -146,6 +146,22 @@ func (v *stepView) prepare(st *step) {
 	v.restyle()
 }
 
+// keepTyped takes what the person typed into old's text fields into the
+// same fields of v.
+func (v *stepView) keepTyped(old *stepView) {
+	typed := map[string]string{}
+	for i, ti := range old.inputs {
+		typed[old.st.fields[i].key] = ti.Value()
+	}
+	for i, ti := range v.inputs {
+		if t, ok := typed[v.st.fields[i].key]; ok {
+			ti.SetValue(t)
+			v.vals[v.st.fields[i].key] = t
+		}
+	}
+	v.touched = true
+}
+
 func (v *stepView) restyle() {
 	if v.st == nil {
 		return
