@@ -290,7 +290,7 @@ func (p *plain) run() error {
 		case flows.StepCode:
 			next, err = p.code()
 		case flows.StepSignIn:
-			next, err = p.signIn()
+			next, err = p.wizardStep(flows.StepSignIn, sh.signInStep())
 		case flows.StepReset:
 			next, err = p.wizardStep(flows.StepReset, sh.resetStep())
 		case flows.StepResetCode:
@@ -671,55 +671,6 @@ func (p *plain) code() (flows.Step, error) {
 	}
 	sh.wiz.Identifier = accountLabel(res.Account)
 	return flows.StepSignIn, nil
-}
-
-func (p *plain) signIn() (flows.Step, error) {
-	sh := p.sh
-	p.heading(flows.StepSignIn)
-	p.say(p.T("signin.intro"))
-	in := flows.SignInInput{Region: sh.wiz.Region, Device: sh.wiz.Device.APIDevice(sh.wiz.DeviceID)}
-	var err error
-	for {
-		if in.Identifier, err = p.ask(p.T("signin.id")+" ("+p.T("signin.id_placeholder")+")", sh.wiz.Identifier, false); err != nil {
-			return 0, err
-		}
-		sh.wiz.Identifier = in.Identifier
-		if in.Password, err = p.ask(p.T("signin.password"), "", true); err != nil {
-			return 0, err
-		}
-		in.TOTP = ""
-		for {
-			s, err := call(p, func(ctx context.Context) (api.Session, error) {
-				return flows.SignIn(ctx, sh.deps.Accounts, sh.deps.Sessions, in)
-			})
-			if err == nil {
-				acc := s.Account
-				sh.wiz.Account = &acc
-				return flows.StepSync, nil
-			}
-			p.sayErr(err)
-			switch flows.Explain(err).Key {
-			case flows.ErrKeySecondFactor, flows.ErrKeyTOTPInvalid:
-				if in.TOTP, err = p.ask(p.T("signin.totp"), "", false); err != nil {
-					return 0, err
-				}
-				continue
-			case flows.ErrKeyUnavailable, flows.ErrKeyTimeout:
-				if retry, cerr := p.confirm(p.T("acc.try_again"), true); cerr != nil || !retry {
-					return 0, errQuit
-				}
-				continue
-			}
-			break
-		}
-		i, err := p.choose(p.T("acc.next"), []string{p.T("acc.try_again"), p.T("signin.forgot")}, 0)
-		if err != nil {
-			return 0, err
-		}
-		if i == 1 {
-			return flows.StepReset, nil
-		}
-	}
 }
 
 // resetCode is the second half of a reset: the code sent, then the new

@@ -342,3 +342,66 @@ func TestAccessibleForgotPassword(t *testing.T) {
 		t.Errorf("the code sent is not kept for the diagnosis: %+v %v %v", rec, ok, err)
 	}
 }
+
+// scriptedSignIn answers sign-ins with errs in turn, then as svc does.
+type scriptedSignIn struct {
+	*fakeService
+	errs []error
+	reqs []api.SessionRequest
+}
+
+func (s *scriptedSignIn) SignIn(ctx context.Context, req api.SessionRequest) (api.Session, error) {
+	s.mu.Lock()
+	s.reqs = append(s.reqs, req)
+	var err error
+	if len(s.errs) > 0 {
+		err, s.errs = s.errs[0], s.errs[1:]
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return api.Session{}, err
+	}
+	return s.fakeService.SignIn(ctx, req)
+}
+
+// TestAccessibleSignIn: plain mode's sign-in after a wrong password
+// offers to try again or "Forgot password?"; when the account has
+// two-step verification it asks for the code alone, keeping the rest.
+func TestAccessibleSignIn(t *testing.T) {
+	deps, svc, _ := journeyDeps(t)
+	acc := &scriptedSignIn{fakeService: svc, errs: []error{
+		&api.Error{Status: 401, Code: api.CodeInvalidCredentials, Message: "wrong"},
+		&api.Error{Status: 401, Code: api.CodeSecondFactorRequired, Field: "totp", Message: "2fa"},
+	}}
+	deps.Accounts = acc
+	answers := []string{
+		"1",        // English
+		"", "", "", // this device as the system says
+		"1", // sign in
+		"ann@example.com", "Wrong#Pass1",
+		"1",               // try again
+		"", "Right#Pass1", // the identifier kept; the password again
+		"123456", // the two-step code, asked alone
+	}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, strings.NewReader(strings.Join(answers, "\n")+"\n"), &out, []string{"TERM=dumb"})
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{"Step 5 of 8 · Sign in", "Forgot password?", "2FA code", "Step 6 of 8 · Mi Cloud sync"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if n := len(acc.reqs); n != 3 {
+		t.Fatalf("%d sign-ins, want 3:\n%s", n, got)
+	}
+	last := acc.reqs[2]
+	if last.Identifier != "ann@example.com" || last.Password != "Right#Pass1" || last.TOTP != "123456" {
+		t.Errorf("the last sign-in sent %+v", last)
+	}
+	if acc.reqs[1].TOTP != "" || acc.reqs[1].Password != "Right#Pass1" {
+		t.Errorf("the second sign-in sent %+v", acc.reqs[1])
+	}
+}

@@ -125,7 +125,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepCode:
 		return newCodeScreen(sh, flows.StepCode)
 	case flows.StepSignIn:
-		return newSignInScreen(sh)
+		return newStepScreen(sh, flows.StepSignIn, sh.signInStep)
 	case flows.StepReset:
 		return newStepScreen(sh, flows.StepReset, sh.resetStep)
 	case flows.StepResetCode:

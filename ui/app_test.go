@@ -88,8 +88,9 @@ func TestQuestionMarkIsTextInAFieldAndHelpElsewhere(t *testing.T) {
 func TestStaleNavigationIsIgnored(t *testing.T) {
 	h := newHarness(t, 80, 24, "en")
 	h.goTo(flows.StepSignIn)
+	late := h.result(signedInOutcome("ann@example.com", api.Session{Account: api.Account{MiID: "1"}}), nil)
 	h.keys("esc") // back to the welcome while a sign-in was in flight
-	h.send(signedInMsg{session: api.Session{Account: api.Account{MiID: "1"}}})
+	h.send(late)
 	// The sign-in screen asks App to move on; it is no longer shown.
 	h.send(navigateMsg{from: flows.StepSignIn, to: flows.StepSync, reset: true})
 	if h.app.Current() != flows.StepWelcome {

@@ -136,8 +136,14 @@ func fieldValues(h *harness) []string {
 	switch s := h.app.current().(type) {
 	case *createScreen:
 		return []string{s.id.Value(), s.pw.Value(), s.confirm.Value()}
-	case *signInScreen:
-		return []string{s.id.Value(), s.pw.Value()}
+	case *stepScreen:
+		var vs []string
+		for i := range s.v.st.fields {
+			if ti, ok := s.v.inputs[i]; ok && s.v.visible(i) {
+				vs = append(vs, ti.Value())
+			}
+		}
+		return vs
 	case *codeScreen:
 		return []string{s.code.digits}
 	}

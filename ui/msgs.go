@@ -106,12 +106,6 @@ type codeExpiredMsg struct {
 // be resent). from is the step that asked.
 type registerAgainMsg struct{ from flows.Step }
 
-// signedInMsg carries a new session.
-type signedInMsg struct {
-	session api.Session
-	err     error
-}
-
 // resetRequestedMsg carries the challenge of a password reset.
 type resetRequestedMsg struct {
 	challenge api.Challenge

@@ -23,33 +23,33 @@ func TestServiceDownRetriesByItself(t *testing.T) {
 	h.typeText("Tr1cky#Pass")
 	h.keys("enter")
 	down := flows.Explain(&api.Error{Code: api.CodeUnavailable, Message: "connection refused"})
-	h.send(signedInMsg{err: down})
+	h.send(h.result(outcome{}, down))
 	s := h.screen()
 	flat := strings.Join(strings.Fields(s), " ")
 	if !strings.Contains(flat, "The account service (http://127.0.0.1:8417) cannot be reached.") ||
 		!strings.Contains(flat, "Trying again in 0:05. Press r to try now.") || !strings.Contains(lastLine(s), "r try now") {
 		t.Fatalf("a sign-in the service did not answer:\n%s", s)
 	}
-	sc := h.app.screens[flows.StepSignIn].(*signInScreen)
+	sc := h.app.screens[flows.StepSignIn].(*stepScreen).v
 	now = t0.Add(3 * time.Second)
 	h.send(retryTickMsg{tag: sc.retry.tag})
-	if !strings.Contains(h.screen(), "Trying again in 0:02") || sc.busy {
+	if !strings.Contains(h.screen(), "Trying again in 0:02") || sc.running {
 		t.Fatalf("the countdown does not count:\n%s", h.screen())
 	}
 	now = t0.Add(5 * time.Second)
 	h.send(retryTickMsg{tag: sc.retry.tag})
-	if !sc.busy {
+	if !sc.running {
 		t.Fatalf("no try when the countdown ended:\n%s", h.screen())
 	}
-	h.send(signedInMsg{err: down}) // still down: the next wait is longer
+	h.send(h.result(outcome{}, down)) // still down: the next wait is longer
 	if !strings.Contains(h.screen(), "Trying again in 0:10") {
 		t.Fatalf("the second wait:\n%s", h.screen())
 	}
 	h.keys("r")
-	if !sc.busy || sc.id.Value() != "ann@example.com" || sc.pw.Value() != "Tr1cky#Pass" {
-		t.Fatalf("r did not try at once with the answers kept: busy=%v id=%q", sc.busy, sc.id.Value())
+	if !sc.running || sc.inputs[0].Value() != "ann@example.com" || sc.inputs[1].Value() != "Tr1cky#Pass" {
+		t.Fatalf("r did not try at once with the answers kept: running=%v id=%q", sc.running, sc.inputs[0].Value())
 	}
-	h.send(signedInMsg{session: api.Session{Token: "t", Account: api.Account{MiID: "1"}}})
+	h.send(h.result(signedInOutcome("ann@example.com", api.Session{Token: "t", Account: api.Account{MiID: "1"}}), nil))
 	h.send(navigateMsg{from: flows.StepSignIn, to: flows.StepSync, reset: true})
 	if s := h.screen(); h.app.Current() != flows.StepSync || strings.Contains(s, "cannot be reached") {
 		t.Fatalf("the error outlived the service's return:\n%s", s)

@@ -141,6 +141,13 @@ func ok(check string, key string, args ...any) flows.Finding {
 	return flows.Finding{Check: check, Level: flows.LevelOK, Msg: flows.T(key, args...)}
 }
 
+// result is the step on screen's action coming back with out or err, as
+// if it ran.
+func (h *harness) result(out outcome, err error) tea.Msg {
+	v := h.app.current().(*stepScreen).v
+	return stepRanMsg{id: v.id, out: out, err: err}
+}
+
 // found hands findings to the requirements step on screen, as its checks
 // report them.
 func (h *harness) found(fs ...flows.Finding) {
@@ -268,17 +275,17 @@ var screenCases = []struct {
 	{"signin_locked", "en", func(h *harness) {
 		h.goTo(flows.StepSignIn)
 		h.typeText("ann@example.com")
-		h.send(signedInMsg{err: flows.Explain(apiErr(api.CodeAccountLocked, func(e *api.Error) { e.RetryAfterS = 14*60 + 5 }))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeAccountLocked, func(e *api.Error) { e.RetryAfterS = 14*60 + 5 }))))
 	}},
 	{"signin_totp", "en", func(h *harness) {
 		h.goTo(flows.StepSignIn)
 		h.typeText("ann@example.com")
-		h.send(signedInMsg{err: flows.Explain(apiErr(api.CodeSecondFactorRequired))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeSecondFactorRequired))))
 	}},
 	{"signin_zh_wrong", "zh-CN", func(h *harness) {
 		h.goTo(flows.StepSignIn)
 		h.typeText("ann@example.com")
-		h.send(signedInMsg{err: flows.Explain(apiErr(api.CodeInvalidCredentials))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeInvalidCredentials))))
 	}},
 	{"reset", "en", func(h *harness) {
 		h.goTo(flows.StepSignIn)

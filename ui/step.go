@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,6 +52,15 @@ type step struct {
 	// footKeys says foot speaks of keys: plain mode, which has none, does
 	// not say it.
 	footKeys bool
+	// stack draws the buttons one under another (sign-in's "Sign in" and
+	// "Forgot password?"), not side by side.
+	stack bool
+	// start is the key of the field the focus starts on; "" the first.
+	start string
+	// failed records a refusal of run in the answers (sign-in keeps the
+	// last failure for troubleshooting), on the event loop or plain
+	// mode's goroutine; nil when none.
+	failed func(sh *shared, v values, err error)
 	// check validates the values before run, at once (no call): an error
 	// names what to fix. nil when run checks everything.
 	check func(v values) error
@@ -125,6 +135,26 @@ type field struct {
 	// store)"), shown beside the field while its value is still that one;
 	// "" when the wizard chose it.
 	from string
+	// aside is a line under a text field saying what it takes; "" when
+	// none.
+	aside string
+	// on are the error keys that name this field besides the error's own
+	// Field: an error naming a field puts the focus on it, reveals it when
+	// hidden and, with retype, empties it.
+	on     []string
+	retype bool
+	// live records the value in the answers as it is typed (the sign-in's
+	// identifier: kept when the person quits, offered by "Forgot
+	// password?"); nil when none.
+	live func(sh *shared, value string)
+	// hidden fields are neither drawn nor asked until an error names them
+	// (sign-in's two-step code); their key is absent from the values.
+	hidden bool
+}
+
+// names reports whether the error ue names the field.
+func (f field) names(ue *flows.UserError) bool {
+	return ue != nil && (ue.Field != "" && ue.Field == f.key || slices.Contains(f.on, ue.Key))
 }
 
 // fromNote is f's from while its value v is still the starting one; "".
@@ -142,6 +172,9 @@ type stepKey struct {
 	out  outcome
 	// rerun runs the step's tasks again instead of leading anywhere.
 	rerun bool
+	// action is the step's action (1 for the first) the key presses; it
+	// is not shown while the focus is on that button.
+	action int
 	// when says whether the key works now; nil: always.
 	when func() bool
 }
@@ -153,6 +186,12 @@ type action struct {
 	label string
 	busy  string
 	run   func(ctx context.Context, v values) (outcome, error)
+	// on are the error keys that put the focus on this button (a locked
+	// account: "Forgot password?").
+	on []string
+	// after: plain mode offers it after the step's action was refused
+	// ("Try again" or "Forgot password?"), not before it runs.
+	after bool
 }
 
 // values are a step's answers by field key: text as typed, a toggle "1"
@@ -200,6 +239,9 @@ type outcome struct {
 	// apply records the outcome in the wizard's answers, on the event
 	// loop (or plain mode's one goroutine); nil when nothing to record.
 	apply func(sh *shared)
+	// resetTo leaves no way back into the steps before to (signed in:
+	// esc does not return to the sign-in).
+	resetTo bool
 	// sent is a code the service just sent: kept in the state dir for
 	// the code diagnosis and misetup doctor, and announced to the screens
 	// waiting for it; nil when none.

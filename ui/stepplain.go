@@ -109,19 +109,27 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		return outcome{}, errBack
 	}
 	vals := values{}
+	shown := map[string]bool{} // hidden fields an error revealed
 	for _, f := range st.fields {
-		vals[f.key] = f.value
+		if !f.hidden {
+			vals[f.key] = f.value
+			shown[f.key] = true
+		}
 	}
 	if st.foot != nil && !st.footKeys {
 		p.show(st.foot())
 	}
+	ask := shown // the fields to ask this time: all shown, or those an error named
 	for {
 		for _, f := range st.fields {
-			if f.hint != nil {
+			if f.hint != nil && ask[f.key] {
 				p.show(f.hint(vals))
 			}
 		}
 		for _, f := range st.fields {
+			if !ask[f.key] {
+				continue
+			}
 			if f.note != nil {
 				p.show(f.note(vals))
 			}
@@ -130,8 +138,14 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 				return outcome{}, err
 			}
 			vals[f.key] = v
+			if f.live != nil {
+				f.live(p.sh, v)
+			}
 		}
 		for _, a := range st.actions {
+			if a.after {
+				continue
+			}
 			if err := p.offer(a, vals); err != nil {
 				return outcome{}, err
 			}
@@ -153,6 +167,9 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			}
 			return out, nil
 		}
+		if st.failed != nil {
+			st.failed(p.sh, cloneValues(vals), err)
+		}
 		if canBack { // a hub page: going back is a choice
 			p.sayErr(err)
 			again, err := p.confirm(p.T("hub.try_again"), true)
@@ -165,12 +182,65 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		} else if !offline(err) || st.later == nil {
 			p.sayErr(err) // a wizard step asks again at once (act said an offline one already)
 		}
+		// What the error names is asked again: only it, when that is a
+		// code to type (the two-step code); everything, after a choice
+		// to try again or take another way ("Forgot password?").
+		ue, named, secret := flows.Explain(err), map[string]bool{}, false
+		for _, f := range st.fields {
+			if f.names(ue) {
+				named[f.key], shown[f.key] = true, true
+				secret = secret || f.kind == fieldSecret
+				if f.retype {
+					vals[f.key] = ""
+				}
+			}
+		}
+		if len(named) > 0 && !secret {
+			ask = named // the rest stands as typed
+			continue
+		}
 		for _, f := range st.fields {
 			if f.kind == fieldSecret {
 				vals[f.key] = "" // typed again, never shown back
 			}
 		}
+		ask = shown
+		if out, ok, err := p.afterRefusal(st, vals); err != nil || ok {
+			return out, err
+		}
 	}
+}
+
+// afterRefusal offers the step's after-actions once its action was
+// refused: "Try again" or one of them ("Forgot password?"). ok is false
+// to try again.
+func (p *plain) afterRefusal(st *step, vals values) (out outcome, ok bool, err error) {
+	var after []action
+	for _, a := range st.actions {
+		if a.after {
+			after = append(after, a)
+		}
+	}
+	if len(after) == 0 {
+		return outcome{}, false, nil
+	}
+	opts := []string{p.T("acc.try_again")}
+	for _, a := range after {
+		opts = append(opts, a.label)
+	}
+	i, err := p.choose(p.T("acc.next"), opts, 0)
+	if err != nil || i == 0 {
+		return outcome{}, false, err
+	}
+	out, err = call(p, func(ctx context.Context) (outcome, error) { return after[i-1].run(ctx, cloneValues(vals)) })
+	if err != nil {
+		p.sayErr(err)
+		return outcome{}, false, nil
+	}
+	if out.apply != nil {
+		out.apply(p.sh)
+	}
+	return out, true, nil
 }
 
 // runTasks does a step's work, all at once, and records what came of it.

@@ -79,6 +79,8 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch {
 	case out.quit:
 		next = func() tea.Msg { return quitMsg{} }
+	case out.to != flows.StepWelcome && out.resetTo:
+		next = resetToCmd(s.at, out.to)
 	case out.to != flows.StepWelcome:
 		next = navigateCmd(s.at, out.to)
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ type stepView struct {
 	caps   map[int]*inputCap
 	focus  int // a field's index; len(fields) is the button
 	menu   map[int]int
+	shown  map[int]bool // hidden fields an error revealed
 
 	touched bool // a key changed an answer
 	running bool
@@ -125,9 +127,12 @@ func (v *stepView) show(st *step) tea.Cmd {
 func (v *stepView) prepare(st *step) {
 	v.st, v.loading = st, false
 	v.vals = values{}
-	v.inputs, v.caps, v.menu = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}
+	v.inputs, v.caps, v.menu, v.shown = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}, map[int]bool{}
 	v.focus = 0
 	for i, f := range st.fields {
+		if f.key == st.start && st.start != "" {
+			v.focus = i
+		}
 		v.vals[f.key] = f.value
 		switch f.kind {
 		case fieldText, fieldSecret:
@@ -147,11 +152,14 @@ func (v *stepView) prepare(st *step) {
 }
 
 // keepTyped takes what the person typed into old's text fields into the
-// same fields of v.
+// same fields of v; passwords are typed again (after a reset, the old
+// one is stale).
 func (v *stepView) keepTyped(old *stepView) {
 	typed := map[string]string{}
 	for i, ti := range old.inputs {
-		typed[old.st.fields[i].key] = ti.Value()
+		if f := old.st.fields[i]; f.kind != fieldSecret {
+			typed[f.key] = ti.Value()
+		}
 	}
 	for i, ti := range v.inputs {
 		if t, ok := typed[v.st.fields[i].key]; ok {
@@ -238,10 +246,7 @@ func (v *stepView) poll() tea.Cmd {
 // submit checks the values asked and runs the step's action with them.
 func (v *stepView) submit() tea.Cmd {
 	if v.st.check != nil && !v.running {
-		for i, ti := range v.inputs {
-			v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
-		}
-		if err := v.st.check(v.vals); err != nil {
+		if err := v.st.check(v.answers()); err != nil {
 			v.err = err
 			return v.focusField(err)
 		}
@@ -256,17 +261,15 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 	if run == nil || v.running {
 		return nil
 	}
-	for i, ti := range v.inputs {
-		v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
-	}
+	vals := v.answers()
 	if v.st.instant {
-		out, err := run(v.sh.ctx, cloneValues(v.vals))
+		out, err := run(v.sh.ctx, vals)
 		return v.Update(stepRanMsg{id: v.id, out: out, err: err})
 	}
 	v.running, v.busy, v.err, v.note = true, busy, nil, flows.Text{}
 	v.last = func() tea.Cmd { return v.start(run, busy) }
 	ctx, cancel := v.sh.callCtx()
-	id, vals := v.id, cloneValues(v.vals)
+	id := v.id
 	return tea.Batch(v.spin.Tick, func() tea.Msg {
 		defer cancel()
 		out, err := run(ctx, vals)
@@ -274,20 +277,69 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 	})
 }
 
-// focusField puts the focus on the field an error names, if the step has
-// it (an empty name: the name).
+// focusField puts the focus where an error leads: on the field it names
+// (revealed when hidden, emptied when typed again), or on the button it
+// calls for.
 func (v *stepView) focusField(err error) tea.Cmd {
 	ue := flows.Explain(err)
-	if ue == nil || ue.Field == "" {
+	if ue == nil {
 		return nil
 	}
+	to := -1
 	for i, f := range v.st.fields {
-		if f.key == ue.Field {
-			v.focus = i
-			return v.focusCmd()
+		if !f.names(ue) {
+			continue
+		}
+		v.shown[i] = true
+		if ti, ok := v.inputs[i]; ok && f.retype {
+			ti.SetValue("")
+			v.vals[f.key] = ""
+		}
+		if to < 0 {
+			to = i
 		}
 	}
-	return nil
+	for j, a := range v.st.actions {
+		if slices.Contains(a.on, ue.Key) {
+			to = v.firstAction() + j
+		}
+	}
+	if to < 0 {
+		return nil
+	}
+	v.focus = to
+	return v.focusCmd()
+}
+
+// visible reports whether the field i is drawn and asked.
+func (v *stepView) visible(i int) bool {
+	return i >= len(v.st.fields) || !v.st.fields[i].hidden || v.shown[i]
+}
+
+// move puts the focus on the next place it can be, d steps away.
+func (v *stepView) move(d int) tea.Cmd {
+	n := v.stops()
+	for range n {
+		v.focus = (v.focus + d + n) % n
+		if v.visible(v.focus) {
+			break
+		}
+	}
+	return v.focusCmd()
+}
+
+// answers are the values of the fields shown: hidden ones are left out.
+func (v *stepView) answers() values {
+	for i, ti := range v.inputs {
+		v.vals[v.st.fields[i].key] = fieldValue(v.st.fields[i], ti.Value())
+	}
+	out := cloneValues(v.vals)
+	for i, f := range v.st.fields {
+		if !v.visible(i) {
+			delete(out, f.key)
+		}
+	}
+	return out
 }
 
 // keepForLater is c while a retry counts down: the step's later keeps the
@@ -331,6 +383,9 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.running = false
 		if v.err = msg.err; v.err != nil {
+			if v.st.failed != nil {
+				v.st.failed(v.sh, v.answers(), msg.err)
+			}
 			return tea.Batch(v.focusField(msg.err), v.retry.failed(msg.err, v.sh.now(), v.last))
 		}
 		v.retry.stop()
@@ -381,7 +436,7 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 	case tea.PasteMsg:
 		if ti, ok := v.inputs[v.focus]; ok {
 			cmd := v.caps[v.focus].update(ti, msg)
-			v.vals[v.st.fields[v.focus].key] = ti.Value()
+			v.typed(v.focus)
 			return cmd
 		}
 		return nil
@@ -413,6 +468,9 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 			continue
 		case k.rerun:
 			return v.startTasks()
+		case k.action > 0 && k.action <= len(v.st.actions):
+			a := v.st.actions[k.action-1]
+			return v.start(a.run, a.busy)
 		}
 		out := k.out
 		v.done = &out
@@ -463,11 +521,9 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		v.err = nil
 		return nil
 	case isKey(msg, kTab, kDown):
-		v.focus = (v.focus + 1) % v.stops()
-		return v.focusCmd()
+		return v.move(1)
 	case isKey(msg, kShiftTab, kUp):
-		v.focus = (v.focus - 1 + v.stops()) % v.stops()
-		return v.focusCmd()
+		return v.move(-1)
 	case isKey(msg, kEnter) && !v.ready():
 		return nil
 	case isKey(msg, kEnter):
@@ -481,10 +537,20 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		before := ti.Value()
 		cmd := v.caps[v.focus].update(ti, msg)
 		v.touched = v.touched || ti.Value() != before
-		v.vals[fields[v.focus].key] = ti.Value() // live hints read it
+		v.typed(v.focus)
 		return cmd
 	}
 	return nil
+}
+
+// typed takes what is in the text field i now: live hints read it, and
+// the field may record it.
+func (v *stepView) typed(i int) {
+	f := v.st.fields[i]
+	v.vals[f.key] = v.inputs[i].Value()
+	if f.live != nil {
+		f.live(v.sh, fieldValue(f, v.inputs[i].Value()))
+	}
 }
 
 // choose acts on a menu's entry.
@@ -549,13 +615,13 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append([]key.Binding{enter}, ks...)
 		}
 	}
-	for _, k := range v.st.keys {
-		if k.works() {
-			ks = append(ks, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
-		}
-	}
 	if v.stops() > 1 {
 		ks = append(ks, sh.keyNextField())
+	}
+	for _, k := range v.st.keys {
+		if k.works() && (k.action == 0 || v.focus != v.firstAction()+k.action-1) {
+			ks = append(ks, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
+		}
 	}
 	return ks
 }
@@ -584,10 +650,16 @@ func (v *stepView) View() string {
 	}
 	lw := v.labelWidth()
 	for i, f := range v.st.fields {
+		if !v.visible(i) {
+			continue
+		}
 		focused := i == v.focus
 		switch f.kind {
 		case fieldText, fieldSecret:
 			b.WriteString(sh.fieldLine(f.label, lw, focused, v.inputs[i].View()) + "\n")
+			if f.aside != "" {
+				b.WriteString(sh.noteLine(lw, sh.st.Muted, f.aside) + "\n")
+			}
 			if note := v.caps[i].note(sh); note != "" && focused {
 				b.WriteString(sh.noteLine(lw, sh.st.Warn, note) + "\n")
 			}
@@ -630,7 +702,11 @@ func (v *stepView) View() string {
 		for i, a := range v.st.actions {
 			buttons = append(buttons, sh.buttonView(a.label, v.focus == v.firstAction()+i, !v.running))
 		}
-		b.WriteString("\n" + strings.Join(buttons, " ") + "\n")
+		sep := " "
+		if v.st.stack {
+			sep = "\n"
+		}
+		b.WriteString("\n" + strings.Join(buttons, sep) + "\n")
 	}
 	if v.st.foot != nil && v.st.keepFoot {
 		b.WriteString("\n" + v.st.foot() + "\n")

@@ -90,7 +90,7 @@ func TestFailedSignInIsWhereTroubleshootingStarts(t *testing.T) {
 	h.goTo(flows.StepAccount)
 	h.goTo(flows.StepSignIn)
 	h.typeText("ann@example.com")
-	h.send(signedInMsg{err: flows.Explain(&api.Error{Status: 423, Code: api.CodeAccountLocked, RetryAfterS: 900})})
+	h.send(h.result(outcome{}, flows.Explain(&api.Error{Status: 423, Code: api.CodeAccountLocked, RetryAfterS: 900})))
 	if a := h.app.sh.wiz.LastSignIn; a == nil || a.Identifier != "ann@example.com" || a.Err == nil {
 		t.Fatalf("last sign-in %+v", a)
 	}
@@ -99,7 +99,7 @@ func TestFailedSignInIsWhereTroubleshootingStarts(t *testing.T) {
 		t.Fatalf("troubleshooting does not start from the lock:\n%s", s)
 	}
 	h.keys("esc")
-	h.send(signedInMsg{session: api.Session{Token: "tok", Account: api.Account{MiID: "1234567890"}}})
+	h.send(h.result(signedInOutcome("ann@example.com", api.Session{Token: "tok", Account: api.Account{MiID: "1234567890"}}), nil))
 	if h.app.sh.wiz.LastSignIn != nil {
 		t.Fatalf("signed in, the old failure is kept: %+v", h.app.sh.wiz.LastSignIn)
 	}
