@@ -31,7 +31,8 @@ type step struct {
 	// ("key.save"); "" for "continue".
 	submitKey string
 	// actions are more buttons beside submit ("Test it now"), each with
-	// its own action; plain mode offers them after the action ran.
+	// its own action; plain mode offers them once the fields are asked
+	// (or, marked after, once the step's action was refused).
 	actions []action
 	// foot is a line under the buttons while nothing runs and nothing
 	// failed (a tip); nil when none. With keepFoot it stays, and what
