@@ -27,7 +27,8 @@ func TestServiceDownRetriesByItself(t *testing.T) {
 	s := h.screen()
 	flat := strings.Join(strings.Fields(s), " ")
 	if !strings.Contains(flat, "The account service (http://127.0.0.1:8417) cannot be reached.") ||
-		!strings.Contains(flat, "Trying again in 0:05. Press r to try now.") || !strings.Contains(lastLine(s), "r try now") {
+		!strings.Contains(flat, "Trying again in 0:05. Press r to try now.") || !strings.Contains(lastLine(s), "r try now") ||
+		!strings.Contains(s, "› [ Sign in ]") {
 		t.Fatalf("a sign-in the service did not answer:\n%s", s)
 	}
 	sc := h.app.screens[flows.StepSignIn].(*stepScreen).v

@@ -386,7 +386,14 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 			if v.st.failed != nil {
 				v.st.failed(v.sh, v.answers(), msg.err)
 			}
-			return tea.Batch(v.focusField(msg.err), v.retry.failed(msg.err, v.sh.now(), v.last))
+			focus := v.focusField(msg.err)
+			if offline(msg.err) && v.st.submit != "" {
+				// The service did not answer: it is tried again by itself,
+				// and the focus leaves the text so keys act (r at once).
+				v.focus = len(v.st.fields)
+				focus = v.focusCmd()
+			}
+			return tea.Batch(focus, v.retry.failed(msg.err, v.sh.now(), v.last))
 		}
 		v.retry.stop()
 		out := msg.out
