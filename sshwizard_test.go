@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -28,42 +27,10 @@ import (
 	"misetup/client"
 	"misetup/internal/testutil"
 	"misetup/server"
-	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
 	"misetup/ui"
 )
-
-// codeCourier keeps the messages sent, for the tests to read codes from.
-type codeCourier struct {
-	mu   sync.Mutex
-	msgs []courier.Message
-}
-
-func (c *codeCourier) Send(_ context.Context, m courier.Message) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, m)
-	return nil
-}
-
-var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
-
-func (c *codeCourier) code(t testing.TB, to string) string {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		c.mu.Lock()
-		for i := len(c.msgs) - 1; i >= 0; i-- {
-			if m := sixDigits.FindStringSubmatch(c.msgs[i].Body); c.msgs[i].To == to && m != nil {
-				c.mu.Unlock()
-				return m[1]
-			}
-		}
-		c.mu.Unlock()
-	}
-	t.Fatalf("no code for %s", to)
-	return ""
-}
 
 // sshEnv is the wizard over SSH on an in-process service.
 type sshEnv struct {
@@ -71,7 +38,7 @@ type sshEnv struct {
 	addr    string
 	srv     *server.Server
 	db      *sql.DB // the store's file, for counting sessions
-	courier *codeCourier
+	courier *testutil.Courier
 	metrics *server.Metrics
 }
 
@@ -91,7 +58,7 @@ func newSSHEnv(t testing.TB, mod func(*sshSettings)) *sshEnv {
 	}
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Metrics = server.NewMetrics()
-	cc := &codeCourier{}
+	cc := &testutil.Courier{}
 	srv, err := server.New(st, cc, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +278,7 @@ func (e *sshEnv) signUp(t testing.TB, email, password string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Verify(ctx, ch.ID, api.VerifyRequest{Code: e.courier.code(t, email)}); err != nil {
+	if _, err := c.Verify(ctx, ch.ID, api.VerifyRequest{Code: e.courier.Code(t, email)}); err != nil {
 		t.Fatal(err)
 	}
 }

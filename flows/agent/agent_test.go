@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -24,44 +23,11 @@ import (
 	"misetup/client"
 	"misetup/flows"
 	"misetup/flows/agent"
+	"misetup/internal/testutil"
 	"misetup/server"
-	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
 )
-
-// mailbox records what the service sends.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []courier.Message
-}
-
-func (m *mailbox) Send(_ context.Context, msg courier.Message) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.msgs = append(m.msgs, msg)
-	return nil
-}
-
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
-func (m *mailbox) code(t *testing.T) string {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		m.mu.Lock()
-		if n := len(m.msgs); n > 0 {
-			c := codeRE.FindStringSubmatch(m.msgs[n-1].Body)
-			m.mu.Unlock()
-			if c != nil {
-				return c[1]
-			}
-			t.Fatal("no code in the message")
-		}
-		m.mu.Unlock()
-	}
-	t.Fatal("no code was sent")
-	return ""
-}
 
 // service is the account service listening on a real address, which can
 // be stopped and started again on the same address and store.
@@ -71,7 +37,7 @@ type service struct {
 	st   store.Store
 	addr string
 	hs   *http.Server
-	mail *mailbox
+	mail *testutil.Courier
 }
 
 func startService(t *testing.T) *service {
@@ -87,7 +53,7 @@ func startService(t *testing.T) *service {
 	if cfg.Keys, err = server.RandomKeys(); err != nil {
 		t.Fatal(err)
 	}
-	mail := &mailbox{}
+	mail := &testutil.Courier{}
 	srv, err := server.New(st, mail, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +109,7 @@ func newOwner(t *testing.T, s *service) owner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := phone.Verify(ctx, ch.ID, api.VerifyRequest{Code: s.mail.code(t), Device: &api.Device{ID: phoneID, Name: "Ann's phone"}})
+	res, err := phone.Verify(ctx, ch.ID, api.VerifyRequest{Code: s.mail.Code(t, ""), Device: &api.Device{ID: phoneID, Name: "Ann's phone"}})
 	if err != nil || res.Session == nil {
 		t.Fatalf("verify: %v %+v", err, res)
 	}
