@@ -144,14 +144,20 @@ func ValidateIdentifier(method, s, region string) (string, error) {
 
 // ValidateSignInID checks what was typed as a Mi ID at sign-in: an email, a
 // phone number or a numeric Mi ID. Only emptiness and an obviously broken
-// email are refused here; the service decides the rest.
+// email are refused here (Field "identifier"); the service decides the rest.
 func ValidateSignInID(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", userErr(ErrKeyIdentifierEmpty, nil)
+		e := userErr(ErrKeyIdentifierEmpty, nil)
+		e.Field = "identifier"
+		return "", e
 	}
 	if strings.Contains(s, "@") {
-		return ValidateEmail(s)
+		id, err := ValidateEmail(s)
+		if ue, ok := err.(*UserError); ok {
+			ue.Field = "identifier"
+		}
+		return id, err
 	}
 	return s, nil
 }

@@ -20,17 +20,17 @@ func (sh *shared) resetStep() *step {
 	acc, region := sh.deps.Accounts, sh.wiz.Region
 	return &step{
 		body: func(int) string { return sh.paragraph(sh.st.Text, sh.T("reset.intro"), 0) },
-		fields: []field{{key: "id", kind: fieldText, label: sh.T("signin.id"), placeholder: sh.T("signin.id_placeholder"),
+		fields: []field{{key: "identifier", kind: fieldText, label: sh.T("signin.id"), placeholder: sh.T("signin.id_placeholder"),
 			limit: 254, value: sh.wiz.Identifier,
 			hint: func(values) string { return sh.paragraph(sh.st.Muted, sh.T("reset.unlock_note"), 0) }}},
 		submitKey: "key.send_code",
 		busy:      sh.T("reset.sending"),
 		check: func(v values) error {
-			_, err := flows.ValidateSignInID(v.text("id"))
+			_, err := flows.ValidateSignInID(v.text("identifier"))
 			return err
 		},
 		run: func(ctx context.Context, v values) (outcome, error) {
-			id := v.text("id")
+			id := v.text("identifier")
 			ch, err := flows.RequestReset(ctx, acc, id, region)
 			if err != nil {
 				return outcome{}, err

@@ -50,9 +50,6 @@ func (sh *shared) signInStep() *step {
 				return &flows.UserError{Key: flows.ErrKeyTOTPFormat, AttemptsLeft: -1}
 			}
 			if _, err := flows.ValidateSignInID(v.text("identifier")); err != nil {
-				if ue := flows.Explain(err); ue != nil && ue.Field == "" {
-					ue.Field = "identifier"
-				}
 				return err
 			}
 			if v.text("password") == "" {
