@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,6 +86,11 @@ type dialect struct {
 	// kept: modernc's SQLite compiles a query anew each time otherwise, which
 	// costs more than running it. (pgx keeps its own statement cache.)
 	prepare bool
+	// relaxConn and strictConn, when not empty, make the connection's
+	// commits stop and start again waiting for the disk (SQLite's
+	// synchronous pragma); relaxTx, when not empty, does it for the
+	// transaction it runs in (PostgreSQL's SET LOCAL). See inPrepTx.
+	relaxConn, strictConn, relaxTx string
 }
 
 // Ping checks the connection.
@@ -178,11 +184,63 @@ func (s *db) inRawTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.tx != nil {
 		return fn(s.tx)
 	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
+	defer s.wstmts.prepareWanted(context.WithoutCancel(ctx))
+	return runTx(ctx, s.wdb.BeginTx, "", fn)
+}
+
+// inPrepTx is inTx for a place reserved before slow work (an attempt or a
+// send counted before a password is checked or a code mailed): its commit
+// does not wait for the disk. The record survives the process being
+// killed all the same (it is in the write-ahead log, which the kernel
+// keeps), and the request's next commit, which every outcome has (the
+// session opened, the place given back, the failure audited, the
+// challenge stored), syncs it with its own before anything is answered:
+// both databases write their log in order and sync it up to the commit
+// that asks. What a power cut can lose is the place of a request that was
+// never answered. A sign-in so costs one wait for the disk instead of two.
+// Inside a transaction already, fn runs in that one.
+func (s *db) inPrepTx(ctx context.Context, fn func(q querier) error) error {
+	if s.tx != nil {
+		return fn(s.w)
+	}
+	defer s.wstmts.prepareWanted(context.WithoutCancel(ctx))
+	txFn := func(tx *sql.Tx) error { return fn(s.txQuerier(tx)) }
+	if s.d.relaxConn == "" {
+		return runTx(ctx, s.wdb.BeginTx, s.d.relaxTx, txFn)
+	}
+	// SQLite's setting is the connection's: the writer's one connection is
+	// held from the setting to its undoing, so no other commit runs
+	// relaxed.
+	c, err := s.wdb.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer s.wstmts.prepareWanted(context.WithoutCancel(ctx))
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, s.d.relaxConn); err != nil {
+		return err
+	}
+	err = runTx(ctx, c.BeginTx, "", txFn)
+	if _, rerr := c.ExecContext(context.WithoutCancel(ctx), s.d.strictConn); rerr != nil {
+		// A connection left relaxed must not serve another commit.
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+		return errors.Join(err, fmt.Errorf("restore synchronous commits: %w", rerr))
+	}
+	return err
+}
+
+// runTx begins a transaction with begin, runs first (when not empty) and
+// fn in it, and commits when both succeed.
+func runTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), first string, fn func(tx *sql.Tx) error) error {
+	tx, err := begin(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if first != "" {
+		if _, err := tx.ExecContext(ctx, first); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the error of fn is the one worth reporting
 		return err

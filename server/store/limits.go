@@ -97,7 +97,7 @@ func (s *db) ReleaseSend(ctx context.Context, key, ref string) error {
 func (s *db) reserve(ctx context.Context, op, table, keyCol, ref string, at time.Time, limits []Limit) ([]string, error) {
 	var locked []string
 	var refused *Refusal
-	err := s.inTx(ctx, func(tx querier) error {
+	err := s.inPrepTx(ctx, func(tx querier) error {
 		locked, refused = nil, nil
 		keys := make([]string, len(limits))
 		for i, l := range limits {

@@ -71,6 +71,7 @@ var postgresDialect = dialect{
 	lockKey:   `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`,
 	forUpdate: " FOR UPDATE",
 	retryable: postgresRetryable,
+	relaxTx:   "SET LOCAL synchronous_commit = off",
 }
 
 // postgresRetryable reports a serialization failure or a deadlock: the

@@ -122,6 +122,10 @@ var sqliteDialect = dialect{
 	// so neither locks nor row locks are needed.
 	retryable: func(error) bool { return false }, // busy_timeout waits instead
 	prepare:   true,
+	// In WAL mode NORMAL commits without syncing the log; the next FULL
+	// commit syncs it, this one's frames with it.
+	relaxConn:  "PRAGMA synchronous = NORMAL",
+	strictConn: "PRAGMA synchronous = FULL",
 }
 
 // sqliteErr maps SQLite's constraint errors onto ErrConflict and ErrNotFound.

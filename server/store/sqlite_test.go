@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,9 +49,20 @@ func TestSQLiteSettings(t *testing.T) {
 		"foreign_keys": "1",
 		"busy_timeout": "5000",
 	}
+	ctx := t.Context()
+	// A reservation commits without waiting for the disk (inPrepTx); the
+	// writer must be back to FULL after one that succeeded and after one
+	// a limit refused.
+	lim := store.Limit{Key: "k", Max: 1, Window: time.Minute}
+	if _, err := s.ReserveAttempt(ctx, "r1", time.Now(), lim); err != nil {
+		t.Fatal(err)
+	}
+	var refused *store.Refusal
+	if _, err := s.ReserveAttempt(ctx, "r2", time.Now(), lim); !errors.As(err, &refused) {
+		t.Fatalf("second attempt over a limit of 1: %v, want a refusal", err)
+	}
 	// Hold several reader connections at once, so that the pool opens more
 	// than one and each is checked.
-	ctx := t.Context()
 	var conns []*sql.Conn
 	for range 3 {
 		c, err := readers.Conn(ctx)
