@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,10 +80,18 @@ func (p *plain) say(text string) {
 	fmt.Fprintln(p.out, strings.Join(wrapText(text, designWidth), "\n"))
 }
 
-// show prints preformatted text (already wrapped), without styling.
+// show prints preformatted text (already wrapped), without styling and
+// without the bars of a meter, which a screen reader would read out
+// block by block: the words beside say the same.
 func (p *plain) show(text string) {
-	fmt.Fprintln(p.out, ansi.Strip(text))
+	lines := strings.Split(meterBars.Replace(ansi.Strip(text)), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	fmt.Fprintln(p.out, strings.Join(lines, "\n"))
 }
+
+var meterBars = strings.NewReplacer("█", "", "░", "")
 
 // sayErr prints an error as its sentences.
 func (p *plain) sayErr(err error) {
@@ -296,7 +303,7 @@ func (p *plain) run() error {
 		case flows.StepResetCode:
 			next, err = p.resetCode()
 		case flows.StepSync:
-			next, err = p.syncStep()
+			next, err = p.wizardPage(flows.StepSync, p.sh.syncPage())
 		case flows.StepFindDevice:
 			next, err = p.wizardStep(flows.StepFindDevice, sh.findDeviceStep())
 		case flows.StepHub:
@@ -721,74 +728,6 @@ func (p *plain) resetCode() (flows.Step, error) {
 			return flows.StepReset, nil
 		case ue.Key == flows.ErrKeyCodeExpired, ue.Key == flows.ErrKeyTooManyAttempts:
 			return flows.StepReset, nil
-		}
-	}
-}
-
-func (p *plain) syncStep() (flows.Step, error) {
-	sh := p.sh
-	p.heading(flows.StepSync)
-	p.say(p.T("sync.intro"))
-	choice, err := call(p, func(ctx context.Context) (flows.SyncChoice, error) {
-		return flows.LoadSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, sh.wiz.Network)
-	})
-	if err != nil {
-		return 0, err
-	}
-	st := choice.Storage
-	sh.wiz.Storage = &st
-	if st.QuotaBytes > 0 {
-		p.say(p.T("sync.storage") + ": " + p.T("sync.used_of", "used", flows.FormatBytes(st.UsedBytes), "quota", flows.FormatBytes(st.QuotaBytes)))
-	}
-	sh.applySyncDefaults(&choice)
-	s := choice.Settings
-	for {
-		catsNote, wifiNote := sh.syncByStore(!choice.Saved, s)
-		if s.AutoSync, err = p.confirm(p.T("sync.auto")+"?", s.AutoSync); err != nil {
-			return 0, err
-		}
-		if s.AutoSync {
-			opts := make([]huh.Option[string], len(api.Categories))
-			for i, c := range api.Categories {
-				opts[i] = huh.NewOption(p.T("sync.cat."+c), c).Selected(slices.Contains(s.Categories, c))
-			}
-			cats := slices.Clone(s.Categories)
-			if err := p.form(huh.NewMultiSelect[string]().Title(joinNote(p.T("sync.what"), catsNote)).Options(opts...).Value(&cats), false); err != nil {
-				return 0, err
-			}
-			s.Categories = cats
-		}
-		title := joinNote(p.T("sync.wifi_only")+"?", wifiNote)
-		if choice.WifiOnlyRecommended {
-			title += " " + p.T("sync.wifi_recommended_mobile")
-		}
-		if s.WifiOnly, err = p.confirm(title, s.WifiOnly); err != nil {
-			return 0, err
-		}
-		if warn := sh.wifiWarning(s); warn != "" {
-			// As the screen does: say so, with the choice to keep it.
-			p.say(warn)
-			if s.WifiOnly, err = p.confirm(p.T("sync.wifi_keep_q"), true); err != nil {
-				return 0, err
-			}
-		}
-		saved, err := call(p, func(ctx context.Context) (api.SyncSettings, error) {
-			return saveSync(ctx, sh.deps.Cloud, sh.wiz.DeviceID, s, sh.deps.CacheDir)
-		})
-		if err == nil {
-			sh.wiz.Sync = &saved
-			return flows.StepFindDevice, nil
-		}
-		p.sayErr(err)
-		if offline(err) && sh.deps.StateDir != "" {
-			later, err := p.confirm(p.T("retry.later_q"), true)
-			if err != nil {
-				return 0, err
-			}
-			if later && flows.QueueIn(sh.deps.StateDir).QueueSync(sh.wiz.DeviceID, s) == nil {
-				sh.wiz.Sync, sh.wiz.SyncQueued = &s, true
-				return flows.StepFindDevice, nil
-			}
 		}
 	}
 }

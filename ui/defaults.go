@@ -3,7 +3,6 @@ package ui
 import (
 	"slices"
 
-	"misetup/api"
 	"misetup/assets"
 	"misetup/flows"
 )
@@ -70,23 +69,6 @@ func (sh *shared) applySyncDefaults(c *flows.SyncChoice) {
 	}
 }
 
-// syncByStore are the notes beside what to sync and Wi-Fi only while s
-// still holds what the store pre-filled (prefilled: the device had no
-// settings saved); "" for each one that does not.
-func (sh *shared) syncByStore(prefilled bool, s api.SyncSettings) (cats, wifi string) {
-	d := sh.defaults()
-	if !prefilled {
-		return "", ""
-	}
-	if d.Categories != nil && s.AutoSync == (len(d.Categories) > 0) && sameSet(s.Categories, d.Categories) {
-		cats = sh.byStore()
-	}
-	if d.WifiOnly != nil && s.WifiOnly == *d.WifiOnly {
-		wifi = sh.byStore()
-	}
-	return cats, wifi
-}
-
 // regionByStore is the note beside the phone's country while it is the
 // store's; "" when not.
 func (sh *shared) regionByStore(code string) string {
@@ -112,13 +94,6 @@ func (sh *shared) withNote(text, note string) string {
 		return text
 	}
 	return text + "  " + sh.st.Muted.Render(note)
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // joinNote is plain mode's text with a note after it ("" when none): the

@@ -25,25 +25,24 @@ func TestStoreDefaults(t *testing.T) {
 		h := newHarness(t, 80, 24, "en")
 		h.app.sh.opts.Defaults = storeDefaults()
 		syncSetup(h, flows.NetworkWiFi)
-		sc := h.app.screens[flows.StepSync].(*syncScreen)
-		if got := sc.settings; !got.AutoSync || !got.WifiOnly || !slices.Equal(got.Categories, []string{"contacts", "gallery"}) {
+		if got := h.syncChosen(); !got.AutoSync || !got.WifiOnly || !slices.Equal(got.Categories, []string{"contacts", "gallery"}) {
 			t.Fatalf("pre-filled %+v, want the store's", got)
 		}
 		s := flat(h.screen())
 		if !strings.Contains(s, "What to sync "+byStoreEN) || !strings.Contains(s, "Sync over Wi-Fi only on "+byStoreEN) {
 			t.Fatalf("the store's answers are not said to be the store's:\n%s", h.screen())
 		}
-		for range sc.wifiPos() {
+		for range 1 + len(api.Categories) {
 			h.keys("down")
 		}
 		h.keys("space") // Wi-Fi only off: the person's answer now
 		s = flat(h.screen())
-		if sc.settings.WifiOnly || strings.Contains(s, "Sync over Wi-Fi only off "+byStoreEN) || !strings.Contains(s, "What to sync "+byStoreEN) {
-			t.Fatalf("after turning Wi-Fi only off: settings %+v\n%s", sc.settings, h.screen())
+		if h.syncChosen().WifiOnly || strings.Contains(s, "Sync over Wi-Fi only off "+byStoreEN) || !strings.Contains(s, "What to sync "+byStoreEN) {
+			t.Fatalf("after turning Wi-Fi only off: settings %+v\n%s", h.syncChosen(), h.screen())
 		}
 		h.keys("up", "up", "up", "up", "up", "space") // Notes
-		if strings.Contains(flat(h.screen()), byStoreEN) || !slices.Contains(sc.settings.Categories, "notes") {
-			t.Fatalf("after adding notes: settings %+v\n%s", sc.settings, h.screen())
+		if strings.Contains(flat(h.screen()), byStoreEN) || !slices.Contains(h.syncChosen().Categories, "notes") {
+			t.Fatalf("after adding notes: settings %+v\n%s", h.syncChosen(), h.screen())
 		}
 	})
 	t.Run("settings saved on the device beat the store's", func(t *testing.T) {
@@ -52,11 +51,10 @@ func TestStoreDefaults(t *testing.T) {
 		signedIn(h)
 		h.send(navigateMsg{from: h.app.Current(), to: flows.StepSync, reset: true})
 		at := t0.Add(-time.Hour)
-		h.send(syncLoadedMsg{choice: flows.SyncChoice{Saved: true,
-			Settings: api.SyncSettings{AutoSync: true, Categories: []string{"notes"}, UpdatedAt: &at}}})
-		sc := h.app.screens[flows.StepSync].(*syncScreen)
-		if sc.settings.WifiOnly || !slices.Equal(sc.settings.Categories, []string{"notes"}) || strings.Contains(h.screen(), byStoreEN) {
-			t.Fatalf("saved settings overridden: %+v\n%s", sc.settings, h.screen())
+		h.syncLoaded(flows.SyncChoice{Saved: true,
+			Settings: api.SyncSettings{AutoSync: true, Categories: []string{"notes"}, UpdatedAt: &at}})
+		if got := h.syncChosen(); got.WifiOnly || !slices.Equal(got.Categories, []string{"notes"}) || strings.Contains(h.screen(), byStoreEN) {
+			t.Fatalf("saved settings overridden: %+v\n%s", got, h.screen())
 		}
 	})
 	t.Run("find device off by the store, turned on", func(t *testing.T) {
@@ -128,7 +126,7 @@ func TestAccessibleStoreDefaults(t *testing.T) {
 	got := flat(out.String())
 	for _, want := range []string{
 		"Language " + byStoreEN, "Name " + byStoreEN + " [Store 7 kiosk 2]", "What to sync " + byStoreEN,
-		"Sync over Wi-Fi only? " + byStoreEN, "Find Device " + byStoreEN, "Store 7 kiosk 2",
+		"Sync over Wi-Fi only? " + byStoreEN, "Find Device? " + byStoreEN, "Store 7 kiosk 2",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -109,6 +109,9 @@ func reachStep(h *harness, step flows.Step) {
 		h.goTo(step)
 		h.typeText("ann@example.com")
 		return
+	case flows.StepSync:
+		syncSetup(h, flows.NetworkWiFi)
+		return
 	case flows.StepWelcome:
 		return
 	}
@@ -138,6 +141,9 @@ func fieldValues(h *harness) []string {
 		return []string{s.id.Value(), s.pw.Value(), s.confirm.Value()}
 	case *stepScreen:
 		var vs []string
+		if s.v.st == nil { // still reading its page
+			return nil
+		}
 		for i := range s.v.st.fields {
 			if ti, ok := s.v.inputs[i]; ok && s.v.visible(i) {
 				vs = append(vs, ti.Value())

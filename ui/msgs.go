@@ -112,19 +112,6 @@ type resetRequestedMsg struct {
 	err       error
 }
 
-// syncLoadedMsg carries the device's sync settings and the storage.
-type syncLoadedMsg struct {
-	choice flows.SyncChoice
-	err    error
-}
-
-// syncSavedMsg carries the saved sync settings.
-type syncSavedMsg struct {
-	queued   bool // kept on disk: the service could not be reached
-	settings api.SyncSettings
-	err      error
-}
-
 // tickMsg drives a countdown; tag tells loops apart so only one runs.
 type tickMsg struct {
 	tag int

@@ -53,6 +53,9 @@ type step struct {
 	// footKeys says foot speaks of keys: plain mode, which has none, does
 	// not say it.
 	footKeys bool
+	// arrows: the footer says the focus moves with ↑/↓ (a list of
+	// switches), not tab/↓ (a form).
+	arrows bool
 	// stack draws the buttons one under another (sign-in's "Sign in" and
 	// "Forgot password?"), not side by side.
 	stack bool
@@ -98,6 +101,24 @@ type step struct {
 	// done (a Find Device command on its way to the device); nil when
 	// none. It runs off the event loop; status makes its text on it.
 	watch func(ctx context.Context) (status func() string, done bool, err error)
+	// ask is a question the values call for before run (Wi-Fi only on a
+	// device where nothing would then sync); nil when none is needed.
+	// Answered yes, it is not asked again until its field changes.
+	ask func(v values) *question
+}
+
+// question is asked before a step's action, when its values call for it:
+// yes runs the action as chosen, no changes the values first (no) and
+// runs it. Full screen, title and body stand in a box in place of the
+// buttons, with the keys y and n; plain mode says say and asks title.
+type question struct {
+	title, body, say string
+	// yes and no are the footer's catalog keys of the two answers.
+	yes, no string
+	// about is the field the question is about: changing it asks again.
+	about string
+	// change is what no does to the values.
+	change func(v values)
 }
 
 // fieldKind is how a field is asked.
@@ -109,6 +130,7 @@ const (
 	fieldToggle                  // on or off
 	fieldChoice                  // one of options, side by side
 	fieldMenu                    // one of options, listed down; choosing one acts at once
+	fieldChecks                  // some of options, each on or off, in two columns
 )
 
 // field is one question of a step.
@@ -151,6 +173,17 @@ type field struct {
 	// hidden fields are neither drawn nor asked until an error names them
 	// (sign-in's two-step code); their key is absent from the values.
 	hidden bool
+	// choices are what a checks field's options stand for: its value is
+	// the chosen ones, joined by commas in the options' order.
+	choices []string
+	// off says whether the field counts now (what to sync, while sync is
+	// off): drawn dimmed, passed over by the focus, not asked in plain
+	// mode; nil: always.
+	off func(v values) bool
+	// fromWith are fields whose starting values the from note needs too
+	// (what to sync is the store's while sync is still as the store set
+	// it).
+	fromWith []string
 }
 
 // names reports whether the error ue names the field.
@@ -158,12 +191,41 @@ func (f field) names(ue *flows.UserError) bool {
 	return ue != nil && (ue.Field != "" && ue.Field == f.key || slices.Contains(f.on, ue.Key))
 }
 
-// fromNote is f's from while its value v is still the starting one; "".
-func (f field) fromNote(v values) string {
+// fromNote is f's from while its value, and those of its fromWith, are
+// still the starting ones (start holds them); "" otherwise.
+func (f field) fromNote(v, start values) string {
 	if f.from == "" || v[f.key] != f.value {
 		return ""
 	}
+	for _, k := range f.fromWith {
+		if v[k] != start[k] {
+			return ""
+		}
+	}
 	return f.from
+}
+
+// counts reports whether the field counts with the values v (see off).
+func (f field) counts(v values) bool { return f.off == nil || !f.off(v) }
+
+// checked lists the choices of a checks field's value.
+func (v values) checked(key string) []string {
+	if v[key] == "" {
+		return nil
+	}
+	return strings.Split(v[key], ",")
+}
+
+// checksValue is the value of a checks field with chosen on: its choices
+// in their order.
+func checksValue(choices, chosen []string) string {
+	var on []string
+	for _, c := range choices {
+		if slices.Contains(chosen, c) {
+			on = append(on, c)
+		}
+	}
+	return strings.Join(on, ",")
 }
 
 // stepKey is a key of a step besides enter, with where it leads.

@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"charm.land/huh/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"misetup/flows"
@@ -116,6 +118,7 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			shown[f.key] = true
 		}
 	}
+	start := cloneValues(vals)
 	if st.foot != nil && !st.footKeys {
 		p.show(st.foot())
 	}
@@ -127,13 +130,13 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			}
 		}
 		for _, f := range st.fields {
-			if !ask[f.key] {
+			if !ask[f.key] || !f.counts(vals) {
 				continue
 			}
 			if f.note != nil {
 				p.show(f.note(vals))
 			}
-			v, err := p.askField(f, vals[f.key], canBack)
+			v, err := p.askField(f, vals[f.key], f.fromNote(vals, start), canBack)
 			if err != nil {
 				return outcome{}, err
 			}
@@ -154,6 +157,18 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		err := error(nil)
 		if st.check != nil {
 			err = st.check(vals)
+		}
+		if err == nil && st.ask != nil {
+			if q := st.ask(vals); q != nil {
+				p.say(q.say)
+				yes, err := p.confirm(q.title, true)
+				if err != nil {
+					return outcome{}, err
+				}
+				if !yes {
+					q.change(vals)
+				}
+			}
 		}
 		if err == nil {
 			if st.busy != "" && !st.instant && st.tasks == nil {
@@ -303,11 +318,24 @@ func (p *plain) offer(a action, vals values) error {
 
 // askField asks one field; a menu offers "Back" last when there is a page
 // to go back to.
-func (p *plain) askField(f field, value string, canBack bool) (string, error) {
-	if from := f.fromNote(values{f.key: value}); from != "" {
+func (p *plain) askField(f field, value, from string, canBack bool) (string, error) {
+	if f.kind == fieldToggle && !strings.HasSuffix(f.label, "?") {
+		f.label += "?" // a switch is asked as a question: "Find Device?" [y/N]
+	}
+	if from != "" {
 		f.label += " " + from // said with the question: a screen reader reads them together
 	}
 	switch f.kind {
+	case fieldChecks:
+		chosen := values{f.key: value}.checked(f.key)
+		opts := make([]huh.Option[string], len(f.options))
+		for i, o := range f.options {
+			opts[i] = huh.NewOption(o, f.choices[i]).Selected(slices.Contains(chosen, f.choices[i]))
+		}
+		if err := p.form(huh.NewMultiSelect[string]().Title(f.label).Options(opts...).Value(&chosen), false); err != nil {
+			return "", err
+		}
+		return checksValue(f.choices, chosen), nil
 	case fieldToggle:
 		on, err := p.confirm(f.label, value == "1")
 		return onValue(on), err

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"maps"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -11,11 +13,28 @@ import (
 // stepScreen is a wizard step written as a step description: its stepView
 // full screen, and where its outcome leads in the wizard.
 type stepScreen struct {
-	sh    *shared
-	at    flows.Step
+	sh *shared
+	at flows.Step
+	// build describes the step: the static step's, or the last one its
+	// page read.
 	build func() *step
-	v     *stepView
-	shown bool // Init ran: the view's work (tasks, refresh) is under way
+	// page, when not nil, makes the page that reads what the step shows
+	// from the service, each time it is shown (Mi Cloud's saved
+	// settings), on the event loop; loadIntro and loadBusy are drawn
+	// meanwhile (see stepView).
+	page      func() page
+	loadIntro func() string
+	loadBusy  string
+	v         *stepView
+	shown     bool // Init ran: the view's work (tasks, refresh) is under way
+}
+
+// pageReadMsg is a page step's page read again while the step was shown
+// (see stepScreen.Init), for the view id.
+type pageReadMsg struct {
+	id    int
+	build func() *step
+	err   error
 }
 
 func newStepScreen(sh *shared, at flows.Step, build func() *step) *stepScreen {
@@ -25,14 +44,37 @@ func newStepScreen(sh *shared, at flows.Step, build func() *step) *stepScreen {
 	return s
 }
 
+// newPageStep is a wizard step that reads what it shows with p when it
+// is shown, saying what it reads (busy, a catalog key) under intro.
+func newPageStep(sh *shared, at flows.Step, p func() page, intro func() string, busy string) *stepScreen {
+	s := &stepScreen{sh: sh, at: at, page: p, loadIntro: intro, loadBusy: busy}
+	s.v = s.newView()
+	s.v.loading = true // drawn before Init, reading nothing yet
+	return s
+}
+
+func (s *stepScreen) newView() *stepView {
+	p := staticPage(s.build)
+	if s.page != nil {
+		p = s.page()
+	}
+	v := newStepView(s.sh, p)
+	v.loadIntro, v.loadBusy = s.loadIntro, s.loadBusy
+	return v
+}
+
 // rebuild describes the step again and shows it: the answers it starts
 // from may have changed. It returns the view's work (its tasks on the
-// first showing, a refresh) and the focus.
+// first showing, a refresh, a page's reading) and the focus. A page step
+// that has not read its page reads it.
 func (s *stepScreen) rebuild() tea.Cmd {
 	old := s.v
-	s.v = newStepView(s.sh, staticPage(s.build))
+	s.v = s.newView()
+	if s.page != nil && s.build == nil {
+		return s.v.load()
+	}
 	cmd := s.v.show(s.build())
-	if old != nil && old.touched {
+	if old != nil && old.touched && old.st != nil {
 		s.v.keepTyped(old) // back from troubleshooting, say: what was typed stays
 	}
 	return cmd
@@ -43,28 +85,63 @@ func (s *stepScreen) rebuild() tea.Cmd {
 func (s *stepScreen) busy() bool { return s.shown && (s.v.running || s.v.pending > 0) }
 
 // Init implements Screen: the step is described again each time it is
-// shown, unless work of its is under way.
+// shown, unless work of its is under way. A page step shown again stays as
+// it was (answers, a save trying again) while it reads its page again, in
+// the background: only what changed meanwhile (a fix saved by
+// troubleshooting) replaces it.
 func (s *stepScreen) Init() tea.Cmd {
 	if s.busy() {
 		return nil
 	}
 	s.shown = true
-	return s.rebuild()
+	if s.page == nil || s.v.st == nil {
+		return s.rebuild()
+	}
+	ctx, cancel := s.sh.callCtx()
+	id, p := s.v.id, s.page()
+	return func() tea.Msg {
+		defer cancel()
+		build, err := p(ctx)
+		return pageReadMsg{id: id, build: build, err: err}
+	}
+}
+
+// reread takes a page read again: shown instead when it starts from other
+// answers than the view on screen did, unless that one is at work.
+func (s *stepScreen) reread(msg pageReadMsg) tea.Cmd {
+	if msg.id != s.v.id || msg.err != nil || s.v.running {
+		return nil // unreadable now: what is on screen stands
+	}
+	nv := s.newView()
+	nv.prepare(msg.build())
+	if maps.Equal(nv.began, s.v.began) {
+		s.build = msg.build
+		return nil
+	}
+	s.build = msg.build
+	s.v = s.newView()
+	return s.v.show(s.build())
 }
 
 // Update implements Screen.
 func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	switch msg.(type) {
+	switch msg := msg.(type) {
 	case languageChangedMsg:
-		if !s.busy() { // a busy step's texts follow anyway: they are read as it is drawn
+		if !s.busy() && !s.v.loading { // a busy step's texts follow anyway: they are read as it is drawn
 			return s, s.rebuild()
 		}
 	case deviceReadMsg:
 		// What the system says came in: the answers start from it, unless
 		// the person already typed.
-		if !s.v.touched && !s.busy() {
+		if !s.v.touched && !s.busy() && !s.v.loading {
 			return s, s.rebuild()
 		}
+	case stepLoadedMsg:
+		if msg.id == s.v.id && msg.err == nil {
+			s.build = msg.build
+		}
+	case pageReadMsg:
+		return s, s.reread(msg)
 	}
 	cmd := s.v.Update(msg)
 	out := s.v.done
@@ -99,6 +176,9 @@ func sentCmd(ch api.Challenge) tea.Cmd {
 	return func() tea.Msg { return resetRequestedMsg{challenge: ch} }
 }
 
+// HandlesBack implements backBlocker: esc closes the step's question.
+func (s *stepScreen) HandlesBack() bool { return s.v.asking != nil }
+
 // CapturesText implements textCapturer.
 func (s *stepScreen) CapturesText() bool { return s.v.capturesText() }
 
@@ -111,8 +191,17 @@ func (s *stepScreen) View() string { return s.v.View() }
 // wizardStep asks a wizard step written as a step description in plain
 // mode, under the step's heading, and returns the step that comes next.
 func (p *plain) wizardStep(at flows.Step, st *step) (flows.Step, error) {
+	return p.wizardPage(at, staticPage(func() *step { return st }))
+}
+
+// wizardPage is wizardStep for a step that reads what it shows first.
+func (p *plain) wizardPage(at flows.Step, pg page) (flows.Step, error) {
 	p.heading(at)
-	out, err := p.runStep(st, flows.Text{}, false)
+	build, err := call(p, pg)
+	if err != nil {
+		return 0, err
+	}
+	out, err := p.runStep(build(), flows.Text{}, false)
 	if err != nil {
 		return 0, err
 	}

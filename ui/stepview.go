@@ -27,8 +27,13 @@ type stepView struct {
 	st      *step
 	loading bool
 	loadErr error
+	// loadIntro and loadBusy are drawn while the page loads: a text above
+	// (nil: none) and what is read (a catalog key; "" for "Loading…").
+	loadIntro func() string
+	loadBusy  string
 
 	vals   values
+	began  values                   // the values the fields started from
 	inputs map[int]*textinput.Model // by field index
 	caps   map[int]*inputCap
 	focus  int // a field's index; len(fields) is the button
@@ -43,6 +48,10 @@ type stepView struct {
 	err     error
 	note    flows.Text
 	done    *outcome // the action's outcome, for the host
+	// asking is the step's question, shown in place of the buttons; agreed
+	// is the field of the question last answered yes ("" when none).
+	asking *question
+	agreed string
 
 	status   string // the watch's last status
 	watching bool
@@ -147,26 +156,35 @@ func (v *stepView) prepare(st *step) {
 			v.menu[i] = max(v.vals.index(f.key), 0)
 		}
 	}
+	v.began = cloneValues(v.vals)
 	st.frame = func() string { return v.spin.View() }
 	v.restyle()
 }
 
-// keepTyped takes what the person typed into old's text fields into the
-// same fields of v; passwords are typed again (after a reset, the old
-// one is stale).
+// keepTyped takes what the person typed and chose in old's fields into
+// the same fields of v; passwords are typed again (after a reset, the old
+// one is stale), and a menu, which acts when chosen, starts over.
 func (v *stepView) keepTyped(old *stepView) {
 	typed := map[string]string{}
-	for i, ti := range old.inputs {
-		if f := old.st.fields[i]; f.kind != fieldSecret {
-			typed[f.key] = ti.Value()
+	for i, f := range old.st.fields {
+		switch f.kind {
+		case fieldText:
+			typed[f.key] = old.inputs[i].Value()
+		case fieldToggle, fieldChoice, fieldChecks:
+			typed[f.key] = old.vals[f.key]
 		}
 	}
-	for i, ti := range v.inputs {
-		if t, ok := typed[v.st.fields[i].key]; ok {
+	for i, f := range v.st.fields {
+		t, ok := typed[f.key]
+		if !ok || f.kind == fieldSecret || f.kind == fieldMenu {
+			continue
+		}
+		if ti, ok := v.inputs[i]; ok {
 			ti.SetValue(t)
-			v.vals[v.st.fields[i].key] = t
 		}
+		v.vals[f.key] = t
 	}
+	v.agreed = old.agreed
 	v.touched = true
 }
 
@@ -243,15 +261,49 @@ func (v *stepView) poll() tea.Cmd {
 	}
 }
 
-// submit checks the values asked and runs the step's action with them.
+// submit checks the values asked and runs the step's action with them,
+// once its question, if the values call for one, is answered.
 func (v *stepView) submit() tea.Cmd {
-	if v.st.check != nil && !v.running {
+	if v.running {
+		return nil
+	}
+	if v.st.check != nil {
 		if err := v.st.check(v.answers()); err != nil {
 			v.err = err
 			return v.focusField(err)
 		}
 	}
+	if v.st.ask != nil {
+		if q := v.st.ask(v.answers()); q != nil && v.agreed != q.about {
+			v.asking, v.err = q, nil
+			return nil
+		}
+	}
 	return v.start(v.st.run, v.st.busy)
+}
+
+// answer takes the answer to the question asked: yes runs the action as
+// chosen, no changes the values first.
+func (v *stepView) answer(yes bool) tea.Cmd {
+	q := v.asking
+	v.asking = nil
+	if yes {
+		v.agreed = q.about
+	} else {
+		q.change(v.vals)
+	}
+	return v.start(v.st.run, v.st.busy)
+}
+
+// set changes the value of the field i (a toggle, a choice, the checks):
+// an answer given to a question about it no longer holds.
+func (v *stepView) set(i int, value string) {
+	key := v.st.fields[i].key
+	v.touched = v.touched || v.vals[key] != value
+	v.vals[key] = value
+	if v.agreed == key {
+		v.agreed = ""
+	}
 }
 
 // start runs an action (the step's, or a button's) with the values asked.
@@ -316,17 +368,29 @@ func (v *stepView) visible(i int) bool {
 	return i >= len(v.st.fields) || !v.st.fields[i].hidden || v.shown[i]
 }
 
-// move puts the focus on the next place it can be, d steps away.
+// move puts the focus on the next place it can be, d steps away: a field
+// drawn and counting. It enters a checks field at its first option going
+// down, at its last going up.
 func (v *stepView) move(d int) tea.Cmd {
 	n := v.stops()
 	for range n {
 		v.focus = (v.focus + d + n) % n
-		if v.visible(v.focus) {
+		if v.visible(v.focus) && v.counts(v.focus) {
 			break
+		}
+	}
+	if v.focus < len(v.st.fields) && v.st.fields[v.focus].kind == fieldChecks {
+		v.menu[v.focus] = 0
+		if d < 0 {
+			v.menu[v.focus] = len(v.st.fields[v.focus].options) - 1
 		}
 	}
 	return v.focusCmd()
 }
+
+// counts reports whether the field i counts with the values now (see
+// field.off); buttons always do.
+func (v *stepView) counts(i int) bool { return i >= len(v.st.fields) || v.st.fields[i].counts(v.vals) }
 
 // answers are the values of the fields shown: hidden ones are left out.
 func (v *stepView) answers() values {
@@ -374,8 +438,9 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.err != nil {
 			v.loading, v.loadErr = false, msg.err
-			return nil
+			return v.retry.failed(msg.err, v.sh.now(), v.load) // the service did not answer: again by itself
 		}
+		v.retry.stop()
 		return v.show(msg.build())
 	case stepRanMsg:
 		if msg.id != v.id {
@@ -455,8 +520,22 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	if v.loading || v.running {
 		return nil
 	}
+	if v.asking != nil {
+		switch {
+		case isKey(msg, "y", "Y", kEnter):
+			return v.answer(true)
+		case isKey(msg, "n", "N"):
+			return v.answer(false)
+		case isKey(msg, kEsc):
+			v.asking = nil
+		}
+		return nil
+	}
 	if v.st == nil {
-		if v.loadErr != nil && isKey(msg, "r", "R") {
+		switch {
+		case v.loadErr != nil && v.retry.pending() && isKey(msg, "r", "R"):
+			return v.retry.now()
+		case v.loadErr != nil && isKey(msg, "r", "R"):
 			return v.load()
 		}
 		return nil
@@ -487,6 +566,11 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	var f *field
 	if v.focus < len(fields) {
 		f = &fields[v.focus]
+	}
+	if f != nil && f.kind == fieldChecks {
+		if cmd, ok := v.checksKey(f, msg); ok {
+			return cmd
+		}
 	}
 	switch {
 	case f != nil && f.kind == fieldMenu && (isKey(msg, kUp, kDown, "k", "j") ||
@@ -524,9 +608,10 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		v.vals[f.key] = strconv.Itoa((max(v.vals.index(f.key), 0) + d + len(f.options)) % len(f.options))
 		return nil
 	case f != nil && f.kind == fieldToggle && isKey(msg, kSpace, "x", kLeft, kRight):
-		v.vals[f.key] = onValue(!v.vals.on(f.key))
+		v.set(v.focus, onValue(!v.vals.on(f.key)))
 		v.err = nil
 		return nil
+
 	case isKey(msg, kTab, kDown):
 		return v.move(1)
 	case isKey(msg, kShiftTab, kUp):
@@ -548,6 +633,52 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// checksKey handles a key on the checks field f, which has the focus; ok
+// is false for a key it leaves to the step (enter).
+func (v *stepView) checksKey(f *field, msg tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
+	n, at := len(f.options), v.menu[v.focus]
+	chosen := v.vals.checked(f.key)
+	switch {
+	case isKey(msg, kTab, kDown):
+		if at == n-1 {
+			return v.move(1), true
+		}
+		v.menu[v.focus]++
+	case isKey(msg, kShiftTab, kUp):
+		if at == 0 {
+			return v.move(-1), true
+		}
+		v.menu[v.focus]--
+	case isKey(msg, kLeft, kRight):
+		// Two columns: left and right go across.
+		if half := (n + 1) / 2; at < half {
+			v.menu[v.focus] = min(at+half, n-1)
+		} else {
+			v.menu[v.focus] = at - half
+		}
+	case isKey(msg, kSpace, "x"):
+		c := f.choices[at]
+		if i := slices.Index(chosen, c); i >= 0 {
+			chosen = slices.Delete(chosen, i, i+1)
+		} else {
+			chosen = append(chosen, c)
+		}
+		v.set(v.focus, checksValue(f.choices, chosen))
+		v.err = nil
+	case isKey(msg, "a", "A"):
+		if len(chosen) == n {
+			chosen = nil
+		} else {
+			chosen = f.choices
+		}
+		v.set(v.focus, checksValue(f.choices, chosen))
+		v.err = nil
+	default:
+		return nil, false
+	}
+	return nil, true
 }
 
 // typed takes what is in the text field i now: live hints read it, and
@@ -582,10 +713,16 @@ func (v *stepView) capturesText() bool {
 func (v *stepView) Keys() []key.Binding {
 	sh := v.sh
 	if v.st == nil {
-		if v.loadErr != nil {
+		switch {
+		case v.loadErr != nil && v.retry.pending():
+			return []key.Binding{sh.keyRetryNow()}
+		case v.loadErr != nil:
 			return []key.Binding{sh.keyRetry()}
 		}
 		return nil
+	}
+	if v.asking != nil {
+		return []key.Binding{sh.bind("y", v.asking.yes, "y"), sh.bind("n", v.asking.no, "n")}
 	}
 	var ks []key.Binding
 	if v.retry.pending() {
@@ -606,6 +743,8 @@ func (v *stepView) Keys() []key.Binding {
 			return []key.Binding{sh.bind("enter", "key.open", kEnter), sh.keyMove()}
 		case fieldToggle:
 			ks = append(ks, sh.keyToggle())
+		case fieldChecks:
+			ks = append(ks, sh.keyToggle())
 		case fieldChoice:
 			ks = append(ks, sh.keyChoose())
 		}
@@ -622,8 +761,14 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append([]key.Binding{enter}, ks...)
 		}
 	}
-	if v.stops() > 1 {
+	switch {
+	case v.stops() > 1 && v.st.arrows:
+		ks = append(ks, sh.keyMove())
+	case v.stops() > 1:
 		ks = append(ks, sh.keyNextField())
+	}
+	if v.focus < len(v.st.fields) && v.st.fields[v.focus].kind == fieldChecks {
+		ks = append(ks, sh.bind("a", "key.all_none", "a"))
 	}
 	for _, k := range v.st.keys {
 		if k.works() && (k.action == 0 || v.focus != v.firstAction()+k.action-1) {
@@ -637,10 +782,17 @@ func (v *stepView) Keys() []key.Binding {
 func (v *stepView) View() string {
 	sh := v.sh
 	if v.st == nil {
-		if v.loadErr != nil {
-			return errorView(sh, v.loadErr) + "\n\n" + sh.paragraph(sh.st.Muted, sh.T("hub.load_retry"), 0)
+		intro := ""
+		if v.loadIntro != nil {
+			intro = v.loadIntro() + "\n\n"
 		}
-		return sh.busyLine(v.spin, sh.T("hub.loading"))
+		switch {
+		case v.loadErr != nil && v.retry.pending():
+			return intro + errorView(sh, v.loadErr) + "\n\n  " + v.retry.line(sh)
+		case v.loadErr != nil:
+			return intro + errorView(sh, v.loadErr) + "\n\n" + sh.paragraph(sh.st.Muted, sh.T("hub.load_retry"), 0)
+		}
+		return intro + sh.busyLine(v.spin, sh.T(cmp.Or(v.loadBusy, "hub.loading")))
 	}
 	var b strings.Builder
 	if v.st.body != nil {
@@ -656,6 +808,7 @@ func (v *stepView) View() string {
 		b.WriteString(sh.paragraph(sh.st.Text, line, 2) + "\n\n")
 	}
 	lw := v.labelWidth()
+	tw := v.toggleWidth()
 	for i, f := range v.st.fields {
 		if !v.visible(i) {
 			continue
@@ -670,16 +823,18 @@ func (v *stepView) View() string {
 			if note := v.caps[i].note(sh); note != "" && focused {
 				b.WriteString(sh.noteLine(lw, sh.st.Warn, note) + "\n")
 			}
-			if from := f.fromNote(v.vals); from != "" {
+			if from := f.fromNote(v.vals, v.began); from != "" {
 				b.WriteString(sh.noteLine(lw, sh.st.Muted, from) + "\n")
 			}
 		case fieldToggle:
-			b.WriteString(sh.withNote(sh.toggleView(f.label, labelWidth(f.label), v.vals.on(f.key), focused), f.fromNote(v.vals)) + "\n")
+			b.WriteString(sh.withNote(sh.toggleView(f.label, tw, v.vals.on(f.key), focused), f.fromNote(v.vals, v.began)) + "\n")
 			if f.note != nil {
 				b.WriteString("      " + f.note(v.vals) + "\n")
 			}
 		case fieldChoice:
 			b.WriteString(sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused)) + "\n")
+		case fieldChecks:
+			b.WriteString(checksView(sh, f, v.vals, f.fromNote(v.vals, v.began), focused, v.menu[i], f.counts(v.vals)) + "\n")
 		case fieldMenu:
 			if f.label != "" {
 				b.WriteString(sh.paragraph(sh.st.Text, f.label, 0) + "\n")
@@ -700,6 +855,12 @@ func (v *stepView) View() string {
 		if f.hint != nil {
 			b.WriteString("\n" + f.hint(v.vals) + "\n")
 		}
+	}
+	if q := v.asking; q != nil {
+		text := sh.st.Title.Render(q.title) + "\n" + sh.wrapBox(q.body) + "\n" +
+			sh.st.Key.Render("y") + " " + sh.T(q.yes) + "   " + sh.st.Key.Render("n") + " " + sh.T(q.no)
+		b.WriteString("\n" + sh.st.Box.Width(sh.bodyWidth()).Render(text))
+		return b.String()
 	}
 	if v.st.submit != "" || len(v.st.actions) > 0 {
 		var buttons []string
@@ -738,6 +899,52 @@ func (v *stepView) View() string {
 		b.WriteString(sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
 	case v.st.foot != nil && !v.st.keepFoot:
 		b.WriteString(v.st.foot())
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// toggleWidth is the width of the toggles' labels, so that their on/off
+// words stand in one column.
+func (v *stepView) toggleWidth() int {
+	var labels []string
+	for _, f := range v.st.fields {
+		if f.kind == fieldToggle {
+			labels = append(labels, f.label)
+		}
+	}
+	return labelWidth(labels...)
+}
+
+// checksView draws a checks field: its label (with note beside it, ""
+// when none), then its options in two columns, the one at the cursor
+// marked while the field has the focus; all dimmed when it does not count.
+func checksView(sh *shared, f field, vals values, note string, focused bool, cursor int, counts bool) string {
+	n := len(f.options)
+	half := (n + 1) / 2
+	colW := labelWidth(f.options...) + 6
+	chosen := vals.checked(f.key)
+	cell := func(i int) string {
+		box := "[ ]"
+		if slices.Contains(chosen, f.choices[i]) {
+			box = "[x]"
+		}
+		p, st := "  ", sh.st.Text
+		switch {
+		case !counts:
+			st = sh.st.Muted
+		case focused && i == cursor:
+			p, st = sh.st.LabelOn.Render(pointer)+" ", sh.st.Selected
+		}
+		return p + st.Render(padRight(box+" "+f.options[i], colW))
+	}
+	var b strings.Builder
+	b.WriteString("    " + sh.withNote(sh.st.Label.Render(f.label), note) + "\n")
+	for r := range half {
+		b.WriteString("    " + cell(r))
+		if r+half < n {
+			b.WriteString(cell(r + half))
+		}
+		b.WriteString("\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
