@@ -251,25 +251,10 @@ func (p *plain) run() error {
 		p.start()
 		return p.runPages(sh.hubHome())
 	}
-	p.say(p.T("welcome.heading"))
-	p.say("")
-	p.say(p.T("welcome.intro", "m", flows.StepsTotal))
-	p.show(newWelcomeScreen(sh).stepList())
-	p.say("")
-	langs := assets.Languages()
-	names := make([]string, len(langs))
-	cur := 0
-	for i, l := range langs {
-		names[i] = assets.Name(l)
-		if l == sh.tr.Lang() {
-			cur = i
-		}
-	}
-	i, err := p.choose(joinNote(p.T("welcome.language"), sh.langByStore(sh.tr.Lang())), names, cur)
-	if err != nil {
+	// The welcome: what the wizard does, and the language.
+	if _, err := p.runStep(sh.welcomeStep(), flows.Text{}, false); err != nil {
 		return err
 	}
-	sh.tr = assets.MustLoad(langs[i])
 	if k := sh.opts.Kiosk; k != nil {
 		// A customer has started: from now on, one who walks away is asked.
 		p.in.idleAfter = k.idleAfter()

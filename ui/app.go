@@ -198,18 +198,17 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.sh.wiz.Finished = true
 		return a, tea.Sequence(a.saveProgress(), tea.Quit)
 	case languageChangedMsg:
-		a.sh.tr = assets.MustLoad(msg.lang)
-		a.sh.wiz.Region = a.sh.defaultRegion()
+		a.sh.setLanguage(msg.lang)
 		return a, a.broadcast(msg)
 	case progressLoadedMsg:
 		a.progressLoaded = true
+		a.sh.wiz.CheckingSaved = msg.ok && msg.p.Step != flows.StepWelcome.String()
 		if msg.ok {
 			p := msg.p
 			a.sh.wiz.Resume = &p
 			if lang := language(a.sh.opts, p.Lang); lang != a.sh.tr.Lang() {
 				// Back in the language chosen in the saved run.
-				a.sh.tr = assets.MustLoad(lang)
-				a.sh.wiz.Region = a.sh.defaultRegion()
+				a.sh.setLanguage(lang)
 				return a, tea.Batch(restoreSessionCmd(a.sh), a.broadcast(msg), a.broadcast(languageChangedMsg{lang: lang}))
 			}
 		}
@@ -218,6 +217,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.sh.wiz.Locked = msg.info
 		return a, nil
 	case sessionRestoredMsg:
+		a.sh.wiz.CheckingSaved = false
 		if msg.ok {
 			acc := msg.account
 			a.sh.wiz.Account = &acc
@@ -255,6 +255,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	}
 	return a, a.broadcast(msg)
+}
+
+// setLanguage speaks lang from now on; the phone's country follows it
+// unless the store set one.
+func (sh *shared) setLanguage(lang string) {
+	sh.tr = assets.MustLoad(lang)
+	sh.wiz.Region = sh.defaultRegion()
 }
 
 // rememberChallenge keeps the id of a challenge the service just sent in

@@ -144,6 +144,9 @@ type wizardState struct {
 
 	Resume     *flows.Progress // saved progress offered on the welcome screen
 	ResumeStep flows.Step
+	// CheckingSaved: saved progress was found and its session is being
+	// checked, before the welcome offers to resume.
+	CheckingSaved bool
 	// Locked is the owner's lock of this device (a Find Device lock
 	// command carried out here); nil when not locked.
 	Locked *flows.LockInfo

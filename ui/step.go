@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
+
 	"misetup/api"
 	"misetup/flows"
 )
@@ -101,6 +103,13 @@ type step struct {
 	// done (a Find Device command on its way to the device); nil when
 	// none. It runs off the event loop; status makes its text on it.
 	watch func(ctx context.Context) (status func() string, done bool, err error)
+	// spinning says whether something the step shows is at work (the
+	// welcome checking a saved session): the view's spinner turns
+	// meanwhile; nil: never.
+	spinning func() bool
+	// restate: the step is described again when what the wizard knows
+	// about this run changes (its saved progress, the session, the lock).
+	restate bool
 	// ask is a question the values call for before run (Wi-Fi only on a
 	// device where nothing would then sync); nil when none is needed.
 	// Answered yes, it is not asked again until its field changes.
@@ -180,6 +189,13 @@ type field struct {
 	// off): drawn dimmed, passed over by the focus, not asked in plain
 	// mode; nil: always.
 	off func(v values) bool
+	// keyHelp is the footer's catalog key for changing a choice field
+	// ("key.language"); "" for "choose".
+	keyHelp string
+	// emit is a message the host is told each time the field's value
+	// changes on the full screen (the language: every screen speaks it
+	// from then on); nil when none. live records it in plain mode too.
+	emit func(value string) tea.Msg
 	// fromWith are fields whose starting values the from note needs too
 	// (what to sync is the store's while sync is still as the store set
 	// it).
@@ -240,6 +256,9 @@ type stepKey struct {
 	action int
 	// when says whether the key works now; nil: always.
 	when func() bool
+	// lead puts the key in the footer right after enter, before the
+	// fields' keys.
+	lead bool
 }
 
 func (k stepKey) works() bool { return k.when == nil || k.when() }
@@ -305,6 +324,9 @@ type outcome struct {
 	// resetTo leaves no way back into the steps before to (signed in:
 	// esc does not return to the sign-in).
 	resetTo bool
+	// msg is a message for the wizard itself (resume a saved run, start
+	// over); nil when none.
+	msg tea.Msg
 	// sent is a code the service just sent: kept in the state dir for
 	// the code diagnosis and misetup doctor, and announced to the screens
 	// waiting for it; nil when none.

@@ -142,6 +142,10 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 	case pageReadMsg:
 		return s, s.reread(msg)
+	case progressLoadedMsg, sessionRestoredMsg, lockReadMsg:
+		if s.v.st != nil && s.v.st.restate && !s.busy() {
+			return s, s.rebuild()
+		}
 	}
 	cmd := s.v.Update(msg)
 	out := s.v.done
@@ -154,6 +158,9 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	}
 	var next tea.Cmd
 	switch {
+	case out.msg != nil:
+		m := out.msg
+		next = func() tea.Msg { return m }
 	case out.quit:
 		next = func() tea.Msg { return quitMsg{} }
 	case out.to != flows.StepWelcome && out.resetTo:

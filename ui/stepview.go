@@ -129,6 +129,9 @@ func (v *stepView) show(st *step) tea.Cmd {
 		v.watching = true
 		cmds = append(cmds, v.poll())
 	}
+	if v.spinning() {
+		cmds = append(cmds, v.spin.Tick)
+	}
 	return tea.Batch(append(cmds, v.focusCmd())...)
 }
 
@@ -513,7 +516,7 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	return spin(&v.spin, v.loading || v.running || v.pending > 0, msg)
+	return spin(&v.spin, v.loading || v.running || v.pending > 0 || v.spinning(), msg)
 }
 
 func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -600,12 +603,21 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case f != nil && f.kind == fieldMenu && isKey(msg, kEnter):
 		return v.choose(f)
-	case f != nil && f.kind == fieldChoice && isKey(msg, kLeft, kRight, kSpace):
+	case f != nil && f.kind == fieldChoice && (isKey(msg, kLeft, kRight, kSpace) ||
+		v.stops() == 1 && isKey(msg, kUp, kDown, kTab, kShiftTab)): // the only field: every arrow chooses
 		d := 1
-		if isKey(msg, kLeft) {
+		if isKey(msg, kLeft, kUp, kShiftTab) {
 			d = -1
 		}
-		v.vals[f.key] = strconv.Itoa((max(v.vals.index(f.key), 0) + d + len(f.options)) % len(f.options))
+		value := strconv.Itoa((max(v.vals.index(f.key), 0) + d + len(f.options)) % len(f.options))
+		v.set(v.focus, value)
+		if f.live != nil {
+			f.live(v.sh, value)
+		}
+		if f.emit != nil {
+			m := f.emit(value)
+			return func() tea.Msg { return m }
+		}
 		return nil
 	case f != nil && f.kind == fieldToggle && isKey(msg, kSpace, "x", kLeft, kRight):
 		v.set(v.focus, onValue(!v.vals.on(f.key)))
@@ -634,6 +646,9 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	return nil
 }
+
+// spinning reports whether the step says something it shows is at work.
+func (v *stepView) spinning() bool { return v.st != nil && v.st.spinning != nil && v.st.spinning() }
 
 // checksKey handles a key on the checks field f, which has the focus; ok
 // is false for a key it leaves to the step (enter).
@@ -746,7 +761,11 @@ func (v *stepView) Keys() []key.Binding {
 		case fieldChecks:
 			ks = append(ks, sh.keyToggle())
 		case fieldChoice:
-			ks = append(ks, sh.keyChoose())
+			if f := v.st.fields[v.focus]; f.keyHelp != "" {
+				ks = append(ks, sh.bind("←/→", f.keyHelp, kLeft, kRight))
+			} else {
+				ks = append(ks, sh.keyChoose())
+			}
 		}
 	}
 	if (v.st.submit != "" || v.st.run != nil) && v.ready() {
@@ -754,11 +773,16 @@ func (v *stepView) Keys() []key.Binding {
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			desc = "key.activate"
 		}
-		enter := sh.bind("enter", desc, kEnter)
+		enter := []key.Binding{sh.bind("enter", desc, kEnter)}
+		for _, k := range v.st.keys {
+			if k.lead && k.works() {
+				enter = append(enter, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
+			}
+		}
 		if v.retry.pending() {
-			ks = append(ks[:1], append([]key.Binding{enter}, ks[1:]...)...) // r first, as every retry shows it
+			ks = append(ks[:1], append(enter, ks[1:]...)...) // r first, as every retry shows it
 		} else {
-			ks = append([]key.Binding{enter}, ks...)
+			ks = append(enter, ks...)
 		}
 	}
 	switch {
@@ -771,7 +795,7 @@ func (v *stepView) Keys() []key.Binding {
 		ks = append(ks, sh.bind("a", "key.all_none", "a"))
 	}
 	for _, k := range v.st.keys {
-		if k.works() && (k.action == 0 || v.focus != v.firstAction()+k.action-1) {
+		if k.works() && !k.lead && (k.action == 0 || v.focus != v.firstAction()+k.action-1) {
 			ks = append(ks, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
 		}
 	}
@@ -832,7 +856,8 @@ func (v *stepView) View() string {
 				b.WriteString("      " + f.note(v.vals) + "\n")
 			}
 		case fieldChoice:
-			b.WriteString(sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused)) + "\n")
+			line := sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused))
+			b.WriteString(sh.withNote(line, f.fromNote(v.vals, v.began)) + "\n")
 		case fieldChecks:
 			b.WriteString(checksView(sh, f, v.vals, f.fromNote(v.vals, v.began), focused, v.menu[i], f.counts(v.vals)) + "\n")
 		case fieldMenu:

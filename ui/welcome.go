@@ -1,131 +1,86 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"misetup/assets"
 	"misetup/flows"
 )
 
-// welcomeScreen is step 1: the language, what the wizard will do, the keys,
-// and the offer to resume a saved run.
-type welcomeScreen struct {
-	sh    *shared
-	langs []string // tags
-	names []string // each language in its own words
-	lang  int
-
-	waiting bool // saved progress found, session being checked
-	spin    spinner.Model
+// newWelcomeScreen is step 1: the language, what the wizard will do, the
+// keys, and the offer to resume a saved run.
+func newWelcomeScreen(sh *shared) *stepScreen {
+	return newStepScreen(sh, flows.StepWelcome, sh.welcomeStep)
 }
 
-func newWelcomeScreen(sh *shared) *welcomeScreen {
-	s := &welcomeScreen{sh: sh, langs: assets.Languages(), spin: newSpinner(sh)}
-	for i, l := range s.langs {
-		s.names = append(s.names, assets.Name(l))
+// welcomeStep describes the welcome: the language first (every arrow
+// changes it, and the whole wizard speaks it at once), then what the
+// wizard does and, in place of its steps, a saved run to resume or the
+// owner's lock.
+func (sh *shared) welcomeStep() *step {
+	langs := assets.Languages()
+	names := make([]string, len(langs))
+	cur := 0
+	for i, l := range langs {
+		names[i] = assets.Name(l)
 		if l == sh.tr.Lang() {
-			s.lang = i
+			cur = i
 		}
 	}
-	return s
-}
-
-// Init implements Screen.
-func (s *welcomeScreen) Init() tea.Cmd { return nil }
-
-// Update implements Screen.
-func (s *welcomeScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case progressLoadedMsg:
-		if msg.ok && msg.p.Step != flows.StepWelcome.String() {
-			s.waiting = true
-			s.syncLang()
-			return s, s.spin.Tick
+	resume := func() bool { return sh.wiz.Resume != nil && !sh.wiz.CheckingSaved }
+	enterKey := "key.continue"
+	if resume() {
+		enterKey = resumeOffer(sh).enterKey
+	}
+	keys := func() string { return sh.paragraph(sh.st.Muted, sh.T("welcome.keys"), 0) }
+	st := &step{
+		body: func(int) string { return sh.st.Title.Render(sh.T("welcome.heading")) },
+		fields: []field{{key: "lang", kind: fieldChoice, label: sh.T("welcome.language"), options: names,
+			value: strconv.Itoa(cur), from: sh.langByStore(langs[cur]), keyHelp: "key.language",
+			live: func(sh *shared, v string) { sh.setLanguage(langs[values{"lang": v}.index("lang")]) },
+			emit: func(v string) tea.Msg { return languageChangedMsg{lang: langs[values{"lang": v}.index("lang")]} },
+			hint: func(values) string {
+				intro := sh.paragraph(sh.st.Text, sh.T("welcome.intro", "m", flows.StepsTotal), 0) + "\n"
+				switch {
+				case sh.wiz.Locked != nil && sh.wiz.Resume == nil:
+					// The owner's message takes the place of the step list.
+					return intro + "\n" + sh.st.Box.Width(sh.bodyWidth()).Render(sh.lockedText(*sh.wiz.Locked))
+				case resume():
+					// The offer takes the place of the step list and the keys.
+					return intro + "\n" + resumeView(sh)
+				}
+				return intro + stepList(sh)
+			}}},
+		keepFoot: true, footKeys: true,
+		spinning:  func() bool { return sh.wiz.CheckingSaved },
+		restate:   true,
+		submitKey: enterKey,
+		instant:   true,
+		run: func(context.Context, values) (outcome, error) {
+			if resume() {
+				return outcome{msg: resumeMsg{to: sh.wiz.ResumeStep}}, nil
+			}
+			return outcome{to: flows.StepRequirements, apply: func(sh *shared) { sh.wiz.Resume, sh.wiz.CheckingSaved = nil, false }}, nil
+		},
+		keys: []stepKey{{key: "n", help: "key.start_over", out: outcome{msg: startOverMsg{}}, when: resume, lead: true}},
+	}
+	// The keys, and the saved session being checked: not said in plain
+	// mode, which has no keys and asks about a saved run itself.
+	st.foot = func() string {
+		switch {
+		case resume():
+			return ""
+		case sh.wiz.CheckingSaved:
+			return keys() + "\n\n" + st.frame() + " " + sh.st.Muted.Render(sh.T("welcome.checking_saved"))
 		}
-		s.syncLang()
-	case sessionRestoredMsg:
-		s.waiting = false
-	case languageChangedMsg, stylesChangedMsg:
-		s.spin.Style = s.sh.st.Spinner
-	case tea.KeyPressMsg:
-		return s, s.key(msg)
+		return keys()
 	}
-	return s, spin(&s.spin, s.waiting, msg)
-}
-
-func (s *welcomeScreen) syncLang() {
-	for i, l := range s.langs {
-		if l == s.sh.tr.Lang() {
-			s.lang = i
-		}
-	}
-}
-
-func (s *welcomeScreen) key(msg tea.KeyPressMsg) tea.Cmd {
-	resume := s.sh.wiz.Resume != nil && !s.waiting
-	switch {
-	case isKey(msg, kLeft, kRight, kUp, kDown, kTab, kShiftTab, kSpace):
-		d := 1
-		if isKey(msg, kLeft, kUp, kShiftTab) {
-			d = -1
-		}
-		s.lang = (s.lang + d + len(s.langs)) % len(s.langs)
-		lang := s.langs[s.lang]
-		return func() tea.Msg { return languageChangedMsg{lang: lang} }
-	case isKey(msg, kEnter):
-		if resume {
-			to := s.sh.wiz.ResumeStep
-			return func() tea.Msg { return resumeMsg{to: to} }
-		}
-		s.sh.wiz.Resume, s.waiting = nil, false
-		return navigateCmd(flows.StepWelcome, flows.StepRequirements)
-	case isKey(msg, "n", "N") && resume:
-		return func() tea.Msg { return startOverMsg{} }
-	}
-	return nil
-}
-
-// Keys implements Screen.
-func (s *welcomeScreen) Keys() []key.Binding {
-	sh := s.sh
-	// The way on first: a narrow footer keeps the first key.
-	lang := sh.bind("←/→", "key.language", kLeft, kRight)
-	if sh.wiz.Resume != nil && !s.waiting {
-		return []key.Binding{sh.bind("enter", resumeOffer(sh).enterKey, kEnter), sh.bind("n", "key.start_over", "n"), lang}
-	}
-	return []key.Binding{sh.keyContinue(), lang}
-}
-
-// View implements Screen.
-func (s *welcomeScreen) View() string {
-	sh := s.sh
-	var b strings.Builder
-	b.WriteString(sh.st.Title.Render(sh.T("welcome.heading")) + "\n\n")
-	lw := labelWidth(sh.T("welcome.language"))
-	b.WriteString(sh.withNote(sh.fieldLine(sh.T("welcome.language"), lw, true, sh.choiceView(s.names, s.lang, true)), sh.langByStore(s.langs[s.lang])) + "\n\n")
-	b.WriteString(sh.paragraph(sh.st.Text, sh.T("welcome.intro", "m", flows.StepsTotal), 0) + "\n")
-	if l := sh.wiz.Locked; l != nil && sh.wiz.Resume == nil {
-		// The owner's message takes the place of the step list.
-		b.WriteString("\n" + sh.st.Box.Width(sh.bodyWidth()).Render(sh.lockedText(*l)) + "\n\n")
-		b.WriteString(sh.paragraph(sh.st.Muted, sh.T("welcome.keys"), 0))
-		return b.String()
-	}
-	if sh.wiz.Resume != nil && !s.waiting {
-		// The offer takes the place of the step list and the keys.
-		b.WriteString("\n" + s.resumeView())
-		return b.String()
-	}
-	b.WriteString(s.stepList() + "\n\n")
-	b.WriteString(sh.paragraph(sh.st.Muted, sh.T("welcome.keys"), 0))
-	if s.waiting {
-		b.WriteString("\n\n" + sh.busyLine(s.spin, sh.T("welcome.checking_saved")))
-	}
-	return b.String()
+	return st
 }
 
 // lockedText says that the owner locked this device, with their message:
@@ -139,8 +94,7 @@ func (sh *shared) lockedText(l flows.LockInfo) string {
 }
 
 // stepList lists the steps in two columns.
-func (s *welcomeScreen) stepList() string {
-	sh := s.sh
+func stepList(sh *shared) string {
 	steps := []flows.Step{flows.StepWelcome, flows.StepRequirements, flows.StepDevice, flows.StepAccount,
 		flows.StepCreate, flows.StepSync, flows.StepFindDevice, flows.StepSummary}
 	names := make([]string, len(steps))
@@ -167,8 +121,8 @@ func (s *welcomeScreen) stepList() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func (s *welcomeScreen) resumeView() string {
-	sh := s.sh
+// resumeView is the offer of a saved run, in a box.
+func resumeView(sh *shared) string {
 	o := resumeOffer(sh)
 	text := sh.st.Title.Render(o.title) + "\n" +
 		sh.wrapBox(strings.Join(o.lines, "\n")) + "\n" +
