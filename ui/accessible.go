@@ -161,7 +161,7 @@ func (p *plain) runForm(f huh.Field, r io.Reader) (err error) {
 			err = io.EOF
 		}
 	}()
-	return huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(p.out).
+	return huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(r).WithOutput(huhWords{w: p.out, sh: p.sh}).
 		WithShowHelp(false).RunWithContext(p.sh.ctx)
 }
 

@@ -405,3 +405,41 @@ func TestAccessibleSignIn(t *testing.T) {
 		t.Errorf("the second sign-in sent %+v", acc.reqs[1])
 	}
 }
+
+// TestAccessibleSpeaksTheLanguageChosen: in Chinese, the prompts huh has
+// built in (a number between, a selection, a yes or no answered wrong)
+// are in Chinese too, not English.
+func TestAccessibleSpeaksTheLanguageChosen(t *testing.T) {
+	deps, svc, _ := journeyDeps(t)
+	answers := []string{
+		"9", "2", // a language that is not there, then 简体中文
+		"", "", "", // device name, model, OS
+		"2", "2", // create account, by email
+		"ann@example.com", "Tr1cky#Pass", "Tr1cky#Pass",
+		"123456",
+		"perhaps", "y", // sync on, answered wrong first
+		"12", "0", // a category that is not there, then the default ones
+		"n", // not Wi-Fi only
+		"y", // Find Device on
+	}
+	var out bytes.Buffer
+	in := strings.NewReader(strings.Join(answers, "\n") + "\n")
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "zh-CN"}, in, &out, []string{"TERM=dumb"}); err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{"请输入 1 到 2 之间的数字：", "无效：请输入 1 到 2 之间的数字", "请回答 y（是）或 n（否）。",
+		"最多可选 8 项。", "确认选择", "无效：请输入 0 到 8 之间的数字"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, english := range []string{"Enter a number", "Select up to", "Confirm selection", "invalid input", "Invalid:"} {
+		if strings.Contains(got, english) {
+			t.Errorf("output has huh's English %q:\n%s", english, got)
+		}
+	}
+	if s := svc.sync["dev-1"]; !s.AutoSync || len(s.Categories) == 0 {
+		t.Errorf("saved sync %+v, want on with the default categories", s)
+	}
+}

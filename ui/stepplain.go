@@ -319,8 +319,8 @@ func (p *plain) offer(a action, vals values) error {
 // askField asks one field; a menu offers "Back" last when there is a page
 // to go back to.
 func (p *plain) askField(f field, value, from string, canBack bool) (string, error) {
-	if f.kind == fieldToggle && !strings.HasSuffix(f.label, "?") {
-		f.label += "?" // a switch is asked as a question: "Find Device?" [y/N]
+	if f.kind == fieldToggle && !strings.HasSuffix(f.label, "?") && !strings.HasSuffix(f.label, "？") {
+		f.label = p.T("plain.switch_q", "q", f.label) // a switch is asked as a question: "Find Device?" [y/N]
 	}
 	if from != "" {
 		f.label += " " + from // said with the question: a screen reader reads them together
