@@ -67,7 +67,6 @@ type plain struct {
 	tty  *os.File // the terminal, for password prompts without echo; nil when not one
 	out  io.Writer
 	step flows.Step
-	reg  *flows.Registration // the registration sent last, to send again for a new code
 
 	pinWrong    int       // kiosk mode: wrong staff PINs in a row
 	pinLockedTo time.Time // kiosk mode: no PIN is taken until then
@@ -190,8 +189,8 @@ func (p *plain) askQuit() error {
 }
 
 func (p *plain) ask(title, value string, secret bool) (string, error) {
-	if value != "" {
-		title += " [" + value + "]" // enter keeps it
+	if value != "" && !secret {
+		title += " [" + value + "]" // enter keeps it; a password is never shown back
 	}
 	in := huh.NewInput().Title(title).Value(&value)
 	if secret && p.tty != nil {
@@ -278,7 +277,7 @@ func (p *plain) run() error {
 		case flows.StepAccount:
 			next, err = p.wizardStep(flows.StepAccount, sh.accountStep())
 		case flows.StepCreate:
-			next, err = p.create()
+			next, err = p.wizardStep(flows.StepCreate, sh.createStep())
 		case flows.StepCode:
 			next, err = p.code()
 		case flows.StepSignIn:
@@ -423,77 +422,6 @@ func (p *plain) newPassword(label, commonRefused string) (string, error) {
 	}
 }
 
-func (p *plain) create() (flows.Step, error) {
-	sh := p.sh
-	p.heading(flows.StepCreate)
-	method := 0
-	if sh.wiz.Method == api.MethodEmail {
-		method = 1
-	}
-	method, err := p.choose(p.T("create.method"), []string{p.T("create.by_phone"), p.T("create.by_email")}, method)
-	if err != nil {
-		return 0, err
-	}
-	reg := flows.Registration{Method: api.MethodPhone, Language: sh.tr.Lang()}
-	if method == 1 {
-		reg.Method = api.MethodEmail
-	} else {
-		regions := flows.Regions()
-		names := make([]string, len(regions))
-		for i, r := range regions {
-			names[i] = fmt.Sprintf("%s (+%d)", sh.tr.TOr("country."+r.Code, r.Code), r.CallingCode)
-		}
-		i, err := p.choose(joinNote(p.T("create.country"), sh.regionByStore(sh.wiz.Region)), names, flows.RegionIndex(sh.wiz.Region))
-		if err != nil {
-			return 0, err
-		}
-		sh.wiz.Region = regions[i].Code
-	}
-	reg.Region = sh.wiz.Region
-	sh.wiz.Method = reg.Method
-	label := "create.phone"
-	if reg.Method == api.MethodEmail {
-		label = "create.email"
-	}
-	for {
-		id := sh.wiz.Identifier
-		if flows.MethodOf(id) != reg.Method {
-			id = ""
-		}
-		if reg.Identifier, err = p.ask(p.T(label), id, false); err != nil {
-			return 0, err
-		}
-		if _, verr := flows.ValidateIdentifier(reg.Method, reg.Identifier, reg.Region); verr != nil {
-			p.sayErr(verr)
-			continue
-		}
-		sh.wiz.Identifier = reg.Identifier
-		break
-	}
-	for {
-		pw, err := p.newPassword("create.password", reg.CommonRefused)
-		if err != nil {
-			return 0, err
-		}
-		reg.Password, reg.Confirm = pw, pw
-		p.say(p.T("create.sending"))
-		ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, reg) })
-		if err == nil {
-			sh.wiz.Challenge = &ch
-			p.reg = &reg
-			return flows.StepCode, nil
-		}
-		p.sayErr(err)
-		if flows.IsCommonRefusal(err) {
-			reg.CommonRefused = pw
-			continue
-		}
-		if retry, cerr := p.confirm(p.T("acc.try_again"), true); cerr != nil || !retry {
-			return flows.StepAccount, cerr
-		}
-	}
-}
-
 // codeOutcome is how a plain code loop ended.
 type codeOutcome int
 
@@ -635,13 +563,13 @@ func (p *plain) code() (flows.Step, error) {
 			return flows.StepSignIn, nil
 		case out == codeGoBack:
 			return flows.StepCreate, nil
-		case out == codeAskAgain && (p.reg == nil || p.reg.Password == ""):
+		case out == codeAskAgain && (sh.wiz.Registration == nil || sh.wiz.Registration.Password == ""):
 			// A resumed run keeps no password: the form asks for it again.
 			p.say(p.T("create.again"))
 			return flows.StepCreate, nil
 		case out == codeAskAgain:
 			p.say(p.T("create.sending"))
-			reg := *p.reg
+			reg := *sh.wiz.Registration
 			ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, reg) })
 			if err != nil {
 				p.sayErr(err)

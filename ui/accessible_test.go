@@ -443,3 +443,37 @@ func TestAccessibleSpeaksTheLanguageChosen(t *testing.T) {
 		t.Errorf("saved sync %+v, want on with the default categories", s)
 	}
 }
+
+// TestAccessibleCreateChecksEachAnswer: in plain mode each answer of the
+// create form is checked as it is given, and a wrong one asked again at
+// once; a password typed wrong is never shown back.
+func TestAccessibleCreateChecksEachAnswer(t *testing.T) {
+	deps, svc, _ := journeyDeps(t)
+	answers := []string{
+		"1", "", "", "", // language, device as the system says
+		"2", "2", // create account, by email
+		"ann@", "ann@example.com", // not an email address, then one
+		"short", "Tr1cky#Pass", // breaks the rules, then keeps them
+		"Tr1cky#Pasx", "Tr1cky#Pass", // not the same, then the same
+		"123456", "y", "0", "n", "y",
+	}
+	var out bytes.Buffer
+	in := strings.NewReader(strings.Join(answers, "\n") + "\n")
+	if err := RunAccessible(context.Background(), deps, Options{Lang: "en"}, in, &out, []string{"TERM=dumb"}); err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{"This is not an email address", "Email [ann@]", "does not meet every rule", "are not the same", "Mi ID: 1234567890"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, secret := range []string{"short", "Pasx", "Tr1cky"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("a password is shown back (%q):\n%s", secret, got)
+		}
+	}
+	if len(svc.registered) != 1 || svc.registered[0].Identifier != "ann@example.com" {
+		t.Errorf("registered %+v, want one registration of ann@example.com", svc.registered)
+	}
+}

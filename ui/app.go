@@ -244,6 +244,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.saveErr = msg.err
 		return a, nil
 	case registeredMsg:
+		if msg.err == nil { // the code screen asks for this one
+			ch := msg.challenge
+			a.sh.wiz.Challenge = &ch
+		}
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	case resentMsg:
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))

@@ -17,12 +17,13 @@ import (
 func TestDeadCodeTakesNoMoreDigits(t *testing.T) {
 	for _, w := range []int{80, 60} {
 		h := newHarness(t, w, 24, "en")
-		codeSetup(h)
-		cr := h.app.screens[flows.StepCreate].(*createScreen)
-		cr.method = 1
-		cr.id.SetValue("ann@example.com")
-		cr.pw.SetValue("Tr1cky#Pass")
-		cr.confirm.SetValue("Tr1cky#Pass")
+		h.createByEmail("ann@example.com")
+		h.keys("tab")
+		h.typeText("Tr1cky#Pass")
+		h.keys("tab")
+		h.typeText("Tr1cky#Pass")
+		h.send(registeredMsg{challenge: h.svc.challenge(api.PurposeRegistration)})
+		h.goTo(flows.StepCode)
 		left := 1
 		h.typeText("111111")
 		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))})
@@ -52,8 +53,8 @@ func TestDeadCodeTakesNoMoreDigits(t *testing.T) {
 		}
 		// enter: back to the form, which sends itself again.
 		h.keyThen("enter")
-		if h.app.Current() != flows.StepCreate || !cr.busy {
-			t.Fatalf("%d columns: Send a new code: at %v, sending %v", w, h.app.Current(), cr.busy)
+		if h.app.Current() != flows.StepCreate || !h.app.current().(*stepScreen).v.running {
+			t.Fatalf("%d columns: Send a new code: at %v, sending %v", w, h.app.Current(), h.app.current().(*stepScreen).v.running)
 		}
 	}
 }

@@ -137,8 +137,6 @@ func fits(t *testing.T, h *harness, when string) {
 // fieldValues are the values of the text fields of the screen shown.
 func fieldValues(h *harness) []string {
 	switch s := h.app.current().(type) {
-	case *createScreen:
-		return []string{s.id.Value(), s.pw.Value(), s.confirm.Value()}
 	case *stepScreen:
 		var vs []string
 		if s.v.st == nil { // still reading its page

@@ -372,9 +372,10 @@ func TestHubPlainRefusesAtOnce(t *testing.T) {
 	deps := Deps{Accounts: svc, Cloud: svc, Manager: m, Progress: files, Sessions: files, System: flows.System{Root: t.TempDir()},
 		DeviceID: func() (string, error) { return "dev-1", nil }, Now: func() time.Time { return t0 },
 		Start: func(context.Context) error { return nil }}
-	// Two-step verification (6), turn it off with an empty password, then
-	// the right one; the overview's Done.
-	in := strings.NewReader("6\n\ny\nBlue-Kettle-42\n9\n")
+	// Two-step verification (6), turn it off with an empty password, which
+	// is refused and asked again at once, then the right one; the
+	// overview's Done.
+	in := strings.NewReader("6\n\nBlue-Kettle-42\n9\n")
 	var out bytes.Buffer
 	if err := RunAccessible(context.Background(), deps, Options{Lang: "en", Hub: true, Server: "http://127.0.0.1:8417"}, in, &out, nil); err != nil {
 		t.Fatalf("RunAccessible: %v\n%s", err, out.String())

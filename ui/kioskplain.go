@@ -86,7 +86,7 @@ func (p *plain) kioskReset() {
 	w := sh.wiz
 	sh.wiz = wizardState{Device: w.Device, DeviceID: w.DeviceID, Network: w.Network, Iface: w.Iface, Method: "phone"}
 	sh.wiz.Region = sh.defaultRegion()
-	p.step, p.reg = 0, nil
+	p.step = 0
 	p.in.idleAfter = 0 // until the next customer starts
 	if p.tty != nil {
 		p.out.Write([]byte("\x1b[3J\x1b[H\x1b[2J"))

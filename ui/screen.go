@@ -126,6 +126,14 @@ type wizardState struct {
 	// in; nil before the first round.
 	Checks map[string]flows.Finding
 
+	// CommonRefused is the password the service refused as a common one
+	// when creating the account, so the checklist marks it; in memory
+	// only, never saved.
+	CommonRefused string
+	// Registration is the registration sent last, sent again for a new
+	// code (plain mode); in memory only, never saved.
+	Registration *flows.Registration
+
 	Challenge      *api.Challenge // the registration's pending challenge
 	ResetChallenge *api.Challenge
 	ResetDone      bool // a reset finished: sign-in says so

@@ -243,11 +243,15 @@ var screenCases = []struct {
 		h.keys("tab")
 		h.typeText("p@ssw0rd")
 		h.keys("enter")
-		h.send(registeredMsg{err: flows.Explain(apiErr(api.CodeWeakPassword, func(e *api.Error) { e.Reasons = []string{"common"} }))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeWeakPassword, func(e *api.Error) {
+			e.Field, e.Reasons = "password", []string{"common"}
+		}))))
 	}},
 	{"create_unavailable", "en", func(h *harness) {
 		h.goTo(flows.StepCreate)
-		h.send(registeredMsg{err: flows.Explain(&api.Error{Code: api.CodeUnavailable, Cause: context.DeadlineExceeded})})
+		v := h.app.current().(*stepScreen).v
+		v.start(v.st.run, v.st.busy) // sent (the form as it stands): the service does not answer
+		h.send(h.result(outcome{}, flows.Explain(&api.Error{Code: api.CodeUnavailable, Cause: context.DeadlineExceeded})))
 	}},
 	{"code", "en", codeSetup},
 	{"code_wrong", "en", func(h *harness) {

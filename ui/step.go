@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"misetup/api"
 	"misetup/flows"
@@ -55,6 +56,14 @@ type step struct {
 	// footKeys says foot speaks of keys: plain mode, which has none, does
 	// not say it.
 	footKeys bool
+	// keepSecrets: what was typed in the password fields stays when the
+	// step is shown again (the create form, come back to for a new code);
+	// elsewhere a password is typed again.
+	keepSecrets bool
+	// enterMoves: enter on a field goes on to the next one until the
+	// values pass check (a form filled in from the top); from the button,
+	// or once they pass, it runs the action.
+	enterMoves bool
 	// arrows: the footer says the focus moves with ↑/↓ (a list of
 	// switches), not tab/↓ (a form).
 	arrows bool
@@ -140,6 +149,7 @@ const (
 	fieldChoice                  // one of options, side by side
 	fieldMenu                    // one of options, listed down; choosing one acts at once
 	fieldChecks                  // some of options, each on or off, in two columns
+	fieldSpin                    // one of many options, the chosen one shown between ‹ ›
 )
 
 // field is one question of a step.
@@ -183,8 +193,29 @@ type field struct {
 	// (sign-in's two-step code); their key is absent from the values.
 	hidden bool
 	// choices are what a checks field's options stand for: its value is
-	// the chosen ones, joined by commas in the options' order.
+	// the chosen ones, joined by commas in the options' order. A spin
+	// field's are its options' codes: a letter jumps to the next code
+	// that starts with it.
 	choices []string
+	// only says whether the field is part of the step with the values v
+	// (the country, for a phone number): otherwise it is neither drawn nor
+	// asked, and its key is absent from the values. nil: always.
+	only func(v values) bool
+	// status is a line always under a text field (blank when it says
+	// nothing): what the value typed means, or what is wrong with it,
+	// given whether the field has the focus and was left once. nil when
+	// none.
+	status func(v values, focused, left bool) (lipgloss.Style, string)
+	// hintLead introduces the hint where it is read apart from the fields,
+	// in plain mode ("Your password needs:"); "" when none.
+	hintLead string
+	// rule: the placeholder says a rule the value must meet ("at least 8
+	// characters"); plain mode, which shows no placeholder, says it with
+	// the question.
+	rule bool
+	// tight draws the hint right under the fields, with no blank line
+	// between (the password checklist under the password fields).
+	tight bool
 	// off says whether the field counts now (what to sync, while sync is
 	// off): drawn dimmed, passed over by the focus, not asked in plain
 	// mode; nil: always.
@@ -202,10 +233,15 @@ type field struct {
 	fromWith []string
 }
 
-// names reports whether the error ue names the field.
+// names reports whether the error ue names the field: by its key, or by
+// one of its on (an error key, or the service's name of the field).
 func (f field) names(ue *flows.UserError) bool {
-	return ue != nil && (ue.Field != "" && ue.Field == f.key || slices.Contains(f.on, ue.Key))
+	return ue != nil && (ue.Field != "" && (ue.Field == f.key || slices.Contains(f.on, ue.Field)) || slices.Contains(f.on, ue.Key))
 }
+
+// part reports whether the field is part of the step with the values v
+// (see only).
+func (f field) part(v values) bool { return f.only == nil || f.only(v) }
 
 // fromNote is f's from while its value, and those of its fromWith, are
 // still the starting ones (start holds them); "" otherwise.

@@ -126,23 +126,42 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	for {
 		for _, f := range st.fields {
 			if f.hint != nil && ask[f.key] {
+				if f.hintLead != "" {
+					p.say(f.hintLead)
+				}
 				p.show(f.hint(vals))
 			}
 		}
 		for _, f := range st.fields {
-			if !ask[f.key] || !f.counts(vals) {
+			if !ask[f.key] || !f.counts(vals) || !f.part(vals) {
 				continue
 			}
 			if f.note != nil {
 				p.show(f.note(vals))
 			}
-			v, err := p.askField(f, vals[f.key], f.fromNote(vals, start), canBack)
-			if err != nil {
-				return outcome{}, err
-			}
-			vals[f.key] = v
-			if f.live != nil {
-				f.live(p.sh, v)
+			for {
+				v, err := p.askField(f, vals[f.key], f.fromNote(vals, start), canBack)
+				if err != nil {
+					return outcome{}, err
+				}
+				vals[f.key] = v
+				if f.live != nil {
+					f.live(p.sh, v)
+				}
+				// An answer is checked as soon as it is given, for what
+				// concerns it (as the screen's line under a field does
+				// while typing): asked again at once when wrong.
+				if st.check == nil {
+					break
+				}
+				cerr := st.check(vals)
+				if ue := flows.Explain(cerr); ue == nil || !f.names(ue) {
+					break
+				}
+				p.sayErr(cerr)
+				if f.kind == fieldSecret {
+					vals[f.key] = "" // typed again, never shown back
+				}
 			}
 		}
 		for _, a := range st.actions {
@@ -151,6 +170,11 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			}
 			if err := p.offer(a, vals); err != nil {
 				return outcome{}, err
+			}
+		}
+		for _, f := range st.fields {
+			if !f.part(vals) {
+				delete(vals, f.key) // not part of the step as answered (see field.only)
 			}
 		}
 		var out outcome
@@ -212,6 +236,17 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		}
 		if len(named) > 0 && !secret {
 			ask = named // the rest stands as typed
+			continue
+		}
+		if len(named) > 0 && st.keepSecrets {
+			// A password named: it and the other secrets are typed again
+			// (never shown back), what was typed in the open stands.
+			for _, f := range st.fields {
+				if f.kind == fieldSecret {
+					named[f.key], vals[f.key] = true, ""
+				}
+			}
+			ask = named
 			continue
 		}
 		for _, f := range st.fields {
@@ -325,6 +360,9 @@ func (p *plain) askField(f field, value, from string, canBack bool) (string, err
 	if from != "" {
 		f.label += " " + from // said with the question: a screen reader reads them together
 	}
+	if f.rule && f.placeholder != "" {
+		f.label += " (" + f.placeholder + ")"
+	}
 	switch f.kind {
 	case fieldChecks:
 		chosen := values{f.key: value}.checked(f.key)
@@ -339,7 +377,7 @@ func (p *plain) askField(f field, value, from string, canBack bool) (string, err
 	case fieldToggle:
 		on, err := p.confirm(f.label, value == "1")
 		return onValue(on), err
-	case fieldChoice:
+	case fieldChoice, fieldSpin:
 		i, err := p.choose(f.label, f.options, max(values{f.key: value}.index(f.key), 0))
 		return strconv.Itoa(i), err
 	case fieldMenu:

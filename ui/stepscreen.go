@@ -76,6 +76,7 @@ func (s *stepScreen) rebuild() tea.Cmd {
 	cmd := s.v.show(s.build())
 	if old != nil && old.touched && old.st != nil {
 		s.v.keepTyped(old) // back from troubleshooting, say: what was typed stays
+		cmd = tea.Batch(cmd, s.v.focusCmd())
 	}
 	return cmd
 }
@@ -142,6 +143,10 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 	case pageReadMsg:
 		return s, s.reread(msg)
+	case registerAgainMsg:
+		// The code screen's "Send a new code": the same answers again, or,
+		// when a password must be typed again first, says so.
+		return s, s.v.resubmit(s.sh.T("create.again"))
 	case progressLoadedMsg, sessionRestoredMsg, lockReadMsg:
 		if s.v.st != nil && s.v.st.restate && !s.busy() {
 			return s, s.rebuild()

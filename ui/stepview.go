@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
@@ -39,6 +40,7 @@ type stepView struct {
 	focus  int // a field's index; len(fields) is the button
 	menu   map[int]int
 	shown  map[int]bool // hidden fields an error revealed
+	left   map[int]bool // text fields the focus has left once
 
 	touched bool // a key changed an answer
 	running bool
@@ -47,6 +49,7 @@ type stepView struct {
 	retry   retrier
 	err     error
 	note    flows.Text
+	warn    string   // what the step must say before going on (see resubmit)
 	done    *outcome // the action's outcome, for the host
 	// asking is the step's question, shown in place of the buttons; agreed
 	// is the field of the question last answered yes ("" when none).
@@ -139,7 +142,7 @@ func (v *stepView) show(st *step) tea.Cmd {
 func (v *stepView) prepare(st *step) {
 	v.st, v.loading = st, false
 	v.vals = values{}
-	v.inputs, v.caps, v.menu, v.shown = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}, map[int]bool{}
+	v.inputs, v.caps, v.menu, v.shown, v.left = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}, map[int]bool{}, map[int]bool{}
 	v.focus = 0
 	for i, f := range st.fields {
 		if f.key == st.start && st.start != "" {
@@ -171,15 +174,15 @@ func (v *stepView) keepTyped(old *stepView) {
 	typed := map[string]string{}
 	for i, f := range old.st.fields {
 		switch f.kind {
-		case fieldText:
+		case fieldText, fieldSecret:
 			typed[f.key] = old.inputs[i].Value()
-		case fieldToggle, fieldChoice, fieldChecks:
+		case fieldToggle, fieldChoice, fieldChecks, fieldSpin:
 			typed[f.key] = old.vals[f.key]
 		}
 	}
 	for i, f := range v.st.fields {
 		t, ok := typed[f.key]
-		if !ok || f.kind == fieldSecret || f.kind == fieldMenu {
+		if !ok || f.kind == fieldSecret && !v.st.keepSecrets || f.kind == fieldMenu {
 			continue
 		}
 		if ti, ok := v.inputs[i]; ok {
@@ -188,6 +191,8 @@ func (v *stepView) keepTyped(old *stepView) {
 		v.vals[f.key] = t
 	}
 	v.agreed = old.agreed
+	v.left = old.left
+	v.focus = old.focus // where the person was
 	v.touched = true
 }
 
@@ -205,7 +210,7 @@ func (v *stepView) restyle() {
 func (v *stepView) labelWidth() int {
 	var labels []string
 	for _, f := range v.st.fields {
-		if f.kind == fieldText || f.kind == fieldSecret || f.kind == fieldChoice {
+		if f.kind == fieldText || f.kind == fieldSecret || f.kind == fieldChoice || f.kind == fieldSpin {
 			labels = append(labels, f.label)
 		}
 	}
@@ -270,6 +275,9 @@ func (v *stepView) submit() tea.Cmd {
 	if v.running {
 		return nil
 	}
+	for i := range v.inputs {
+		v.left[i] = true // what is wrong is said in full from now on
+	}
 	if v.st.check != nil {
 		if err := v.st.check(v.answers()); err != nil {
 			v.err = err
@@ -283,6 +291,21 @@ func (v *stepView) submit() tea.Cmd {
 		}
 	}
 	return v.start(v.st.run, v.st.busy)
+}
+
+// resubmit runs the step's action again with what it holds (the code
+// screen's "Send a new code"), or, when the values do not pass its check
+// (a password is typed again after a restart), says warn and puts the
+// focus where the check leads.
+func (v *stepView) resubmit(warn string) tea.Cmd {
+	v.err, v.warn = nil, ""
+	if v.st.check != nil {
+		if err := v.st.check(v.answers()); err != nil {
+			v.warn = warn
+			return v.focusField(err)
+		}
+	}
+	return v.submit()
 }
 
 // answer takes the answer to the question asked: yes runs the action as
@@ -342,7 +365,7 @@ func (v *stepView) focusField(err error) tea.Cmd {
 	}
 	to := -1
 	for i, f := range v.st.fields {
-		if !f.names(ue) {
+		if !f.names(ue) || !f.part(v.vals) {
 			continue
 		}
 		v.shown[i] = true
@@ -368,13 +391,20 @@ func (v *stepView) focusField(err error) tea.Cmd {
 
 // visible reports whether the field i is drawn and asked.
 func (v *stepView) visible(i int) bool {
-	return i >= len(v.st.fields) || !v.st.fields[i].hidden || v.shown[i]
+	if i >= len(v.st.fields) {
+		return true
+	}
+	f := v.st.fields[i]
+	return (!f.hidden || v.shown[i]) && f.part(v.vals)
 }
 
 // move puts the focus on the next place it can be, d steps away: a field
 // drawn and counting. It enters a checks field at its first option going
 // down, at its last going up.
 func (v *stepView) move(d int) tea.Cmd {
+	if _, ok := v.inputs[v.focus]; ok {
+		v.left[v.focus] = true
+	}
 	n := v.stops()
 	for range n {
 		v.focus = (v.focus + d + n) % n
@@ -603,6 +633,28 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case f != nil && f.kind == fieldMenu && isKey(msg, kEnter):
 		return v.choose(f)
+	case f != nil && f.kind == fieldSpin && (isKey(msg, kLeft, kRight, kSpace) || len(msg.Text) == 1 && unicode.IsLetter(rune(msg.Text[0]))):
+		n, at := len(f.options), max(v.vals.index(f.key), 0)
+		switch {
+		case isKey(msg, kLeft):
+			at = (at - 1 + n) % n
+		case isKey(msg, kRight, kSpace):
+			at = (at + 1) % n
+		default: // a letter: the next option whose code starts with it
+			letter := strings.ToUpper(msg.Text)
+			for j := 1; j <= n; j++ {
+				if k := (at + j) % n; strings.HasPrefix(f.choices[k], letter) {
+					at = k
+					break
+				}
+			}
+		}
+		value := strconv.Itoa(at)
+		v.set(v.focus, value)
+		if f.live != nil {
+			f.live(v.sh, value)
+		}
+		return nil
 	case f != nil && f.kind == fieldChoice && (isKey(msg, kLeft, kRight, kSpace) ||
 		v.stops() == 1 && isKey(msg, kUp, kDown, kTab, kShiftTab)): // the only field: every arrow chooses
 		d := 1
@@ -611,6 +663,7 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		value := strconv.Itoa((max(v.vals.index(f.key), 0) + d + len(f.options)) % len(f.options))
 		v.set(v.focus, value)
+		v.err = nil
 		if f.live != nil {
 			f.live(v.sh, value)
 		}
@@ -633,6 +686,9 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	case isKey(msg, kEnter):
 		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
 			return v.start(v.st.actions[a].run, v.st.actions[a].busy)
+		}
+		if v.st.enterMoves && v.focus < len(fields) && v.st.check != nil && v.st.check(v.answers()) != nil {
+			return v.move(1) // filled in from the top: on to the next field
 		}
 		return v.submit() // from any field, as every form of the wizard
 	}
@@ -760,6 +816,8 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append(ks, sh.keyToggle())
 		case fieldChecks:
 			ks = append(ks, sh.keyToggle())
+		case fieldSpin:
+			ks = append(ks, sh.keyChoose())
 		case fieldChoice:
 			if f := v.st.fields[v.focus]; f.keyHelp != "" {
 				ks = append(ks, sh.bind("←/→", f.keyHelp, kLeft, kRight))
@@ -841,6 +899,10 @@ func (v *stepView) View() string {
 		switch f.kind {
 		case fieldText, fieldSecret:
 			b.WriteString(sh.fieldLine(f.label, lw, focused, v.inputs[i].View()) + "\n")
+			if f.status != nil {
+				st, text := f.status(v.vals, focused, v.left[i])
+				b.WriteString(sh.noteLine(lw, st, text) + "\n")
+			}
 			if f.aside != "" {
 				b.WriteString(sh.noteLine(lw, sh.st.Muted, f.aside) + "\n")
 			}
@@ -857,6 +919,14 @@ func (v *stepView) View() string {
 			}
 		case fieldChoice:
 			line := sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused))
+			b.WriteString(sh.withNote(line, f.fromNote(v.vals, v.began)) + "\n")
+		case fieldSpin:
+			at := max(v.vals.index(f.key), 0)
+			st := sh.st.Text
+			if focused {
+				st = sh.st.Selected
+			}
+			line := sh.fieldLine(f.label, lw, focused, st.Render("‹ "+f.options[at]+" ›"))
 			b.WriteString(sh.withNote(line, f.fromNote(v.vals, v.began)) + "\n")
 		case fieldChecks:
 			b.WriteString(checksView(sh, f, v.vals, f.fromNote(v.vals, v.began), focused, v.menu[i], f.counts(v.vals)) + "\n")
@@ -877,7 +947,10 @@ func (v *stepView) View() string {
 		}
 	}
 	for _, f := range v.st.fields {
-		if f.hint != nil {
+		switch {
+		case f.hint != nil && f.tight:
+			b.WriteString(f.hint(v.vals) + "\n")
+		case f.hint != nil:
 			b.WriteString("\n" + f.hint(v.vals) + "\n")
 		}
 	}
@@ -920,6 +993,8 @@ func (v *stepView) View() string {
 				b.WriteString("\n  " + sh.paragraph(sh.st.Muted, sh.T("retry.later"), 2))
 			}
 		}
+	case v.warn != "":
+		b.WriteString(sh.paragraph(sh.st.Warn, v.warn, 0))
 	case !v.note.IsZero():
 		b.WriteString(sh.st.OK.Render(markOK+" ") + sh.paragraph(sh.st.OK, sh.Text(v.note), 2))
 	case v.st.foot != nil && !v.st.keepFoot:

@@ -43,18 +43,6 @@ type focusRing struct{ i, n int }
 func (f *focusRing) next() { f.i = (f.i + 1) % f.n }
 func (f *focusRing) prev() { f.i = (f.i - 1 + f.n) % f.n }
 
-// cycle is the field d steps from cur in fields, wrapping around; a cur
-// not in fields counts as the first.
-func cycle[F comparable](fields []F, cur F, d int) F {
-	i := 0
-	for j, f := range fields {
-		if f == cur {
-			i = j
-		}
-	}
-	return fields[(i+d+len(fields))%len(fields)]
-}
-
 // focusInput blurs every input in inputs, then focuses the one of the
 // focused field, if it has one.
 func focusInput[F comparable](focus F, inputs map[F]*textinput.Model) tea.Cmd {
