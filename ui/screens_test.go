@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -624,5 +625,52 @@ func TestFieldsSayWhatIsWrongWhileTyping(t *testing.T) {
 	h.typeText(strings.Repeat("a", 260))
 	if s := h.screen(); !strings.Contains(s, "At most 254 characters") {
 		t.Fatalf("the sign-in identifier's cap is silent:\n%s", s)
+	}
+}
+
+// TestCountryJumpsByLetter: on the country, a letter goes to the next
+// country whose code starts with it, as the person sees it named.
+func TestCountryJumpsByLetter(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	h.goTo(flows.StepCreate)
+	h.keys("shift+tab") // the country
+	var seen []string
+	for range 3 { // Mexico, Macao, Malaysia
+		h.keys("m")
+		r := h.app.sh.wiz.Region
+		if !strings.HasPrefix(r, "M") || slices.Contains(seen, r) {
+			t.Fatalf("m went to %q (before: %v)", r, seen)
+		}
+		seen = append(seen, r)
+		if name := h.app.sh.tr.TOr("country."+r, r); !strings.Contains(h.screen(), "‹ "+name) {
+			t.Fatalf("the country shown is not %s:\n%s", name, h.screen())
+		}
+	}
+	h.keys("tab")
+	h.typeText("55 1234 5678")
+	if s := h.screen(); h.app.sh.wiz.Identifier != "55 1234 5678" {
+		t.Fatalf("typing after the country: identifier %q\n%s", h.app.sh.wiz.Identifier, s)
+	}
+}
+
+// TestWifiQuestionClosesWithEsc: esc closes the question about Wi-Fi only
+// without saving or leaving the step; saving again asks again.
+func TestWifiQuestionClosesWithEsc(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	syncSetup(h, flows.NetworkWired)
+	for range 1 + len(api.Categories) { // from "Sync automatically" down to Wi-Fi only
+		h.keys("down")
+	}
+	h.keys("space", "enter")
+	if !strings.Contains(h.screen(), `Keep "Sync over Wi-Fi only"?`) {
+		t.Fatalf("not asked:\n%s", h.screen())
+	}
+	h.keys("esc")
+	if s := h.screen(); strings.Contains(s, `Keep "Sync over Wi-Fi only"?`) || h.app.Current() != flows.StepSync || h.svc.count("SetSync") != 0 {
+		t.Fatalf("esc: at %v, %d saves\n%s", h.app.Current(), h.svc.count("SetSync"), s)
+	}
+	h.keys("enter")
+	if !strings.Contains(h.screen(), `Keep "Sync over Wi-Fi only"?`) {
+		t.Fatalf("saving again does not ask again:\n%s", h.screen())
 	}
 }
