@@ -271,25 +271,28 @@ func (p *plain) run() error {
 		var next flows.Step
 		switch step {
 		case flows.StepRequirements:
-			next, err = p.wizardStep(flows.StepRequirements, sh.requirementsStep())
+			next, err = p.wizardStep(flows.StepRequirements, sh.requirementsStep)
 		case flows.StepDevice:
-			next, err = p.wizardStep(flows.StepDevice, sh.deviceStep())
+			next, err = p.wizardStep(flows.StepDevice, sh.deviceStep)
 		case flows.StepAccount:
-			next, err = p.wizardStep(flows.StepAccount, sh.accountStep())
+			next, err = p.wizardStep(flows.StepAccount, sh.accountStep)
 		case flows.StepCreate:
-			next, err = p.wizardStep(flows.StepCreate, sh.createStep())
+			next, err = p.wizardStep(flows.StepCreate, sh.createStep)
 		case flows.StepCode:
-			next, err = p.code()
+			next, err = p.wizardStep(flows.StepCode, sh.codeStep)
 		case flows.StepSignIn:
-			next, err = p.wizardStep(flows.StepSignIn, sh.signInStep())
+			next, err = p.wizardStep(flows.StepSignIn, sh.signInStep)
 		case flows.StepReset:
-			next, err = p.wizardStep(flows.StepReset, sh.resetStep())
+			next, err = p.wizardStep(flows.StepReset, sh.resetStep)
 		case flows.StepResetCode:
-			next, err = p.resetCode()
+			next = flows.StepReset // resumed without its code: ask for a new one
+			if sh.wiz.ResetChallenge != nil {
+				next, err = p.wizardStep(flows.StepResetCode, sh.resetCodeStep)
+			}
 		case flows.StepSync:
 			next, err = p.wizardPage(flows.StepSync, p.sh.syncPage())
 		case flows.StepFindDevice:
-			next, err = p.wizardStep(flows.StepFindDevice, sh.findDeviceStep())
+			next, err = p.wizardStep(flows.StepFindDevice, sh.findDeviceStep)
 		case flows.StepHub:
 			return p.runPages(sh.hubHome())
 		default:
@@ -397,125 +400,6 @@ func (p *plain) resume(saved *flows.Progress) (flows.Step, error) {
 	return to, nil
 }
 
-// newPassword asks for a new password and its confirmation until both meet
-// the rules, printing the checklist when they do not.
-func (p *plain) newPassword(label, commonRefused string) (string, error) {
-	// The rules before the first try, as the form shows them beside the
-	// fields; after a refusal, the same list marked.
-	p.say(p.T("pw.rules"))
-	p.show(p.sh.passwordChecklist("", "", commonRefused))
-	for {
-		pw, err := p.ask(p.T(label)+" ("+p.T("create.password_placeholder", "min", flows.PasswordMinLen)+")", "", true)
-		if err != nil {
-			return "", err
-		}
-		confirm, err := p.ask(p.T("create.confirm"), "", true)
-		if err != nil {
-			return "", err
-		}
-		verr := flows.ValidateNewPassword(pw, confirm, commonRefused)
-		if verr == nil {
-			return pw, nil
-		}
-		p.sayErr(verr)
-		p.show(p.sh.passwordChecklist(pw, confirm, commonRefused))
-	}
-}
-
-// codeOutcome is how a plain code loop ended.
-type codeOutcome int
-
-const (
-	codeVerified  codeOutcome = iota // the code was right
-	codeAskAgain                     // the code can no longer be used: send the request again for a new one
-	codeGoBack                       // the person would rather change what they entered
-	codeSignInNow                    // the code was used already: the account exists
-)
-
-// codeLoop asks for a code until verify succeeds, saying what the code
-// screens say from the same state (codeState): where the code went and
-// until when it works, attempts left, and, when it no longer works, why
-// and the way to a new one, asked as a question (there is no esc to press
-// here). r asks for a new code, ? shows what to do when none arrives.
-func (p *plain) codeLoop(cs *codeState, setCh func(api.Challenge), verify func(code string) error) (codeOutcome, error) {
-	sh := p.sh
-	if cs.ch.Destination == "" { // resumed: read it again, to say whether it still works
-		cs.resumed = true
-		got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return sh.deps.Accounts.Challenge(ctx, cs.ch.ID) })
-		switch {
-		case flows.Explain(err) != nil && flows.Explain(err).Key == flows.ErrKeyNotFound:
-			cs.gone = true
-		case err != nil:
-			return 0, err
-		default:
-			setCh(got)
-			cs.sent(got)
-			cs.resumed = true
-		}
-	}
-	sayLines := func() {
-		for _, l := range cs.lines(sh) {
-			p.say(l.text)
-		}
-	}
-	sayLines()
-	resend := func() {
-		got, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Resend(ctx, sh.deps.Accounts, cs.ch.ID) })
-		if err != nil {
-			p.sayErr(err)
-			return
-		}
-		setCh(got)
-		cs.sent(got)
-		p.say(p.T("code.resent"))
-		sayLines()
-	}
-	for {
-		switch cs.condition(sh.now()) {
-		case codeExpired:
-			again, err := p.confirm(p.T("code.resend")+"?", true)
-			if err != nil || !again {
-				return codeGoBack, err
-			}
-			resend()
-			continue
-		case codeDead, codeGone:
-			again, err := p.confirm(p.T("code.new_code")+"?", true)
-			if err != nil || !again {
-				return codeGoBack, err
-			}
-			return codeAskAgain, nil
-		case codeUsed:
-			return codeSignInNow, nil
-		}
-		code, err := p.ask(p.T("acc.code_prompt"), "", false)
-		if err != nil {
-			return 0, err
-		}
-		switch strings.ToLower(code) {
-		case "r":
-			resend()
-			continue
-		case "?":
-			p.diagnoseCode(*cs.ch)
-			continue
-		}
-		err = verify(code)
-		cs.verified(err)
-		switch {
-		case err == nil:
-			return codeVerified, nil
-		case flows.Explain(err).Key == flows.ErrKeyAccountExists:
-			p.sayErr(err)
-			return codeSignInNow, nil
-		case cs.problem(sh.now()) != nil:
-			p.sayErr(cs.problem(sh.now()))
-		default:
-			sayLines() // the code no longer works: the lines say why
-		}
-	}
-}
-
 // diagnoseCode is "Didn't get the code?" in plain text: the code
 // diagnosis of the challenge, its finding, fix and notes.
 func (p *plain) diagnoseCode(c api.Challenge) {
@@ -540,114 +424,38 @@ func (p *plain) diagnoseCode(c api.Challenge) {
 	}
 }
 
-func (p *plain) code() (flows.Step, error) {
-	sh := p.sh
-	p.heading(flows.StepCode)
-	var res api.VerifyResponse
-	dev := sh.wiz.Device.APIDevice(sh.wiz.DeviceID)
-	for {
-		cs := newCodeState()
-		cs.ch = sh.wiz.Challenge
-		out, err := p.codeLoop(&cs, func(c api.Challenge) { sh.wiz.Challenge = &c },
-			func(code string) error {
-				var err error
-				res, err = call(p, func(ctx context.Context) (api.VerifyResponse, error) {
-					return flows.Verify(ctx, sh.deps.Accounts, sh.deps.Sessions, sh.wiz.Challenge.ID, code, &dev)
-				})
-				return err
-			})
-		switch {
-		case err != nil:
-			return 0, err
-		case out == codeSignInNow:
-			return flows.StepSignIn, nil
-		case out == codeGoBack:
-			return flows.StepCreate, nil
-		case out == codeAskAgain && (sh.wiz.Registration == nil || sh.wiz.Registration.Password == ""):
-			// A resumed run keeps no password: the form asks for it again.
-			p.say(p.T("create.again"))
-			return flows.StepCreate, nil
-		case out == codeAskAgain:
-			p.say(p.T("create.sending"))
-			reg := *sh.wiz.Registration
-			ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, reg) })
-			if err != nil {
-				p.sayErr(err)
-				return flows.StepCreate, nil
-			}
-			sh.wiz.Challenge = &ch
-			continue
-		}
-		break
+// helpHere is troubleshooting asked for from the step p is on: plain
+// mode says the diagnosis of that step's code right here.
+func (p *plain) helpHere() {
+	if c := p.sh.code(p.step); c.ch != nil {
+		p.diagnoseCode(*c.ch)
 	}
-	sh.wiz.Challenge.State = api.ChallengeVerified
-	sh.wiz.NewAccount = true
-	p.say(p.T("code.success_title") + ". " + p.T("code.mi_id") + ": " + flows.CleanText(res.Account.MiID))
-	p.say(p.T("code.mi_id_note"))
-	if res.Session != nil {
-		acc := res.Account
-		sh.wiz.Account = &acc
-		return flows.StepSync, nil
-	}
-	sh.wiz.Identifier = accountLabel(res.Account)
-	return flows.StepSignIn, nil
 }
 
-// resetCode is the second half of a reset: the code sent, then the new
-// password.
-func (p *plain) resetCode() (flows.Step, error) {
+// registerAgain sends the registration again for a new code (a code that
+// no longer works cannot be resent), or, when the password is not known
+// (a resumed run keeps none), goes back to the form to type it again.
+func (p *plain) registerAgain() (flows.Step, error) {
 	sh := p.sh
-	if sh.wiz.ResetChallenge == nil {
-		return flows.StepReset, nil // resumed without its code: ask for a new one
+	reg := sh.wiz.Registration
+	if reg == nil || reg.Password == "" {
+		p.say(p.T("create.again"))
+		return flows.StepCreate, nil
 	}
-	p.heading(flows.StepResetCode)
-	var code string
-	cs := newCodeState()
-	cs.ch = sh.wiz.ResetChallenge
-	out, err := p.codeLoop(&cs, func(c api.Challenge) { sh.wiz.ResetChallenge = &c },
-		func(c string) error {
-			// The code is checked with the new password, next.
-			if err := flows.ValidateCode(c); err != nil {
-				return err
-			}
-			code = c
-			return nil
-		})
-	switch {
-	case err != nil:
-		return 0, err
-	case out != codeVerified:
-		return flows.StepReset, nil // a new code is a new request
-	}
-	common := ""
-	for {
-		pw, err := p.newPassword("reset.new_password", common)
-		if err != nil {
-			return 0, err
-		}
-		in := flows.ResetInput{ChallengeID: sh.wiz.ResetChallenge.ID, Code: code, Password: pw, Confirm: pw}
-		_, err = call(p, func(ctx context.Context) (api.VerifyResponse, error) {
-			return flows.FinishReset(ctx, sh.deps.Accounts, sh.deps.Sessions, in)
-		})
-		if err == nil {
-			p.say(p.T("signin.reset_done"))
-			return flows.StepSignIn, nil
-		}
+	p.say(p.T("create.sending"))
+	ch, err := call(p, func(ctx context.Context) (api.Challenge, error) { return flows.Register(ctx, sh.deps.Accounts, *reg) })
+	if err != nil {
 		p.sayErr(err)
-		switch ue := flows.Explain(err); {
-		case flows.IsCommonRefusal(err):
-			common = pw
-		case ue.Key == flows.ErrKeyInvalidCode:
-			return flows.StepReset, nil
-		case ue.Key == flows.ErrKeyCodeExpired, ue.Key == flows.ErrKeyTooManyAttempts:
-			return flows.StepReset, nil
-		}
+		return flows.StepCreate, nil
 	}
+	sh.wiz.Challenge, sh.wiz.Code = &ch, newCodeState()
+	p.remember(ch)
+	return flows.StepCode, nil
 }
 
 func (p *plain) summary() error {
 	p.sh.wiz.Finished = true
-	if _, err := p.wizardStep(flows.StepSummary, p.sh.summaryStep()); err != nil {
+	if _, err := p.wizardStep(flows.StepSummary, p.sh.summaryStep); err != nil {
 		return err
 	}
 	p.say(p.T("exit.done"))

@@ -41,7 +41,7 @@ func TestAccessibleCreateAccount(t *testing.T) {
 	for _, want := range []string{
 		"Step 2 of 8 · Requirements check", "Step 5 of 8 · Create account",
 		"We sent a 6-digit code by email to a***@example.com.",
-		"That code is wrong.", "4 attempts left", "Mi ID: 1234567890",
+		"That code is wrong.", "4 attempts left", "Account created",
 		"Step 8 of 8 · Summary", "ann-laptop", "Call history",
 	} {
 		if !strings.Contains(got, want) {
@@ -50,6 +50,9 @@ func TestAccessibleCreateAccount(t *testing.T) {
 	}
 	if strings.Contains(got, "\x1b[") {
 		t.Errorf("escape sequences written to a plain output")
+	}
+	if !strings.Contains(strings.Join(strings.Fields(got), " "), "Mi ID 1234567890") {
+		t.Errorf("the new Mi ID is not said:\n%s", got)
 	}
 	// "8 steps:" is followed by the steps, as on the welcome screen.
 	if i := strings.Index(got, "8 steps:"); i < 0 || !strings.Contains(got[i:], "1. Welcome") || !strings.Contains(got[i:], "8. Summary") {
@@ -463,7 +466,7 @@ func TestAccessibleCreateChecksEachAnswer(t *testing.T) {
 		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
 	}
 	got := out.String()
-	for _, want := range []string{"This is not an email address", "Email [ann@]", "does not meet every rule", "are not the same", "Mi ID: 1234567890"} {
+	for _, want := range []string{"This is not an email address", "Email [ann@]", "does not meet every rule", "are not the same", "Account created"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -244,17 +244,15 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.saveErr = msg.err
 		return a, nil
 	case registeredMsg:
-		if msg.err == nil { // the code screen asks for this one
+		if msg.err == nil { // the code screen asks for this one, afresh
 			ch := msg.challenge
-			a.sh.wiz.Challenge = &ch
+			a.sh.wiz.Challenge, a.sh.wiz.Code = &ch, newCodeState()
 		}
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
-	case resentMsg:
-		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	case resetRequestedMsg:
-		if msg.err == nil { // the reset's code screen asks for this one
+		if msg.err == nil { // the reset's code screen asks for this one, afresh
 			ch := msg.challenge
-			a.sh.wiz.ResetChallenge = &ch
+			a.sh.wiz.ResetChallenge, a.sh.wiz.ResetCode = &ch, newCodeState()
 		}
 		return a, tea.Batch(a.rememberChallenge(msg.challenge, msg.err), a.broadcast(msg))
 	}

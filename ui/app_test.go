@@ -152,7 +152,7 @@ func TestWrongCodeKeepsTheScreen(t *testing.T) {
 	codeSetup(h)
 	h.typeText("111111")
 	left := 2
-	h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(&api.Error{Code: api.CodeInvalidCode, AttemptsLeft: &left})})
+	h.send(h.result(outcome{}, flows.Explain(&api.Error{Code: api.CodeInvalidCode, AttemptsLeft: &left})))
 	s := h.screen()
 	if h.app.Current() != flows.StepCode || !strings.Contains(s, "[ 1 1 1 1 1 1 ]") ||
 		!strings.Contains(s, "2 attempts left") || !strings.Contains(s, "a***@example.com") {
@@ -177,7 +177,7 @@ func TestResendCountdown(t *testing.T) {
 		t.Fatalf("countdown not shown:\n%s", s)
 	}
 	now = t0.Add(45 * time.Second)
-	h.send(tickMsg{tag: 1, at: now})
+	h.send(h.tick())
 	if s := h.screen(); !strings.Contains(s, "Resend code in 0:15") {
 		t.Fatalf("countdown did not move:\n%s", s)
 	}
@@ -226,7 +226,7 @@ func collect(cmd tea.Cmd, f func(tea.Msg)) {
 			for _, c := range m {
 				collect(c, f)
 			}
-		case nil, spinner.TickMsg, tickMsg:
+		case nil, spinner.TickMsg, stepTickMsg:
 		default:
 			f(m)
 		}

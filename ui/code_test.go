@@ -26,12 +26,12 @@ func TestDeadCodeTakesNoMoreDigits(t *testing.T) {
 		h.goTo(flows.StepCode)
 		left := 1
 		h.typeText("111111")
-		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))))
 		if s := h.screen(); !strings.Contains(s, "1 attempt left") {
 			t.Fatalf("after the 4th wrong code:\n%s", s)
 		}
 		h.typeText("222222")
-		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeTooManyAttempts))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeTooManyAttempts))))
 		s := h.screen()
 		for _, bad := range []string{"attempt left", "attempts left", "That code is wrong"} {
 			if strings.Contains(s, bad) {
@@ -42,14 +42,14 @@ func TestDeadCodeTakesNoMoreDigits(t *testing.T) {
 			!strings.Contains(s, "› [ Send a new code ]") {
 			t.Errorf("%d columns: the dead code's screen:\n%s", w, s)
 		}
-		cs := h.app.screens[flows.StepCode].(*codeScreen)
-		before := cs.code.digits
+		v := h.app.current().(*stepScreen).v
+		before := v.vals["code"]
 		for _, k := range []string{"tab", "shift+tab"} { // the focus skips the dead field
 			h.keys(k)
 		}
 		h.typeText("333333")
-		if cmd := cs.verify(); cmd != nil || cs.code.digits != before {
-			t.Fatalf("%d columns: the dead field took a 6th code (%q)", w, cs.code.digits)
+		if v.running || v.vals["code"] != before {
+			t.Fatalf("%d columns: the dead field took a 6th code (%q)", w, v.vals["code"])
 		}
 		// enter: back to the form, which sends itself again.
 		h.keyThen("enter")
@@ -80,7 +80,7 @@ func TestResumedCodeSaysWhetherItWorks(t *testing.T) {
 		t.Fatalf("resumed, code expired:\n%s", s)
 	}
 	h.keys("enter")
-	if h.app.screens[flows.StepCode].(*codeScreen).rs.on != true {
-		t.Fatal("enter on the resumed expired code did not resend")
+	if v := h.app.current().(*stepScreen).v; !v.running || !strings.Contains(h.screen(), "Sending a new code") {
+		t.Fatalf("enter on the resumed expired code did not resend:\n%s", h.screen())
 	}
 }

@@ -30,6 +30,14 @@ type codeState struct {
 	err      error          // the last answer's error (verify or resend); nil when none
 	resumed  bool           // read again after a restart: say whether the code sent then still works
 	gone     bool           // the service answered that it does not know the challenge
+	// resendAt is when "Resend code" may be pressed: the challenge's
+	// ResendAfter, or later after a send the service refused for its rate.
+	resendAt time.Time
+	// read: a resumed challenge was read again (or could not be).
+	read bool
+	// done is the answer to the right code (the account created); nil
+	// until then.
+	done *api.VerifyResponse
 }
 
 func newCodeState() codeState { return codeState{attempts: -1} }
@@ -87,6 +95,12 @@ func (c *codeState) verified(err error) {
 func (c *codeState) sent(ch api.Challenge) {
 	c.ch, c.err, c.gone = &ch, nil, false
 	c.attempts = -1
+	c.resendAt = ch.ResendAfter
+}
+
+// resendIn is how long until "Resend code" may be pressed; 0 when it may.
+func (c codeState) resendIn(now time.Time) time.Duration {
+	return max(c.resendAt.Sub(now).Round(time.Second), 0)
 }
 
 // localTime is t as the person's clock shows it.

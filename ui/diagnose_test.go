@@ -289,7 +289,7 @@ func (dh *diagHarness) run(cmd tea.Cmd) {
 			continue
 		}
 		switch m := msg.(type) {
-		case spinner.TickMsg, diagTickMsg, recheckMsg, tickMsg:
+		case spinner.TickMsg, diagTickMsg, recheckMsg, stepTickMsg:
 			continue
 		case navigateMsg:
 			dh.nav = append(dh.nav, m.to)

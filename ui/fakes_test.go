@@ -27,6 +27,7 @@ type fakeService struct {
 	fail        map[string]error            // by method name: the error to answer
 	account     api.Account                 // the account
 	sync        map[string]api.SyncSettings // saved sync by device
+	read        *api.Challenge              // what Challenge answers, when set
 	findDevice  map[string]bool
 	registered  []api.RegistrationRequest
 	signIns     []api.SessionRequest
@@ -110,6 +111,9 @@ func (f *fakeService) Register(ctx context.Context, req api.RegistrationRequest)
 func (f *fakeService) Challenge(ctx context.Context, id string) (api.Challenge, error) {
 	if err := f.record("Challenge"); err != nil {
 		return api.Challenge{}, err
+	}
+	if f.read != nil {
+		return *f.read, nil
 	}
 	return f.challenge(api.PurposeRegistration), nil
 }

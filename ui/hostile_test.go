@@ -142,14 +142,15 @@ func fieldValues(h *harness) []string {
 		if s.v.st == nil { // still reading its page
 			return nil
 		}
-		for i := range s.v.st.fields {
+		for i, f := range s.v.st.fields {
 			if ti, ok := s.v.inputs[i]; ok && s.v.visible(i) {
 				vs = append(vs, ti.Value())
 			}
+			if f.kind == fieldCode {
+				vs = append(vs, s.v.vals[f.key])
+			}
 		}
 		return vs
-	case *codeScreen:
-		return []string{s.code.digits}
 	}
 	return nil
 }

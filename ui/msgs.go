@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -73,34 +72,6 @@ type registeredMsg struct {
 	err       error
 }
 
-// verifiedMsg carries the answer to a code; step says which code screen sent it.
-type verifiedMsg struct {
-	step flows.Step
-	res  api.VerifyResponse
-	err  error
-}
-
-// resentMsg carries a resent challenge.
-type resentMsg struct {
-	step      flows.Step
-	challenge api.Challenge
-	err       error
-}
-
-// challengeLoadedMsg carries a challenge read again (a resumed code screen).
-type challengeLoadedMsg struct {
-	step      flows.Step
-	challenge api.Challenge
-	err       error
-}
-
-// codeExpiredMsg wakes a code screen when the code of challenge id
-// expires.
-type codeExpiredMsg struct {
-	step flows.Step
-	id   string
-}
-
 // registerAgainMsg asks App to go back to the create-account form and send
 // it again (the code screen's "Send a new code" when the old code cannot
 // be resent). from is the step that asked.
@@ -112,12 +83,6 @@ type resetRequestedMsg struct {
 	err       error
 }
 
-// tickMsg drives a countdown; tag tells loops apart so only one runs.
-type tickMsg struct {
-	tag int
-	at  time.Time
-}
-
 func navigateCmd(from, to flows.Step) tea.Cmd {
 	return func() tea.Msg { return navigateMsg{from: from, to: to} }
 }
@@ -127,10 +92,6 @@ func resetToCmd(from, to flows.Step) tea.Cmd {
 }
 
 func backCmd() tea.Msg { return backMsg{} }
-
-func tickCmd(tag int) tea.Cmd {
-	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg{tag: tag, at: t} })
-}
 
 func startServiceCmd(ctx context.Context, start func(context.Context) error) tea.Cmd {
 	if start == nil {

@@ -136,7 +136,11 @@ type wizardState struct {
 
 	Challenge      *api.Challenge // the registration's pending challenge
 	ResetChallenge *api.Challenge
-	ResetDone      bool // a reset finished: sign-in says so
+	// Code and ResetCode are what the code steps know of the code of
+	// Challenge and ResetChallenge (see codeState); a new challenge starts
+	// them again.
+	Code, ResetCode codeState
+	ResetDone       bool // a reset finished: sign-in says so
 	// LastSignIn is the last failed sign-in of this run and its answer, for
 	// troubleshooting; nil when none, or once signed in or reset.
 	LastSignIn *flows.SignInAttempt

@@ -157,6 +157,18 @@ func (h *harness) ran() tea.Msg {
 	return stepRanMsg{id: v.id, out: out, err: err}
 }
 
+// refreshed is what the step on screen reads when shown (its refresh)
+// read now, against the fake service, and coming back.
+func (h *harness) refreshed() tea.Msg {
+	v := h.app.current().(*stepScreen).v
+	return stepRefreshedMsg{id: v.id, apply: v.st.refresh(context.Background())}
+}
+
+// tick is a second of the step on screen passing.
+func (h *harness) tick() tea.Msg {
+	return stepTickMsg{id: h.app.current().(*stepScreen).v.id}
+}
+
 // result is the step on screen's action coming back with out or err, as
 // if it ran.
 func (h *harness) result(out outcome, err error) tea.Msg {
@@ -259,24 +271,24 @@ var screenCases = []struct {
 		codeSetup(h)
 		h.typeText("111111")
 		left := 4
-		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))))
 	}},
 	{"code_rate_limited", "en", func(h *harness) {
 		codeSetup(h)
 		h.keys("tab", "enter")
-		h.send(resentMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeRateLimited, func(e *api.Error) { e.RetryAfterS = 42 }))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeRateLimited, func(e *api.Error) { e.RetryAfterS = 42 }))))
 	}},
 	{"code_dead", "en", func(h *harness) {
 		codeSetup(h)
 		h.typeText("111111")
 		left := 1
-		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeInvalidCode, func(e *api.Error) { e.AttemptsLeft = &left }))))
 		h.typeText("222222")
-		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeTooManyAttempts))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeTooManyAttempts))))
 	}},
 	{"code_expired", "en", func(h *harness) {
 		codeSetup(h)
-		h.send(verifiedMsg{step: flows.StepCode, err: flows.Explain(apiErr(api.CodeCodeExpired))})
+		h.send(h.result(outcome{}, flows.Explain(apiErr(api.CodeCodeExpired))))
 	}},
 	{"code_resumed", "en", func(h *harness) {
 		resumeAtCode(h, h.svc.challenge(api.PurposeRegistration))
@@ -288,8 +300,8 @@ var screenCases = []struct {
 	}},
 	{"code_success", "en", func(h *harness) {
 		codeSetup(h)
-		acc := api.Account{MiID: "1234567890", Email: "ann@example.com"}
-		h.send(verifiedMsg{step: flows.StepCode, res: api.VerifyResponse{Account: acc, Session: &api.Session{Token: "t", Account: acc}}})
+		h.typeText("123456")
+		h.send(h.ran())
 	}},
 	{"signin", "en", func(h *harness) { h.goTo(flows.StepSignIn) }},
 	{"signin_locked", "en", func(h *harness) {
@@ -394,7 +406,8 @@ func resumeAtCode(h *harness, ch api.Challenge) {
 	h.send(progressLoadedMsg{ok: true, p: flows.Progress{Step: "code", ChallengeID: ch.ID, Method: "email", Identifier: "ann@example.com"}})
 	h.send(sessionRestoredMsg{})
 	h.keyThen("enter")
-	h.send(challengeLoadedMsg{step: flows.StepCode, challenge: ch})
+	h.svc.read = &ch
+	h.send(h.refreshed())
 }
 
 func signedIn(h *harness) {

@@ -112,6 +112,24 @@ type step struct {
 	// done (a Find Device command on its way to the device); nil when
 	// none. It runs off the event loop; status makes its text on it.
 	watch func(ctx context.Context) (status func() string, done bool, err error)
+	// tick says whether the step shows something that changes with the
+	// time (a countdown, a code about to expire): the view is drawn again
+	// each second while it does, and the focus leaves a field that no
+	// longer counts. nil: never.
+	tick func() bool
+	// problem is the error to say under the buttons for err, the last
+	// refusal (nil: what the step shows says it already, as a dead code's
+	// lines do); nil: err itself.
+	problem func(err error) error
+	// about names what the step is about (a code step: its challenge, as
+	// last sent): described again about something else, it starts afresh
+	// instead of keeping what was typed.
+	about string
+	// header, when not "", stands in the wizard's header instead of the
+	// step's title ("Account created").
+	header string
+	// noBack: esc does not go back from here (a code already used).
+	noBack bool
 	// spinning says whether something the step shows is at work (the
 	// welcome checking a saved session): the view's spinner turns
 	// meanwhile; nil: never.
@@ -150,6 +168,7 @@ const (
 	fieldMenu                    // one of options, listed down; choosing one acts at once
 	fieldChecks                  // some of options, each on or off, in two columns
 	fieldSpin                    // one of many options, the chosen one shown between ‹ ›
+	fieldCode                    // a verification code: digits, one box each
 )
 
 // field is one question of a step.
@@ -213,6 +232,19 @@ type field struct {
 	// characters"); plain mode, which shows no placeholder, says it with
 	// the question.
 	rule bool
+	// statusGap: a blank line stands for the status while it says nothing
+	// (the lines below stay where they are as it comes and goes).
+	statusGap bool
+	// auto: a code field, once whole, runs the step's action; otherwise
+	// the focus goes on to the next field.
+	auto bool
+	// prompt is the question in plain mode, when the label alone would not
+	// say enough ("Code (6 digits; r sends a new code, ? if it did not
+	// arrive)"); "" to ask the label.
+	prompt string
+	// shortcuts are answers of plain mode that press a button of the step
+	// instead (r: "Resend code"), by the action's number from 1.
+	shortcuts map[string]int
 	// tight draws the hint right under the fields, with no blank line
 	// between (the password checklist under the password fields).
 	tight bool
@@ -310,6 +342,26 @@ type action struct {
 	// after: plain mode offers it after the step's action was refused
 	// ("Try again" or "Forgot password?"), not before it runs.
 	after bool
+	// live, when set, says what the button is now: its label, whether it
+	// waits and what it runs follow a countdown or a condition ("Resend
+	// code in 0:42", "Send a new code"). Read on the event loop.
+	live func() action
+	// wait: the button cannot be pressed now (drawn dimmed).
+	wait bool
+	// instant: its run calls nothing (it leads somewhere) and runs on the
+	// event loop.
+	instant bool
+	// named: enter in the footer says what it does in its label's words
+	// ("enter send a new code"), not "press".
+	named bool
+}
+
+// now is what the button is now (see live).
+func (a action) now() action {
+	if a.live != nil {
+		return a.live()
+	}
+	return a
 }
 
 // values are a step's answers by field key: text as typed, a toggle "1"
@@ -360,6 +412,9 @@ type outcome struct {
 	// resetTo leaves no way back into the steps before to (signed in:
 	// esc does not return to the sign-in).
 	resetTo bool
+	// redo describes the step again and stays on it (a new code sent,
+	// the account created): the note shows on it.
+	redo bool
 	// msg is a message for the wizard itself (resume a saved run, start
 	// over); nil when none.
 	msg tea.Msg

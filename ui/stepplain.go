@@ -70,6 +70,9 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		p.say(st.title)
 		p.say(strings.Repeat("-", min(ansi.StringWidth(st.title), designWidth)))
 	}
+	if st.header != "" {
+		p.say(st.header) // what the screen's header says in its place
+	}
 	if !note.IsZero() {
 		p.say(markOK + " " + p.sh.Text(note))
 	}
@@ -123,7 +126,25 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		p.show(st.foot())
 	}
 	ask := shown // the fields to ask this time: all shown, or those an error named
+asking:
 	for {
+		// Nothing to type now (a code that no longer works): the step's
+		// first button is the way on, asked as a question; no goes back.
+		if len(st.fields) > 0 && len(st.actions) > 0 && !anyCounts(st, vals) {
+			a := st.actions[0].now()
+			yes, err := p.confirm(a.label+"?", true)
+			if err != nil {
+				return outcome{}, err
+			}
+			if !yes {
+				return outcome{}, errBack
+			}
+			out, leave, err := p.press(st, a, vals, showBody)
+			if err != nil || leave {
+				return out, err
+			}
+			continue
+		}
 		for _, f := range st.fields {
 			if f.hint != nil && ask[f.key] {
 				if f.hintLead != "" {
@@ -143,6 +164,17 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 				v, err := p.askField(f, vals[f.key], f.fromNote(vals, start), canBack)
 				if err != nil {
 					return outcome{}, err
+				}
+				if i, ok := f.shortcuts[strings.ToLower(v)]; ok && i <= len(st.actions) {
+					// An answer that presses a button ("r": a new code).
+					out, leave, err := p.press(st, st.actions[i-1], vals, showBody)
+					if err != nil || leave {
+						return out, err
+					}
+					if !f.counts(vals) {
+						continue asking
+					}
+					continue
 				}
 				vals[f.key] = v
 				if f.live != nil {
@@ -164,9 +196,9 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 				}
 			}
 		}
-		for _, a := range st.actions {
-			if a.after {
-				continue
+		for i, a := range st.actions {
+			if a.after || shortcut(st, i+1) {
+				continue // offered after a refusal, or answered for at a question
 			}
 			if err := p.offer(a, vals); err != nil {
 				return outcome{}, err
@@ -219,7 +251,16 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 				return outcome{}, errBack
 			}
 		} else if !offline(err) || st.later == nil {
-			p.sayErr(err) // a wizard step asks again at once (act said an offline one already)
+			// A wizard step asks again at once (act said an offline one
+			// already), saying what is wrong, or, when the step's lines say
+			// it (a code that no longer works), those.
+			if pe := err; st.problem == nil {
+				p.sayErr(pe)
+			} else if pe = st.problem(err); pe != nil {
+				p.sayErr(pe)
+			} else {
+				showBody()
+			}
 		}
 		// What the error names is asked again: only it, when that is a
 		// code to type (the two-step code); everything, after a choice
@@ -259,6 +300,70 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 			return out, err
 		}
 	}
+}
+
+// anyCounts reports whether any field of st is there to answer with the
+// values vals.
+func anyCounts(st *step, vals values) bool {
+	for _, f := range st.fields {
+		if !f.hidden && f.part(vals) && f.counts(vals) {
+			return true
+		}
+	}
+	return false
+}
+
+// shortcut reports whether an answer of a field of st presses the action
+// numbered i (from 1).
+func shortcut(st *step, i int) bool {
+	for _, f := range st.fields {
+		for _, n := range f.shortcuts {
+			if n == i {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// press presses the button a of st in plain mode and says what came of
+// it; leave is true when its outcome leaves the step (out says where).
+// Troubleshooting asked for here is said here.
+func (p *plain) press(st *step, a action, vals values, showBody func()) (out outcome, leave bool, err error) {
+	a = a.now()
+	if a.wait {
+		p.say(a.label) // not yet: the label says when
+		return outcome{}, false, nil
+	}
+	if a.busy != "" {
+		p.say(a.busy)
+	}
+	out, err = call(p, func(ctx context.Context) (outcome, error) { return a.run(ctx, cloneValues(vals)) })
+	if err != nil {
+		if st.failed != nil {
+			st.failed(p.sh, cloneValues(vals), err)
+		}
+		p.sayErr(err)
+		return outcome{}, false, nil
+	}
+	if out.apply != nil {
+		out.apply(p.sh)
+	}
+	switch {
+	case out.to == flows.StepTroubleshoot:
+		p.helpHere()
+		return outcome{}, false, nil
+	case out.to != flows.StepWelcome || out.msg != nil || out.quit || out.next != nil:
+		out.apply = nil // applied
+		return out, true, nil
+	}
+	if !out.note.IsZero() {
+		p.say(markOK + " " + p.sh.Text(out.note))
+	}
+	if out.redo {
+		showBody()
+	}
+	return outcome{}, false, nil
 }
 
 // afterRefusal offers the step's after-actions once its action was
@@ -377,6 +482,12 @@ func (p *plain) askField(f field, value, from string, canBack bool) (string, err
 	case fieldToggle:
 		on, err := p.confirm(f.label, value == "1")
 		return onValue(on), err
+	case fieldCode:
+		if f.prompt != "" {
+			f.label = f.prompt
+		}
+		v, err := p.ask(f.label, "", false)
+		return strings.TrimSpace(v), err
 	case fieldChoice, fieldSpin:
 		i, err := p.choose(f.label, f.options, max(values{f.key: value}.index(f.key), 0))
 		return strconv.Itoa(i), err

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"maps"
 
 	"charm.land/bubbles/v2/key"
@@ -74,7 +75,7 @@ func (s *stepScreen) rebuild() tea.Cmd {
 		return s.v.load()
 	}
 	cmd := s.v.show(s.build())
-	if old != nil && old.touched && old.st != nil {
+	if old != nil && old.touched && old.st != nil && old.st.about == s.v.st.about {
 		s.v.keepTyped(old) // back from troubleshooting, say: what was typed stays
 		cmd = tea.Batch(cmd, s.v.focusCmd())
 	}
@@ -163,6 +164,11 @@ func (s *stepScreen) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	}
 	var next tea.Cmd
 	switch {
+	case out.redo:
+		// Described again from where it starts (a new code: its field),
+		// with what was typed in the open and the note.
+		next = tea.Batch(s.rebuild(), s.v.home())
+		s.v.note = out.note
 	case out.msg != nil:
 		m := out.msg
 		next = func() tea.Msg { return m }
@@ -188,8 +194,19 @@ func sentCmd(ch api.Challenge) tea.Cmd {
 	return func() tea.Msg { return resetRequestedMsg{challenge: ch} }
 }
 
-// HandlesBack implements backBlocker: esc closes the step's question.
-func (s *stepScreen) HandlesBack() bool { return s.v.asking != nil }
+// HandlesBack implements backBlocker: esc closes the step's question;
+// from a step that leads nowhere back, it does nothing.
+func (s *stepScreen) HandlesBack() bool {
+	return s.v.asking != nil || s.v.st != nil && s.v.st.noBack
+}
+
+// Title implements titler: a step may stand under another header.
+func (s *stepScreen) Title() string {
+	if s.v.st == nil {
+		return ""
+	}
+	return s.v.st.header
+}
 
 // CapturesText implements textCapturer.
 func (s *stepScreen) CapturesText() bool { return s.v.capturesText() }
@@ -202,8 +219,8 @@ func (s *stepScreen) View() string { return s.v.View() }
 
 // wizardStep asks a wizard step written as a step description in plain
 // mode, under the step's heading, and returns the step that comes next.
-func (p *plain) wizardStep(at flows.Step, st *step) (flows.Step, error) {
-	return p.wizardPage(at, staticPage(func() *step { return st }))
+func (p *plain) wizardStep(at flows.Step, build func() *step) (flows.Step, error) {
+	return p.wizardPage(at, staticPage(build))
 }
 
 // wizardPage is wizardStep for a step that reads what it shows first.
@@ -213,12 +230,45 @@ func (p *plain) wizardPage(at flows.Step, pg page) (flows.Step, error) {
 	if err != nil {
 		return 0, err
 	}
-	out, err := p.runStep(build(), flows.Text{}, false)
-	if err != nil {
-		return 0, err
+	for {
+		out, err := p.runStep(build(), flows.Text{}, false)
+		switch {
+		case errors.Is(err, errBack):
+			return backFrom(at), nil // the way to a new code declined: change what was entered
+		case err != nil:
+			return 0, err
+		}
+		if out.sent != nil {
+			p.remember(*out.sent)
+		}
+		if _, ok := out.msg.(registerAgainMsg); ok {
+			return p.registerAgain()
+		}
+		if !out.redo {
+			return out.to, nil
+		}
+		if !out.note.IsZero() {
+			p.say(markOK + " " + p.sh.Text(out.note))
+		}
 	}
-	if out.sent != nil && p.sh.deps.StateDir != "" {
-		_ = flows.RememberChallenge(p.sh.deps.StateDir, *out.sent, p.sh.now()) // only for the diagnosis: not worth failing for
+}
+
+// remember keeps a challenge the service just sent in the state dir, for
+// the code diagnosis and misetup doctor; not worth failing for.
+func (p *plain) remember(ch api.Challenge) {
+	if p.sh.deps.StateDir != "" {
+		_ = flows.RememberChallenge(p.sh.deps.StateDir, ch, p.sh.now())
 	}
-	return out.to, nil
+}
+
+// backFrom is where plain mode goes back to from the step at: from a code,
+// to what it was sent for.
+func backFrom(at flows.Step) flows.Step {
+	switch at {
+	case flows.StepCode:
+		return flows.StepCreate
+	case flows.StepResetCode:
+		return flows.StepReset
+	}
+	return at
 }

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"misetup/flows"
 )
@@ -41,6 +42,7 @@ type stepView struct {
 	menu   map[int]int
 	shown  map[int]bool // hidden fields an error revealed
 	left   map[int]bool // text fields the focus has left once
+	stale  map[int]bool // code fields holding a refused code: the next digit starts over
 
 	touched bool // a key changed an answer
 	running bool
@@ -58,8 +60,9 @@ type stepView struct {
 
 	status   string // the watch's last status
 	watching bool
-	round    int // of the tasks: a late result of an earlier round is dropped
-	pending  int // tasks of this round still at work
+	ticking  bool // the step's tick is running
+	round    int  // of the tasks: a late result of an earlier round is dropped
+	pending  int  // tasks of this round still at work
 
 	spin spinner.Model
 }
@@ -90,6 +93,7 @@ type (
 		err    error
 	}
 	stepWatchTickMsg struct{ id int }
+	stepTickMsg      struct{ id int }
 	stepRefreshedMsg struct {
 		id    int
 		apply func(*shared)
@@ -135,7 +139,8 @@ func (v *stepView) show(st *step) tea.Cmd {
 	if v.spinning() {
 		cmds = append(cmds, v.spin.Tick)
 	}
-	return tea.Batch(append(cmds, v.focusCmd())...)
+	v.settle()
+	return tea.Batch(append(cmds, v.tickCmd(), v.focusCmd())...)
 }
 
 // prepare takes a step to draw: its fields start from their values.
@@ -143,6 +148,7 @@ func (v *stepView) prepare(st *step) {
 	v.st, v.loading = st, false
 	v.vals = values{}
 	v.inputs, v.caps, v.menu, v.shown, v.left = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}, map[int]bool{}, map[int]bool{}
+	v.stale = map[int]bool{}
 	v.focus = 0
 	for i, f := range st.fields {
 		if f.key == st.start && st.start != "" {
@@ -210,7 +216,7 @@ func (v *stepView) restyle() {
 func (v *stepView) labelWidth() int {
 	var labels []string
 	for _, f := range v.st.fields {
-		if f.kind == fieldText || f.kind == fieldSecret || f.kind == fieldChoice || f.kind == fieldSpin {
+		if f.kind == fieldText || f.kind == fieldSecret || f.kind == fieldChoice || f.kind == fieldSpin || f.kind == fieldCode {
 			labels = append(labels, f.label)
 		}
 	}
@@ -253,6 +259,36 @@ func (v *stepView) startTasks() tea.Cmd {
 		cmds = append(cmds, func() tea.Msg { return stepTaskMsg{id: id, round: round, apply: f(ctx)} })
 	}
 	return tea.Batch(cmds...)
+}
+
+// tickCmd starts the step's tick when it has one that is not running.
+func (v *stepView) tickCmd() tea.Cmd {
+	if v.st.tick == nil || v.ticking || !v.st.tick() {
+		return nil
+	}
+	v.ticking = true
+	id := v.id
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return stepTickMsg{id: id} })
+}
+
+// home puts the focus where the step starts.
+func (v *stepView) home() tea.Cmd {
+	v.focus = 0
+	for i, f := range v.st.fields {
+		if f.key == v.st.start && v.st.start != "" {
+			v.focus = i
+		}
+	}
+	v.settle()
+	return v.focusCmd()
+}
+
+// settle moves the focus off a field that no longer counts (a code that
+// expired): to what can be done now.
+func (v *stepView) settle() {
+	if v.focus < len(v.st.fields) && !v.counts(v.focus) {
+		v.move(1)
+	}
 }
 
 // poll asks the watch once.
@@ -353,6 +389,19 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 		out, err := run(ctx, vals)
 		return stepRanMsg{id: id, out: out, err: err}
 	})
+}
+
+// press runs the button a, as it is now.
+func (v *stepView) press(a action) tea.Cmd {
+	a = a.now()
+	if a.wait || a.run == nil || v.running {
+		return nil
+	}
+	if a.instant {
+		out, err := a.run(v.sh.ctx, v.answers())
+		return v.Update(stepRanMsg{id: v.id, out: out, err: err})
+	}
+	return v.start(a.run, a.busy)
 }
 
 // focusField puts the focus where an error leads: on the field it names
@@ -485,13 +534,19 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 				v.st.failed(v.sh, v.answers(), msg.err)
 			}
 			focus := v.focusField(msg.err)
+			for i, f := range v.st.fields {
+				if f.kind == fieldCode && f.names(flows.Explain(msg.err)) {
+					v.stale[i] = true // the refused code stays in sight: the next digit starts over
+				}
+			}
 			if offline(msg.err) && v.st.submit != "" {
 				// The service did not answer: it is tried again by itself,
 				// and the focus leaves the text so keys act (r at once).
 				v.focus = len(v.st.fields)
 				focus = v.focusCmd()
 			}
-			return tea.Batch(focus, v.retry.failed(msg.err, v.sh.now(), v.last))
+			v.settle()
+			return tea.Batch(focus, v.retry.failed(msg.err, v.sh.now(), v.last), v.tickCmd())
 		}
 		v.retry.stop()
 		out := msg.out
@@ -510,6 +565,8 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 	case stepRefreshedMsg:
 		if msg.id == v.id && msg.apply != nil {
 			msg.apply(v.sh)
+			v.settle()
+			return tea.Batch(v.tickCmd(), v.focusCmd())
 		}
 		return nil
 	case stepWatchMsg:
@@ -536,9 +593,19 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return v.poll()
+	case stepTickMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		v.ticking = false
+		v.settle()
+		return tea.Batch(v.tickCmd(), v.focusCmd())
 	case tea.KeyPressMsg:
 		return v.key(msg)
 	case tea.PasteMsg:
+		if f := v.focused(); f != nil && f.kind == fieldCode && !v.running && v.counts(v.focus) {
+			return v.typeCode(f, msg.Content)
+		}
 		if ti, ok := v.inputs[v.focus]; ok {
 			cmd := v.caps[v.focus].update(ti, msg)
 			v.typed(v.focus)
@@ -588,8 +655,7 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		case k.rerun:
 			return v.startTasks()
 		case k.action > 0 && k.action <= len(v.st.actions):
-			a := v.st.actions[k.action-1]
-			return v.start(a.run, a.busy)
+			return v.press(v.st.actions[k.action-1])
 		}
 		out := k.out
 		v.done = &out
@@ -603,6 +669,23 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	if f != nil && f.kind == fieldChecks {
 		if cmd, ok := v.checksKey(f, msg); ok {
 			return cmd
+		}
+	}
+	if f != nil && f.kind == fieldCode {
+		switch {
+		case isKey(msg, kEnter) && v.stale[v.focus]:
+			return nil // the refused code: a new one is typed first
+		case isKey(msg, "backspace"):
+			v.stale[v.focus] = false
+			if d := v.vals[f.key]; d != "" {
+				v.set(v.focus, d[:len(d)-1])
+			}
+			return nil
+		case isKey(msg, "ctrl+u"):
+			v.set(v.focus, "")
+			return nil
+		case len(msg.Text) == 1 && msg.Text[0] >= '0' && msg.Text[0] <= '9':
+			return v.typeCode(f, msg.Text)
 		}
 	}
 	switch {
@@ -683,10 +766,9 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		return v.move(-1)
 	case isKey(msg, kEnter) && !v.ready():
 		return nil
+	case isKey(msg, kEnter, kSpace) && v.focus >= v.firstAction() && v.focus-v.firstAction() < len(v.st.actions):
+		return v.press(v.st.actions[v.focus-v.firstAction()])
 	case isKey(msg, kEnter):
-		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
-			return v.start(v.st.actions[a].run, v.st.actions[a].busy)
-		}
 		if v.st.enterMoves && v.focus < len(fields) && v.st.check != nil && v.st.check(v.answers()) != nil {
 			return v.move(1) // filled in from the top: on to the next field
 		}
@@ -703,8 +785,48 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// problem is the error to say for the last refusal (see step.problem).
+func (v *stepView) problem() error {
+	if v.st.problem != nil {
+		return v.st.problem(v.err)
+	}
+	return v.err
+}
+
 // spinning reports whether the step says something it shows is at work.
 func (v *stepView) spinning() bool { return v.st != nil && v.st.spinning != nil && v.st.spinning() }
+
+// focused is the field with the focus; nil on a button.
+func (v *stepView) focused() *field {
+	if v.st == nil || v.focus >= len(v.st.fields) {
+		return nil
+	}
+	return &v.st.fields[v.focus]
+}
+
+// typeCode takes digits typed or pasted into the code field f, which has
+// the focus: after a refused code they start a new one; once the code is
+// whole it is sent (auto) or the focus goes on.
+func (v *stepView) typeCode(f *field, text string) tea.Cmd {
+	d := v.vals[f.key]
+	if v.stale[v.focus] {
+		d, v.stale[v.focus] = "", false
+	}
+	for _, r := range text {
+		if r >= '0' && r <= '9' && len(d) < flows.CodeLength {
+			d += string(r)
+		}
+	}
+	v.set(v.focus, d)
+	v.note = flows.Text{} // what was said of the last code is past
+	if len(d) < flows.CodeLength {
+		return nil
+	}
+	if f.auto {
+		return v.submit()
+	}
+	return v.move(1)
+}
 
 // checksKey handles a key on the checks field f, which has the focus; ok
 // is false for a key it leaves to the step (enter).
@@ -818,6 +940,10 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append(ks, sh.keyToggle())
 		case fieldSpin:
 			ks = append(ks, sh.keyChoose())
+		case fieldCode:
+			if v.st.fields[v.focus].auto {
+				ks = append(ks, sh.bind("0-9", "key.type_code", "0"))
+			}
 		case fieldChoice:
 			if f := v.st.fields[v.focus]; f.keyHelp != "" {
 				ks = append(ks, sh.bind("←/→", f.keyHelp, kLeft, kRight))
@@ -826,12 +952,19 @@ func (v *stepView) Keys() []key.Binding {
 			}
 		}
 	}
-	if (v.st.submit != "" || v.st.run != nil) && v.ready() {
-		desc := cmp.Or(v.st.submitKey, "key.continue")
-		if a := v.focus - v.firstAction(); a >= 0 && a < len(v.st.actions) {
-			desc = "key.activate"
+	onCode := v.focus < len(v.st.fields) && v.st.fields[v.focus].kind == fieldCode && v.st.fields[v.focus].auto
+	if (v.st.submit != "" || v.st.run != nil) && v.ready() && !onCode {
+		enter := []key.Binding{sh.bind("enter", cmp.Or(v.st.submitKey, "key.continue"), kEnter)}
+		if i := v.focus - v.firstAction(); i >= 0 && i < len(v.st.actions) {
+			switch a := v.st.actions[i].now(); {
+			case a.wait:
+				enter = nil
+			case a.named:
+				enter = []key.Binding{key.NewBinding(key.WithKeys(kEnter), key.WithHelp("enter", lowerFirst(a.label)))}
+			default:
+				enter = []key.Binding{sh.bind("enter", "key.activate", kEnter)}
+			}
 		}
-		enter := []key.Binding{sh.bind("enter", desc, kEnter)}
 		for _, k := range v.st.keys {
 			if k.lead && k.works() {
 				enter = append(enter, sh.bind(k.key, k.help, k.key, strings.ToUpper(k.key)))
@@ -901,7 +1034,9 @@ func (v *stepView) View() string {
 			b.WriteString(sh.fieldLine(f.label, lw, focused, v.inputs[i].View()) + "\n")
 			if f.status != nil {
 				st, text := f.status(v.vals, focused, v.left[i])
-				b.WriteString(sh.noteLine(lw, st, text) + "\n")
+				if text != "" || f.statusGap {
+					b.WriteString(sh.noteLine(lw, st, text) + "\n")
+				}
 			}
 			if f.aside != "" {
 				b.WriteString(sh.noteLine(lw, sh.st.Muted, f.aside) + "\n")
@@ -920,6 +1055,19 @@ func (v *stepView) View() string {
 		case fieldChoice:
 			line := sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused))
 			b.WriteString(sh.withNote(line, f.fromNote(v.vals, v.began)) + "\n")
+		case fieldCode:
+			in := codeInput{digits: v.vals[f.key], stale: v.stale[i]}
+			view := in.view(sh, focused && f.counts(v.vals))
+			if !f.counts(v.vals) {
+				view = sh.st.ButtonOff.Render(ansi.Strip(view))
+			}
+			b.WriteString(sh.fieldLine(f.label, lw, focused, view) + "\n")
+			if f.status != nil {
+				st, text := f.status(v.vals, focused, v.left[i])
+				if text != "" || f.statusGap {
+					b.WriteString(sh.noteLine(lw, st, text) + "\n")
+				}
+			}
 		case fieldSpin:
 			at := max(v.vals.index(f.key), 0)
 			st := sh.st.Text
@@ -966,7 +1114,8 @@ func (v *stepView) View() string {
 			buttons = append(buttons, sh.buttonView(v.st.submit, v.focus == len(v.st.fields), !v.running))
 		}
 		for i, a := range v.st.actions {
-			buttons = append(buttons, sh.buttonView(a.label, v.focus == v.firstAction()+i, !v.running))
+			a = a.now()
+			buttons = append(buttons, sh.buttonView(a.label, v.focus == v.firstAction()+i, !v.running && !a.wait))
 		}
 		sep := " "
 		if v.st.stack {
@@ -985,8 +1134,8 @@ func (v *stepView) View() string {
 	switch {
 	case v.running && v.busy != "":
 		b.WriteString(sh.busyLine(v.spin, v.busy))
-	case v.err != nil:
-		b.WriteString(errorView(sh, v.err))
+	case v.err != nil && v.problem() != nil:
+		b.WriteString(errorView(sh, v.problem()))
 		if v.retry.pending() {
 			b.WriteString("\n  " + v.retry.line(sh))
 			if v.st.later != nil {

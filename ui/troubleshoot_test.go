@@ -115,9 +115,9 @@ func TestChallengesAreRememberedForTheDoctor(t *testing.T) {
 		want string // the id remembered after msg
 	}{
 		{registeredMsg{challenge: ch}, "ch-1"},
-		{resentMsg{step: flows.StepCode, challenge: api.Challenge{ID: "ch-2", Purpose: api.PurposeRegistration}}, "ch-2"},
+		{registeredMsg{challenge: api.Challenge{ID: "ch-2", Purpose: api.PurposeRegistration}}, "ch-2"}, // a resend says it so
 		{resetRequestedMsg{challenge: api.Challenge{ID: "ch-3", Purpose: api.PurposePasswordReset}}, "ch-3"},
-		{resentMsg{step: flows.StepResetCode, err: apiErr(api.CodeRateLimited)}, "ch-3"},
+		{registeredMsg{err: apiErr(api.CodeRateLimited)}, "ch-3"},
 	}
 	for _, st := range steps {
 		_, cmd := h.app.Update(st.msg)
@@ -178,15 +178,21 @@ func TestLostAccessResetStartsTheCodeScreenFresh(t *testing.T) {
 	fake.reset = api.Challenge{ID: "ch-reset", Purpose: api.PurposePasswordReset, Channel: api.ChannelSMS,
 		Destination: "+86 ••• •••• 9000", State: api.ChallengePending, ResendAfter: diagT0.Add(time.Minute)}
 	dh := newDiagHarness(t, 80, 24, "en", fake, netRoot(t, "eth0", false))
+	dh.app.sh.wiz.ResetChallenge = &api.Challenge{ID: "ch-old", Purpose: api.PurposePasswordReset, State: api.ChallengePending}
 	old := newResetCodeScreen(dh.app.sh) // a reset begun earlier, digits typed
-	old.code.digits = "12"
+	old.Init()
+	old.Update(tea.KeyPressMsg{Code: '1', Text: "1"})
+	old.Update(tea.KeyPressMsg{Code: '2', Text: "2"})
+	if got := old.v.vals["code"]; got != "12" {
+		t.Fatalf("typed 12 into the old code screen, it holds %q", got)
+	}
 	dh.app.screens[flows.StepResetCode] = old
 	dir := t.TempDir()
 	dh.open(diagnoseEntry{From: flows.StepWelcome, StateDir: dir})
 	dh.key("4", "enter", "enter") // Lost access; send to the recovery phone; enter the code
-	rc, ok := dh.app.current().(*resetCodeScreen)
-	if !ok || rc.code.digits != "" {
-		t.Fatalf("at %v: the reset's code screen kept %q", dh.app.Current(), old.code.digits)
+	rc, ok := dh.app.current().(*stepScreen)
+	if !ok || dh.app.Current() != flows.StepResetCode || rc.v.vals["code"] != "" {
+		t.Fatalf("at %v: the reset's code screen kept an old code", dh.app.Current())
 	}
 	if !strings.Contains(dh.frame(), "+86 ••• •••• 9000") {
 		t.Errorf("the code screen does not say where the code went:\n%s", dh.frame())

@@ -37,12 +37,6 @@ func newInput(sh *shared, placeholder string, limit int, secret bool) textinput.
 	return ti
 }
 
-// focusRing is which of n widgets has the focus.
-type focusRing struct{ i, n int }
-
-func (f *focusRing) next() { f.i = (f.i + 1) % f.n }
-func (f *focusRing) prev() { f.i = (f.i - 1 + f.n) % f.n }
-
 // focusInput blurs every input in inputs, then focuses the one of the
 // focused field, if it has one.
 func focusInput[F comparable](focus F, inputs map[F]*textinput.Model) tea.Cmd {
