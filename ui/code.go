@@ -13,23 +13,19 @@ import (
 	"misetup/flows"
 )
 
-// codeInput is a six-digit code entry: digits only, one box per digit.
-type codeInput struct {
-	digits string
-	stale  bool // a refused code, still shown: the next digit starts over
-}
-
-func (c *codeInput) view(sh *shared, focused bool) string {
+// codeBoxes draws a six-digit code as typed so far, one box a digit, the
+// next one marked while the field has the focus.
+func codeBoxes(sh *shared, digits string, focused bool) string {
 	var b strings.Builder
 	for i := range flows.CodeLength {
 		ch := "_"
-		if i < len(c.digits) {
-			ch = c.digits[i : i+1]
+		if i < len(digits) {
+			ch = digits[i : i+1]
 		}
 		switch {
-		case focused && i == len(c.digits):
+		case focused && i == len(digits):
 			b.WriteString(sh.st.ButtonOn.Render(ch))
-		case i < len(c.digits):
+		case i < len(digits):
 			b.WriteString(sh.st.Value.Render(ch))
 		default:
 			b.WriteString(sh.st.Muted.Render(ch))
@@ -99,12 +95,8 @@ func (sh *shared) codeStep() *step {
 	}
 	st.busy = sh.T("code.checking")
 	st.check = func(v values) error { return flows.ValidateCode(v.text("code")) }
-	acc, sess := sh.deps.Accounts, sh.deps.Sessions
+	acc, sess, id := sh.deps.Accounts, sh.deps.Sessions, c.id()
 	dev := sh.wiz.Device.APIDevice(sh.wiz.DeviceID)
-	id := ""
-	if c.ch != nil {
-		id = c.ch.ID
-	}
 	st.run = func(ctx context.Context, v values) (outcome, error) {
 		res, err := flows.Verify(ctx, acc, sess, id, v.text("code"), &dev)
 		if err != nil {
@@ -132,25 +124,20 @@ func (sh *shared) codeStep() *step {
 		// Resumed: only the id was saved; read the challenge again, to say
 		// whether the code sent then still works.
 		c.resumed = true
-		chID := ch.ID
 		st.refresh = func(ctx context.Context) func(*shared) {
-			got, err := acc.Challenge(ctx, chID)
+			got, err := acc.Challenge(ctx, id)
 			return func(sh *shared) {
-				c := sh.code(at)
-				c.read = true
-				if err != nil {
-					err = flows.Explain(err)
-					c.gone = flows.Explain(err).Key == flows.ErrKeyNotFound
-					c.err = err
-					return
+				if err == nil {
+					sh.setChallenge(at, got)
+				} else if ue := flows.Explain(err); ue != nil {
+					c.gone, c.err = ue.Key == flows.ErrKeyNotFound, ue
 				}
-				sh.setChallenge(at, got)
-				sh.code(at).resumed, sh.code(at).read = true, true
+				c.read = true
 			}
 		}
-		st.spinning = func() bool { return !sh.code(at).read }
+		st.spinning = func() bool { return !c.read }
 		st.foot = func() string {
-			if sh.code(at).read {
+			if c.read {
 				return ""
 			}
 			return st.frame() + " " + sh.st.Muted.Render(sh.T("code.checking"))
@@ -166,12 +153,8 @@ func (sh *shared) codeStep() *step {
 func (sh *shared) codeParts(at flows.Step, c *codeState) *step {
 	now := sh.now
 	codeKeys := []string{flows.ErrKeyInvalidCode, flows.ErrKeyCodeFormat, flows.ErrKeyCodeExpired}
-	about := ""
-	if c.ch != nil {
-		about = c.ch.ID
-	}
 	return &step{
-		about: about, // another challenge: nothing typed for the old one stays
+		about: c.id(), // another challenge: nothing typed for the old one stays
 		fields: []field{{key: "code", kind: fieldCode, label: sh.T("code.label"), on: codeKeys,
 			off: func(values) bool { return !c.canType(now()) },
 			status: func(values, bool, bool) (lipgloss.Style, string) {
@@ -227,10 +210,7 @@ func (sh *shared) newCodeAction(at flows.Step, c *codeState) action {
 	if left > 0 {
 		label = sh.T("code.resend_in", "time", fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60))
 	}
-	id, acc := "", sh.deps.Accounts
-	if c.ch != nil {
-		id = c.ch.ID
-	}
+	id, acc := c.id(), sh.deps.Accounts
 	return action{label: label, named: true, wait: left > 0 || id == "", busy: sh.T("code.resending"),
 		run: func(ctx context.Context, _ values) (outcome, error) {
 			ch, err := flows.Resend(ctx, acc, id)

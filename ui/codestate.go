@@ -98,6 +98,14 @@ func (c *codeState) sent(ch api.Challenge) {
 	c.resendAt = ch.ResendAfter
 }
 
+// id is the challenge's id; "" before there is one.
+func (c codeState) id() string {
+	if c.ch == nil {
+		return ""
+	}
+	return c.ch.ID
+}
+
 // resendIn is how long until "Resend code" may be pressed; 0 when it may.
 func (c codeState) resendIn(now time.Time) time.Duration {
 	return max(c.resendAt.Sub(now).Round(time.Second), 0)

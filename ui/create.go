@@ -58,7 +58,7 @@ func (sh *shared) createStep() *step {
 		return sh.identifierNote(reg(v), focused, left)
 	}
 	return &step{
-		fields: []field{
+		fields: append([]field{
 			{key: "method", kind: fieldChoice, label: sh.T("create.method"), options: []string{sh.T("create.by_phone"), sh.T("create.by_email")},
 				value: strconv.Itoa(method), live: func(sh *shared, v string) {
 					sh.wiz.Method = api.MethodPhone
@@ -75,15 +75,7 @@ func (sh *shared) createStep() *step {
 			{key: "email", kind: fieldText, label: sh.T("create.email"), placeholder: sh.T("create.email_placeholder"), limit: 254,
 				value: typed[api.MethodEmail], only: byEmail, live: live, status: status, statusGap: true,
 				on: []string{flows.ErrKeyEmailInvalid, flows.ErrKeyEmailSpace, flows.ErrKeyIdentifierEmpty, "identifier"}},
-			{key: "password", kind: fieldSecret, label: sh.T("create.password"), limit: flows.PasswordMaxLen,
-				placeholder: sh.T("create.password_placeholder", "min", flows.PasswordMinLen), rule: true,
-				on: []string{flows.ErrKeyPasswordEmpty, flows.ErrKeyPasswordRules, flows.ErrKeyWeakPassword}},
-			{key: "confirm", kind: fieldSecret, label: sh.T("create.confirm"), limit: flows.PasswordMaxLen,
-				placeholder: sh.T("create.confirm_placeholder"), on: []string{flows.ErrKeyPasswordMismatch},
-				hint: func(v values) string {
-					return sh.passwordChecklist(v.text("password"), v.text("confirm"), sh.wiz.CommonRefused)
-				}, hintLead: sh.T("pw.rules"), tight: true},
-		},
+		}, sh.newPasswordFields("create.password")...),
 		start:  map[bool]string{false: "phone", true: "email"}[method == 1],
 		submit: sh.T("create.submit"), busy: sh.T("create.sending"),
 		foot: func() string { return sh.paragraph(sh.st.Muted, sh.T("create.code_note"), 0) },
@@ -92,15 +84,10 @@ func (sh *shared) createStep() *step {
 			if _, err := identifier(v); err != nil {
 				return err
 			}
-			r := reg(v)
-			return flows.ValidateNewPassword(r.Password, r.Confirm, r.CommonRefused)
+			return sh.checkNewPassword(v)
 		},
 		enterMoves: true, keepSecrets: true,
-		failed: func(sh *shared, v values, err error) {
-			if flows.IsCommonRefusal(err) {
-				sh.wiz.CommonRefused = v.text("password") // the checklist marks it
-			}
-		},
+		failed: noteCommonRefusal,
 		run: func(ctx context.Context, v values) (outcome, error) {
 			r := reg(v)
 			ch, err := flows.Register(ctx, sh.deps.Accounts, r)

@@ -85,3 +85,34 @@ func (sh *shared) drawChecklist(pw, confirm, commonRefused string) string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// newPasswordFields are a new password (its label a catalog key) and its
+// confirmation, with the live checklist right under them: the create
+// form's and the reset's. A password the service refused as a common one
+// (noteCommonRefusal) is marked on the checklist.
+func (sh *shared) newPasswordFields(label string) []field {
+	return []field{
+		{key: "password", kind: fieldSecret, label: sh.T(label), limit: flows.PasswordMaxLen,
+			placeholder: sh.T("create.password_placeholder", "min", flows.PasswordMinLen), rule: true,
+			on: []string{flows.ErrKeyPasswordEmpty, flows.ErrKeyPasswordRules, flows.ErrKeyWeakPassword}},
+		{key: "confirm", kind: fieldSecret, label: sh.T("create.confirm"), limit: flows.PasswordMaxLen,
+			placeholder: sh.T("create.confirm_placeholder"), on: []string{flows.ErrKeyPasswordMismatch},
+			hint: func(v values) string {
+				return sh.passwordChecklist(v.text("password"), v.text("confirm"), sh.wiz.CommonRefused)
+			}, hintLead: sh.T("pw.rules"), tight: true},
+	}
+}
+
+// checkNewPassword is what is wrong with the new password of newPasswordFields
+// as typed in v; nil when nothing.
+func (sh *shared) checkNewPassword(v values) error {
+	return flows.ValidateNewPassword(v.text("password"), v.text("confirm"), sh.wiz.CommonRefused)
+}
+
+// noteCommonRefusal keeps the password the service refused as a common
+// one (err), so the checklist marks it.
+func noteCommonRefusal(sh *shared, v values, err error) {
+	if flows.IsCommonRefusal(err) {
+		sh.wiz.CommonRefused = v.text("password")
+	}
+}

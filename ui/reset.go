@@ -48,15 +48,7 @@ func (sh *shared) resetCodeStep() *step {
 	const at = flows.StepResetCode
 	c := sh.code(at)
 	st := sh.codeParts(at, c)
-	st.fields = append(st.fields,
-		field{key: "password", kind: fieldSecret, label: sh.T("reset.new_password"), limit: flows.PasswordMaxLen,
-			placeholder: sh.T("create.password_placeholder", "min", flows.PasswordMinLen), rule: true,
-			on: []string{flows.ErrKeyPasswordEmpty, flows.ErrKeyPasswordRules, flows.ErrKeyWeakPassword}},
-		field{key: "confirm", kind: fieldSecret, label: sh.T("create.confirm"), limit: flows.PasswordMaxLen,
-			placeholder: sh.T("create.confirm_placeholder"), on: []string{flows.ErrKeyPasswordMismatch},
-			hint: func(v values) string {
-				return sh.passwordChecklist(v.text("password"), v.text("confirm"), sh.wiz.CommonRefused)
-			}, hintLead: sh.T("pw.rules"), tight: true})
+	st.fields = append(st.fields, sh.newPasswordFields("reset.new_password")...)
 	st.body = func(int) string {
 		ch := c.ch
 		if ch == nil {
@@ -74,14 +66,12 @@ func (sh *shared) resetCodeStep() *step {
 		if err := flows.ValidateCode(v.text("code")); err != nil {
 			return err
 		}
-		return flows.ValidateNewPassword(v.text("password"), v.text("confirm"), sh.wiz.CommonRefused)
+		return sh.checkNewPassword(v)
 	}
 	refusal := st.failed
 	st.failed = func(sh *shared, v values, err error) {
 		refusal(sh, v, err)
-		if flows.IsCommonRefusal(err) {
-			sh.wiz.CommonRefused = v.text("password") // the checklist marks it
-		}
+		noteCommonRefusal(sh, v, err)
 	}
 	acc, sess := sh.deps.Accounts, sh.deps.Sessions
 	id := ""

@@ -200,7 +200,7 @@ asking:
 			if a.after || shortcut(st, i+1) {
 				continue // offered after a refusal, or answered for at a question
 			}
-			if err := p.offer(a, vals); err != nil {
+			if err := p.offer(st, a, vals, showBody); err != nil {
 				return outcome{}, err
 			}
 		}
@@ -436,24 +436,15 @@ func (p *plain) act(st *step, run func(context.Context, values) (outcome, error)
 	return st.later(vals)
 }
 
-// offer asks whether to run a button of the step ("Test it now?") and
-// runs it on yes, saying what came of it.
-func (p *plain) offer(a action, vals values) error {
-	yes, err := p.confirm(a.label+"?", false)
+// offer asks whether to press a button of the step ("Test it now?") and
+// presses it on yes, saying what came of it.
+func (p *plain) offer(st *step, a action, vals values, showBody func()) error {
+	yes, err := p.confirm(a.now().label+"?", false)
 	if err != nil || !yes {
 		return err
 	}
-	if a.busy != "" {
-		p.say(a.busy)
-	}
-	out, err := call(p, func(ctx context.Context) (outcome, error) { return a.run(ctx, cloneValues(vals)) })
-	switch {
-	case err != nil:
-		p.sayErr(err)
-	case !out.note.IsZero():
-		p.say(markOK + " " + p.sh.Text(out.note))
-	}
-	return nil
+	_, _, err = p.press(st, a, vals, showBody)
+	return err
 }
 
 // askField asks one field; a menu offers "Back" last when there is a page

@@ -114,15 +114,14 @@ func (s *stepScreen) reread(msg pageReadMsg) tea.Cmd {
 	if msg.id != s.v.id || msg.err != nil || s.v.running {
 		return nil // unreadable now: what is on screen stands
 	}
-	nv := s.newView()
-	nv.prepare(msg.build())
+	s.build = msg.build
+	st, nv := msg.build(), s.newView()
+	nv.prepare(st)
 	if maps.Equal(nv.began, s.v.began) {
-		s.build = msg.build
 		return nil
 	}
-	s.build = msg.build
-	s.v = s.newView()
-	return s.v.show(s.build())
+	s.v = nv
+	return nv.show(st)
 }
 
 // Update implements Screen.

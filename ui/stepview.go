@@ -149,11 +149,8 @@ func (v *stepView) prepare(st *step) {
 	v.vals = values{}
 	v.inputs, v.caps, v.menu, v.shown, v.left = map[int]*textinput.Model{}, map[int]*inputCap{}, map[int]int{}, map[int]bool{}, map[int]bool{}
 	v.stale = map[int]bool{}
-	v.focus = 0
+	v.focus = v.startFocus()
 	for i, f := range st.fields {
-		if f.key == st.start && st.start != "" {
-			v.focus = i
-		}
 		v.vals[f.key] = f.value
 		switch f.kind {
 		case fieldText, fieldSecret:
@@ -213,10 +210,17 @@ func (v *stepView) restyle() {
 	v.spin.Style = v.sh.st.Spinner
 }
 
+// labelWidth is the width of the labels drawn before their fields, so
+// that the fields stand in one column.
 func (v *stepView) labelWidth() int {
+	return v.widthOf(fieldText, fieldSecret, fieldChoice, fieldSpin, fieldCode)
+}
+
+// widthOf is the width of the labels of the fields of the kinds given.
+func (v *stepView) widthOf(kinds ...fieldKind) int {
 	var labels []string
 	for _, f := range v.st.fields {
-		if f.kind == fieldText || f.kind == fieldSecret || f.kind == fieldChoice || f.kind == fieldSpin || f.kind == fieldCode {
+		if slices.Contains(kinds, f.kind) {
 			labels = append(labels, f.label)
 		}
 	}
@@ -271,14 +275,20 @@ func (v *stepView) tickCmd() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return stepTickMsg{id: id} })
 }
 
-// home puts the focus where the step starts.
-func (v *stepView) home() tea.Cmd {
-	v.focus = 0
+// startFocus is the field the focus starts on (step.start): the first
+// unless the step names one.
+func (v *stepView) startFocus() int {
 	for i, f := range v.st.fields {
 		if f.key == v.st.start && v.st.start != "" {
-			v.focus = i
+			return i
 		}
 	}
+	return 0
+}
+
+// home puts the focus where the step starts.
+func (v *stepView) home() tea.Cmd {
+	v.focus = v.startFocus()
 	v.settle()
 	return v.focusCmd()
 }
@@ -335,13 +345,11 @@ func (v *stepView) submit() tea.Cmd {
 // focus where the check leads.
 func (v *stepView) resubmit(warn string) tea.Cmd {
 	v.err, v.warn = nil, ""
-	if v.st.check != nil {
-		if err := v.st.check(v.answers()); err != nil {
-			v.warn = warn
-			return v.focusField(err)
-		}
+	cmd := v.submit()
+	if v.err != nil { // refused by the check: said as warn, not as an error
+		v.err, v.warn = nil, warn
 	}
-	return v.submit()
+	return cmd
 }
 
 // answer takes the answer to the question asked: yes runs the action as
@@ -372,16 +380,22 @@ func (v *stepView) set(i int, value string) {
 // When the service cannot be reached, the step may keep the choice for
 // later (its offline func) and go on.
 func (v *stepView) start(run func(context.Context, values) (outcome, error), busy string) tea.Cmd {
+	return v.startAs(run, busy, v.st.instant)
+}
+
+// startAs is start, on the event loop when instant (the run calls
+// nothing).
+func (v *stepView) startAs(run func(context.Context, values) (outcome, error), busy string, instant bool) tea.Cmd {
 	if run == nil || v.running {
 		return nil
 	}
 	vals := v.answers()
-	if v.st.instant {
+	if instant {
 		out, err := run(v.sh.ctx, vals)
 		return v.Update(stepRanMsg{id: v.id, out: out, err: err})
 	}
 	v.running, v.busy, v.err, v.note = true, busy, nil, flows.Text{}
-	v.last = func() tea.Cmd { return v.start(run, busy) }
+	v.last = func() tea.Cmd { return v.startAs(run, busy, instant) }
 	ctx, cancel := v.sh.callCtx()
 	id := v.id
 	return tea.Batch(v.spin.Tick, func() tea.Msg {
@@ -393,15 +407,10 @@ func (v *stepView) start(run func(context.Context, values) (outcome, error), bus
 
 // press runs the button a, as it is now.
 func (v *stepView) press(a action) tea.Cmd {
-	a = a.now()
-	if a.wait || a.run == nil || v.running {
+	if a = a.now(); a.wait {
 		return nil
 	}
-	if a.instant {
-		out, err := a.run(v.sh.ctx, v.answers())
-		return v.Update(stepRanMsg{id: v.id, out: out, err: err})
-	}
-	return v.start(a.run, a.busy)
+	return v.startAs(a.run, a.busy, a.instant)
 }
 
 // focusField puts the focus where an error leads: on the field it names
@@ -661,11 +670,7 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		v.done = &out
 		return nil
 	}
-	fields := v.st.fields
-	var f *field
-	if v.focus < len(fields) {
-		f = &fields[v.focus]
-	}
+	f := v.focused()
 	if f != nil && f.kind == fieldChecks {
 		if cmd, ok := v.checksKey(f, msg); ok {
 			return cmd
@@ -732,29 +737,14 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 				}
 			}
 		}
-		value := strconv.Itoa(at)
-		v.set(v.focus, value)
-		if f.live != nil {
-			f.live(v.sh, value)
-		}
-		return nil
+		return v.choice(f, strconv.Itoa(at))
 	case f != nil && f.kind == fieldChoice && (isKey(msg, kLeft, kRight, kSpace) ||
 		v.stops() == 1 && isKey(msg, kUp, kDown, kTab, kShiftTab)): // the only field: every arrow chooses
 		d := 1
 		if isKey(msg, kLeft, kUp, kShiftTab) {
 			d = -1
 		}
-		value := strconv.Itoa((max(v.vals.index(f.key), 0) + d + len(f.options)) % len(f.options))
-		v.set(v.focus, value)
-		v.err = nil
-		if f.live != nil {
-			f.live(v.sh, value)
-		}
-		if f.emit != nil {
-			m := f.emit(value)
-			return func() tea.Msg { return m }
-		}
-		return nil
+		return v.choice(f, strconv.Itoa((max(v.vals.index(f.key), 0)+d+len(f.options))%len(f.options)))
 	case f != nil && f.kind == fieldToggle && isKey(msg, kSpace, "x", kLeft, kRight):
 		v.set(v.focus, onValue(!v.vals.on(f.key)))
 		v.err = nil
@@ -769,7 +759,7 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 	case isKey(msg, kEnter, kSpace) && v.focus >= v.firstAction() && v.focus-v.firstAction() < len(v.st.actions):
 		return v.press(v.st.actions[v.focus-v.firstAction()])
 	case isKey(msg, kEnter):
-		if v.st.enterMoves && v.focus < len(fields) && v.st.check != nil && v.st.check(v.answers()) != nil {
+		if v.st.enterMoves && f != nil && v.st.check != nil && v.st.check(v.answers()) != nil {
 			return v.move(1) // filled in from the top: on to the next field
 		}
 		return v.submit() // from any field, as every form of the wizard
@@ -781,6 +771,21 @@ func (v *stepView) key(msg tea.KeyPressMsg) tea.Cmd {
 		v.touched = v.touched || ti.Value() != before
 		v.typed(v.focus)
 		return cmd
+	}
+	return nil
+}
+
+// choice takes the option value chosen in the field f, which has the
+// focus (a choice or a spin): it may record it, and tell the host.
+func (v *stepView) choice(f *field, value string) tea.Cmd {
+	v.set(v.focus, value)
+	v.err = nil
+	if f.live != nil {
+		f.live(v.sh, value)
+	}
+	if f.emit != nil {
+		m := f.emit(value)
+		return func() tea.Msg { return m }
 	}
 	return nil
 }
@@ -924,10 +929,11 @@ func (v *stepView) Keys() []key.Binding {
 			ks = append(ks, sh.bind("c", "key.later", "c"))
 		}
 	}
-	if v.focus < len(v.st.fields) {
-		switch v.st.fields[v.focus].kind {
+	f := v.focused()
+	if f != nil {
+		switch f.kind {
 		case fieldMenu:
-			if f := v.st.fields[v.focus]; f.hotkeys != nil {
+			if f.hotkeys != nil {
 				for j, k := range f.hotkeys {
 					ks = append(ks, sh.bind(k, f.hotkeyHelp[j], k, strings.ToUpper(k)))
 				}
@@ -941,18 +947,18 @@ func (v *stepView) Keys() []key.Binding {
 		case fieldSpin:
 			ks = append(ks, sh.keyChoose())
 		case fieldCode:
-			if v.st.fields[v.focus].auto {
+			if f.auto {
 				ks = append(ks, sh.bind("0-9", "key.type_code", "0"))
 			}
 		case fieldChoice:
-			if f := v.st.fields[v.focus]; f.keyHelp != "" {
+			if f.keyHelp != "" {
 				ks = append(ks, sh.bind("←/→", f.keyHelp, kLeft, kRight))
 			} else {
 				ks = append(ks, sh.keyChoose())
 			}
 		}
 	}
-	onCode := v.focus < len(v.st.fields) && v.st.fields[v.focus].kind == fieldCode && v.st.fields[v.focus].auto
+	onCode := f != nil && f.kind == fieldCode && f.auto // a whole code sends itself: no enter
 	if (v.st.submit != "" || v.st.run != nil) && v.ready() && !onCode {
 		enter := []key.Binding{sh.bind("enter", cmp.Or(v.st.submitKey, "key.continue"), kEnter)}
 		if i := v.focus - v.firstAction(); i >= 0 && i < len(v.st.actions) {
@@ -982,7 +988,7 @@ func (v *stepView) Keys() []key.Binding {
 	case v.stops() > 1:
 		ks = append(ks, sh.keyNextField())
 	}
-	if v.focus < len(v.st.fields) && v.st.fields[v.focus].kind == fieldChecks {
+	if f != nil && f.kind == fieldChecks {
 		ks = append(ks, sh.bind("a", "key.all_none", "a"))
 	}
 	for _, k := range v.st.keys {
@@ -1023,7 +1029,7 @@ func (v *stepView) View() string {
 		b.WriteString(sh.paragraph(sh.st.Text, line, 2) + "\n\n")
 	}
 	lw := v.labelWidth()
-	tw := v.toggleWidth()
+	tw := v.widthOf(fieldToggle) // the switches' on/off words stand in one column
 	for i, f := range v.st.fields {
 		if !v.visible(i) {
 			continue
@@ -1032,12 +1038,7 @@ func (v *stepView) View() string {
 		switch f.kind {
 		case fieldText, fieldSecret:
 			b.WriteString(sh.fieldLine(f.label, lw, focused, v.inputs[i].View()) + "\n")
-			if f.status != nil {
-				st, text := f.status(v.vals, focused, v.left[i])
-				if text != "" || f.statusGap {
-					b.WriteString(sh.noteLine(lw, st, text) + "\n")
-				}
-			}
+			b.WriteString(v.statusLine(i, lw))
 			if f.aside != "" {
 				b.WriteString(sh.noteLine(lw, sh.st.Muted, f.aside) + "\n")
 			}
@@ -1056,18 +1057,12 @@ func (v *stepView) View() string {
 			line := sh.fieldLine(f.label, lw, focused, sh.choiceView(f.options, max(v.vals.index(f.key), 0), focused))
 			b.WriteString(sh.withNote(line, f.fromNote(v.vals, v.began)) + "\n")
 		case fieldCode:
-			in := codeInput{digits: v.vals[f.key], stale: v.stale[i]}
-			view := in.view(sh, focused && f.counts(v.vals))
+			view := codeBoxes(sh, v.vals[f.key], focused && f.counts(v.vals))
 			if !f.counts(v.vals) {
 				view = sh.st.ButtonOff.Render(ansi.Strip(view))
 			}
 			b.WriteString(sh.fieldLine(f.label, lw, focused, view) + "\n")
-			if f.status != nil {
-				st, text := f.status(v.vals, focused, v.left[i])
-				if text != "" || f.statusGap {
-					b.WriteString(sh.noteLine(lw, st, text) + "\n")
-				}
-			}
+			b.WriteString(v.statusLine(i, lw))
 		case fieldSpin:
 			at := max(v.vals.index(f.key), 0)
 			st := sh.st.Text
@@ -1152,16 +1147,19 @@ func (v *stepView) View() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// toggleWidth is the width of the toggles' labels, so that their on/off
-// words stand in one column.
-func (v *stepView) toggleWidth() int {
-	var labels []string
-	for _, f := range v.st.fields {
-		if f.kind == fieldToggle {
-			labels = append(labels, f.label)
-		}
+// statusLine is the line under the field i that says what its value
+// means (see field.status), with its line break; "" when it has none or
+// says nothing without a gap kept for it.
+func (v *stepView) statusLine(i, lw int) string {
+	f := v.st.fields[i]
+	if f.status == nil {
+		return ""
 	}
-	return labelWidth(labels...)
+	st, text := f.status(v.vals, i == v.focus, v.left[i])
+	if text == "" && !f.statusGap {
+		return ""
+	}
+	return v.sh.noteLine(lw, st, text) + "\n"
 }
 
 // checksView draws a checks field: its label (with note beside it, ""
