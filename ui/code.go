@@ -182,7 +182,12 @@ func (sh *shared) codeParts(at flows.Step, c *codeState) *step {
 				c.resendAt = now().Add(ue.Wait)
 			}
 		},
-		problem: func(error) error { return c.problem(now()) },
+		problem: func(err error) error {
+			if c.condition(now()) != codeWorks {
+				return nil // the lines above say why the code no longer works
+			}
+			return err
+		},
 	}
 }
 

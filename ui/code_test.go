@@ -84,3 +84,19 @@ func TestResumedCodeSaysWhetherItWorks(t *testing.T) {
 		t.Fatalf("enter on the resumed expired code did not resend:\n%s", h.screen())
 	}
 }
+
+// TestPartialCodeSaysWhatIsMissing: enter on a code not yet whole says so
+// under the buttons and keeps the digits, which the next one continues.
+func TestPartialCodeSaysWhatIsMissing(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	codeSetup(h)
+	h.typeText("12")
+	h.keys("enter")
+	if s := h.screen(); !strings.Contains(s, "Type all 6 digits of the code.") || !strings.Contains(s, "[ 1 2 _ _ _ _ ]") || h.svc.count("Verify") != 0 {
+		t.Fatalf("enter on 2 digits:\n%s", s)
+	}
+	h.typeText("3")
+	if s := h.screen(); !strings.Contains(s, "[ 1 2 3 _ _ _ ]") {
+		t.Fatalf("the next digit did not continue the code:\n%s", s)
+	}
+}

@@ -166,15 +166,6 @@ func (c codeState) attemptsText(sh *shared) string {
 	return sh.T("code.attempts_left", "n", c.attempts)
 }
 
-// problem is the error to show under the buttons: the last answer's,
-// unless the condition line above already says it (dead, expired, gone).
-func (c codeState) problem(now time.Time) error {
-	if c.condition(now) != codeWorks {
-		return nil
-	}
-	return c.err
-}
-
 // styledLine is a line of text and how it is drawn; plain mode prints the
 // text alone.
 type styledLine struct {
