@@ -457,7 +457,7 @@ func (p *plain) askField(f field, value, from string, canBack bool) (string, err
 		f.label += " " + from // said with the question: a screen reader reads them together
 	}
 	if f.rule && f.placeholder != "" {
-		f.label += " (" + f.placeholder + ")"
+		f.label = p.T("plain.with_rule", "q", f.label, "rule", f.placeholder)
 	}
 	switch f.kind {
 	case fieldChecks:
