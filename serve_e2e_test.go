@@ -184,7 +184,8 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	servertest.Run(t, func(t *testing.T) *servertest.Target {
 		dsn := storetest.FreshSchema(t, base)
 		root := t.TempDir() // one outbox for both
-		args := append([]string{"--db", dsn}, ruleArgs()...)
+		// A public address, so the hand-off rules run too.
+		args := append([]string{"--db", dsn, "--public-url", "https://store.example.com"}, ruleArgs()...)
 		a := startServe(t, bin, root, env, args...)
 		b := startServe(t, bin, root, env, args...)
 		st, err := store.OpenPostgres(context.Background(), dsn)

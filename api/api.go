@@ -71,6 +71,10 @@ type Status struct {
 	Version             string    `json:"version"`
 	MinClientVersion    string    `json:"min_client_version"`
 	LatestClientVersion string    `json:"latest_client_version"`
+	// PublicURL is the service's public base URL (https://store.example.com),
+	// the one a phone reaches it at; empty when none is configured, and then
+	// there are no hand-offs.
+	PublicURL string `json:"public_url,omitempty"`
 }
 
 // RegistrationRequest is the body of POST /v1/registrations.
@@ -278,6 +282,66 @@ type CommandAck struct {
 	State    string    `json:"state"` // done or failed
 	Result   string    `json:"result,omitempty"`
 	Location *Location `json:"location,omitempty"`
+}
+
+// Hand-off states. Expired is shown, never stored: an open or done
+// hand-off past its expires_at reads as expired.
+const (
+	HandoffOpen      = "open"      // waiting for the phone
+	HandoffClaimed   = "claimed"   // the phone is submitting right now
+	HandoffDone      = "done"      // the phone has finished: the kiosk goes on
+	HandoffCollected = "collected" // a sign-in's session went to the kiosk
+	HandoffExpired   = "expired"
+)
+
+// HandoffRequest is the body of POST /v1/handoffs: a kiosk asks for a
+// one-time link a customer opens on their own phone, to type the identifier
+// and password there instead of on the shared kiosk.
+type HandoffRequest struct {
+	Purpose string `json:"purpose"` // registration or sign_in
+	// Device is the kiosk's own device, which a sign-in's session is opened
+	// on (required for sign_in; ignored for registration, whose code step
+	// names its device when it verifies).
+	Device   Device `json:"device"`
+	Region   string `json:"region,omitempty"`   // of phone numbers typed without +; the default region when empty
+	Language string `json:"language,omitempty"` // of the phone page and of a registration's messages
+}
+
+// Handoff is the answer of POST /v1/handoffs and GET /v1/handoffs/{id}.
+type Handoff struct {
+	// ID is the secret the kiosk polls with: only the kiosk knows it.
+	ID string `json:"id"`
+	// URL is the one-time link for the phone (show it as a QR code). Only
+	// the answer of POST /v1/handoffs has it: the service keeps no copy.
+	URL       string    `json:"url,omitempty"`
+	Purpose   string    `json:"purpose"`
+	State     string    `json:"state"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Challenge is a done registration's challenge: the kiosk goes on to
+	// its code step with it.
+	Challenge *Challenge `json:"challenge,omitempty"`
+	// Session is a done sign-in's session on the kiosk's device, in the one
+	// answer that collected it (state collected); never again.
+	Session *Session `json:"session,omitempty"`
+}
+
+// HandoffLink is the answer of GET and POST /v1/handoffs/link/{token}: what
+// the phone page needs to draw its form.
+type HandoffLink struct {
+	Purpose   string    `json:"purpose"`
+	State     string    `json:"state"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Region    string    `json:"region,omitempty"`
+	Language  string    `json:"language,omitempty"`
+}
+
+// HandoffCompletion is the body of POST /v1/handoffs/link/{token}: what the
+// customer typed on their phone.
+type HandoffCompletion struct {
+	Method     string `json:"method,omitempty"` // registration: email or phone
+	Identifier string `json:"identifier"`
+	Password   string `json:"password"`
+	TOTP       string `json:"totp,omitempty"` // sign_in: a TOTP code or a recovery code
 }
 
 // Storage is the answer of GET /v1/storage.

@@ -28,6 +28,10 @@ const (
 	CodeMethodNotAllowed     = "method_not_allowed"
 	CodeUnavailable          = "unavailable"
 	CodeInternal             = "internal"
+	CodeHandoffUnavailable   = "handoff_unavailable"
+	CodeHandoffUsed          = "handoff_used"
+	CodeHandoffBusy          = "handoff_busy"
+	CodeLinkExpired          = "link_expired"
 )
 
 // Error is the error object of every failed request:
@@ -119,4 +123,12 @@ var (
 	ErrBodyTooLarge = &Error{Code: CodeBodyTooLarge}
 	// ErrUnavailable: the service could not be reached or answered 5xx.
 	ErrUnavailable = &Error{Code: CodeUnavailable}
+	// ErrHandoffUnavailable: the service has no public address, so it offers no hand-offs.
+	ErrHandoffUnavailable = &Error{Code: CodeHandoffUnavailable}
+	// ErrHandoffUsed: the hand-off's link was already used.
+	ErrHandoffUsed = &Error{Code: CodeHandoffUsed}
+	// ErrHandoffBusy: another submission of the link is running; try again in a moment.
+	ErrHandoffBusy = &Error{Code: CodeHandoffBusy}
+	// ErrLinkExpired: the hand-off's link is past its lifetime.
+	ErrLinkExpired = &Error{Code: CodeLinkExpired}
 )

@@ -13,57 +13,91 @@ import (
 	"misetup/server/store"
 )
 
-// commandBell wakes the requests waiting for a device's commands (the long
-// poll of GET /v1/devices/{id}/commands?state=pending&wait=N) when one is
-// queued in this process. Other processes on the same store are seen by
-// looking again every CommandPollEvery.
-type commandBell struct {
+// bells wakes the requests waiting on a key when something they wait for
+// happens in this process: a device's commands (the long poll of GET
+// /v1/devices/{id}/commands?state=pending&wait=N, keyed by deviceKey), a
+// hand-off's state (GET /v1/handoffs/{id}?wait=N, keyed by its id hash).
+// Other processes on the same store are seen by looking again every
+// CommandPollEvery.
+type bells struct {
 	mu    sync.Mutex
-	rings map[string]chan struct{} // by device key; closed and dropped on ring
+	rings map[string]*ringer // by key; closed and dropped on ring
+}
+
+// ringer is the channel of a key's next ring and how many wait for it:
+// the last to stop waiting drops it, so a key nobody rings (a hand-off that
+// expired) leaves nothing behind.
+type ringer struct {
+	ch      chan struct{}
+	waiters int
 }
 
 func deviceKey(miID, deviceID string) string { return miID + "\x00" + deviceID }
 
-// wait returns a channel closed at the next ring for the device.
-func (b *commandBell) wait(miID, deviceID string) <-chan struct{} {
+// wait returns a channel closed at the next ring for key, and done, which
+// the caller calls once when it no longer waits.
+func (b *bells) wait(key string) (ring <-chan struct{}, done func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.rings == nil {
-		b.rings = map[string]chan struct{}{}
+		b.rings = map[string]*ringer{}
 	}
-	k := deviceKey(miID, deviceID)
-	ch, ok := b.rings[k]
+	r, ok := b.rings[key]
 	if !ok {
-		ch = make(chan struct{})
-		b.rings[k] = ch
+		r = &ringer{ch: make(chan struct{})}
+		b.rings[key] = r
 	}
-	return ch
+	r.waiters++
+	return r.ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if r.waiters--; r.waiters == 0 && b.rings[key] == r {
+			delete(b.rings, key)
+		}
+	}
 }
 
-// ring wakes every request waiting for the device.
-func (b *commandBell) ring(miID, deviceID string) {
+// ring wakes every request waiting on key.
+func (b *bells) ring(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k := deviceKey(miID, deviceID)
-	if ch, ok := b.rings[k]; ok {
-		close(ch)
-		delete(b.rings, k)
+	if r, ok := b.rings[key]; ok {
+		close(r.ch)
+		delete(b.rings, key)
 	}
 }
 
 // waitParam reads the wait query parameter: whole seconds from 0 to
-// CommandWaitMax; "" is 0 (answer at once).
-func (s *Server) waitParam(r *http.Request) (time.Duration, error) {
+// most; "" is 0 (answer at once).
+func waitParam(r *http.Request, most time.Duration) (time.Duration, error) {
 	v := r.URL.Query().Get("wait")
 	if v == "" {
 		return 0, nil
 	}
-	maxS := int(s.cfg.CommandWaitMax / time.Second)
+	maxS := int(most / time.Second)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > maxS {
 		return 0, errInput("wait", "wait must be a whole number of seconds from 0 to %d.", maxS)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// extendDeadlines gives a request that may wait (a long poll, registered
+// with handleLong) the time it asked for: its answer may come later than
+// the server's timeouts allow a request, and it is idle meanwhile.
+// (In-process, there is no connection: ErrNotSupported, nothing to do.)
+func (s *Server) extendDeadlines(ctx context.Context, wait time.Duration) {
+	w, ok := ctx.Value(responseWriterKey{}).(http.ResponseWriter)
+	if !ok {
+		return
+	}
+	rc := http.NewResponseController(w)
+	if s.cfg.ReadTimeout > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(wait + s.cfg.ReadTimeout))
+	}
+	if s.cfg.WriteTimeout > 0 {
+		_ = rc.SetWriteDeadline(time.Now().Add(wait + s.cfg.WriteTimeout))
+	}
 }
 
 // deliverCommands hands the device its pending commands (they become delivered)
@@ -98,18 +132,7 @@ func (s *Server) deliverCommands(ctx context.Context, d *store.Device) ([]store.
 // the client goes away or the server shuts down.
 func (s *Server) waitCommands(r *http.Request, d *store.Device, wait time.Duration) ([]store.Command, error) {
 	ctx := r.Context()
-	// The answer may come later than the server's timeouts allow a
-	// request; this one is idle meanwhile, so give it the time it asked for.
-	// (In-process, there is no connection: ErrNotSupported, nothing to do.)
-	if w, ok := ctx.Value(responseWriterKey{}).(http.ResponseWriter); ok {
-		rc := http.NewResponseController(w)
-		if s.cfg.ReadTimeout > 0 {
-			_ = rc.SetReadDeadline(time.Now().Add(wait + s.cfg.ReadTimeout))
-		}
-		if s.cfg.WriteTimeout > 0 {
-			_ = rc.SetWriteDeadline(time.Now().Add(wait + s.cfg.WriteTimeout))
-		}
-	}
+	s.extendDeadlines(ctx, wait)
 
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -118,30 +141,43 @@ func (s *Server) waitCommands(r *http.Request, d *store.Device, wait time.Durati
 	for {
 		// Listen before looking, so a command queued between the look and
 		// the wait is not missed.
-		bell := s.bell.wait(d.MiID, d.ID)
-		cs, err := s.deliverCommands(ctx, d)
-		if err != nil || len(cs) > 0 {
+		bell, done := s.commandBells.wait(deviceKey(d.MiID, d.ID))
+		cs, again, err := s.commandRound(ctx, d, bell, tick.C, deadline.C)
+		done()
+		if !again {
 			return cs, err
 		}
-		for again := false; !again; {
-			select {
-			case <-bell:
-				again = true
-			case <-tick.C:
-				// Another process may have queued one: a read first, so an
-				// idle device costs no write.
-				pending, err := s.st.Commands(ctx, d.MiID, d.ID, api.CommandPending)
-				if err != nil {
-					return nil, fmt.Errorf("look for commands: %w", err)
-				}
-				again = len(pending) > 0
-			case <-deadline.C:
-				return nil, nil
-			case <-s.quit:
-				return nil, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
+	}
+}
+
+// commandRound is one round of waitCommands: it delivers the device's
+// pending commands, or, with none, waits until there may be some (again:
+// the bell rang, or another process queued one) or the wait ends.
+func (s *Server) commandRound(ctx context.Context, d *store.Device, bell <-chan struct{}, tick, deadline <-chan time.Time) (cs []store.Command, again bool, err error) {
+	cs, err = s.deliverCommands(ctx, d)
+	if err != nil || len(cs) > 0 {
+		return cs, false, err
+	}
+	for {
+		select {
+		case <-bell:
+			return nil, true, nil
+		case <-tick:
+			// Another process may have queued one: a read first, so an
+			// idle device costs no write.
+			pending, err := s.st.Commands(ctx, d.MiID, d.ID, api.CommandPending)
+			if err != nil {
+				return nil, false, fmt.Errorf("look for commands: %w", err)
 			}
+			if len(pending) > 0 {
+				return nil, true, nil
+			}
+		case <-deadline:
+			return nil, false, nil
+		case <-s.quit:
+			return nil, false, nil
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 // 512). Validators check the finer rules (lengths in characters, formats).
 var maxFieldBytes = map[string]int{
 	"method":           16,
+	"purpose":          32,
 	"identifier":       254,
 	"password":         512,
 	"new_password":     512,

@@ -318,7 +318,7 @@ func (s *Server) sendCommand(r *http.Request, who *caller) (int, any, error) {
 	if err := s.st.CreateCommand(ctx, c); err != nil {
 		return 0, nil, fmt.Errorf("create command: %w", err)
 	}
-	s.bell.ring(c.MiID, c.DeviceID) // a device waiting in this process gets it now
+	s.commandBells.ring(deviceKey(c.MiID, c.DeviceID)) // a device waiting in this process gets it now
 	if req.Type == api.CommandLock || req.Type == api.CommandErase {
 		s.audit(r, who.account.MiID, d.ID, "device_"+req.Type, "")
 	}
@@ -342,7 +342,7 @@ func (s *Server) listCommands(r *http.Request, who *caller) (int, any, error) {
 	default:
 		return 0, nil, errInput("state", "state must be pending, delivered, done or failed.")
 	}
-	wait, err := s.waitParam(r)
+	wait, err := waitParam(r, s.cfg.CommandWaitMax)
 	if err != nil {
 		return 0, nil, err
 	}

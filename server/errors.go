@@ -34,6 +34,10 @@ var statusOf = map[string]int{
 	api.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	api.CodeUnavailable:          http.StatusServiceUnavailable,
 	api.CodeInternal:             http.StatusInternalServerError,
+	api.CodeHandoffUnavailable:   http.StatusNotFound,
+	api.CodeHandoffUsed:          http.StatusGone,
+	api.CodeHandoffBusy:          http.StatusConflict,
+	api.CodeLinkExpired:          http.StatusGone,
 }
 
 // httpStatus is the status an *api.Error is answered with.

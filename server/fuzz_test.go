@@ -19,6 +19,7 @@ func requestTypes() []any {
 		&api.RecoveryRequest{}, &api.TOTPConfirm{}, &api.PasswordConfirm{},
 		&api.DevicePatch{}, &api.SyncSettings{}, &api.FindDevice{},
 		&api.CommandRequest{}, &api.CommandAck{},
+		&api.HandoffRequest{}, &api.HandoffCompletion{},
 	}
 }
 
@@ -32,6 +33,8 @@ func FuzzDecode(f *testing.F) {
 		`{"categories":["contacts","notes"],"auto_sync":true}`,
 		`{"state":"done","location":{"lat":1.5,"lon":2,"reported_at":"2030-01-01T00:00:00Z"}}`,
 		`{"code":"123456","new_password":"x","device":{"id":"d"}}`,
+		`{"purpose":"sign_in","device":{"id":"kiosk-7","name":"Kiosk"},"region":"cn","language":"zh-CN"}`,
+		`{"method":"phone","identifier":"138 0013 8000","password":"Blue-Kettle-42","totp":"12345-67890"}`,
 		"{\"name\":\"\xff\"}", `{"a":1}{}`, `[]`, `null`, ``, `{"display_name":null}`,
 	} {
 		f.Add([]byte(seed))
@@ -81,6 +84,16 @@ func validateDecoded(v any, now time.Time) error {
 	case *api.RegistrationRequest:
 		_, err := checkLanguage("language", v.Language)
 		return err
+	case *api.HandoffRequest:
+		return checkHandoffRequest(v)
+	case *api.HandoffCompletion:
+		// A link is one or the other: both checks must hold up.
+		for _, purpose := range []string{api.PurposeRegistration, api.PurposeSignIn} {
+			c := *v
+			if err := checkCompletion(purpose, &c); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,10 @@ type Opening struct {
 	srv      *Server
 	err      error
 	draining atomic.Bool
+
+	// portal serves every path outside /v1 and the operators' endpoints
+	// (the web portal); nil answers them as the API's 404.
+	portal http.Handler
 }
 
 // NewOpening returns an opening service that answers with cfg's versions
@@ -59,6 +64,11 @@ func (o *Opening) Open(srv *Server, err error) {
 	})
 }
 
+// SetPortal serves h at every path outside /v1/ and the operators'
+// endpoints: the web portal, which calls the API through the Opening
+// itself. Call it before serving.
+func (o *Opening) SetPortal(h http.Handler) { o.portal = h }
+
 // Drain marks the service as stopping: from now on GET /readyz answers
 // 503, so a load balancer sends new customers to another server while the
 // requests of those here (an SSH drain's sign-outs) are still served.
@@ -67,6 +77,10 @@ func (o *Opening) Drain() { o.draining.Store(true) }
 // ServeHTTP implements http.Handler.
 func (o *Opening) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if o.serveOps(w, r) { // /healthz, /readyz, /metrics: health.go
+		return
+	}
+	if o.portal != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+		o.portal.ServeHTTP(w, r)
 		return
 	}
 	select {

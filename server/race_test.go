@@ -34,6 +34,7 @@ func batteryConfig(c *Config) {
 		}
 	}
 	c.Argon2 = policy.Argon2Params{Memory: 2048, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	c.PublicURL = "https://store.example.com" // the hand-off rules need one
 }
 
 func atoi(s string) int {

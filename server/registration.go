@@ -20,18 +20,29 @@ import (
 // hashed either way); only its message says so, and verify answers 409
 // account_exists once the code proves the address is the caller's.
 func (s *Server) register(r *http.Request) (int, any, error) {
-	ctx := r.Context()
 	var req api.RegistrationRequest
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	region, err := s.region("region", req.Region)
+	c, err := s.startRegistration(r, req)
 	if err != nil {
 		return 0, nil, err
 	}
+	return http.StatusAccepted, s.challengeView(c), nil
+}
+
+// startRegistration is the work of POST /v1/registrations on a decoded
+// request, shared with a registration hand-off: it returns the challenge
+// whose code was sent, or an *api.Error for the client.
+func (s *Server) startRegistration(r *http.Request, req api.RegistrationRequest) (*store.Challenge, error) {
+	ctx := r.Context()
+	region, err := s.region("region", req.Region)
+	if err != nil {
+		return nil, err
+	}
 	lang, err := checkLanguage("language", req.Language)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	if lang == "" {
 		lang = requestLanguage(r)
@@ -45,37 +56,33 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 		channel = api.ChannelSMS
 		identifier, err = policy.ParsePhone(req.Identifier, region)
 	case "":
-		return 0, nil, errInput("method", "Choose a method: email or phone.")
+		return nil, errInput("method", "Choose a method: email or phone.")
 	default:
-		return 0, nil, errInput("method", "The method must be email or phone.")
+		return nil, errInput("method", "The method must be email or phone.")
 	}
 	if err != nil {
-		return 0, nil, identifierError("identifier", err)
+		return nil, identifierError("identifier", err)
 	}
 	if err := s.checkNewPassword("password", req.Password, identifier); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	// The send is counted before the slow hash, so a flood to one address
 	// costs neither a message nor an argon2 hash past the rate.
 	sendRef, err := s.reserveSend(ctx, s.st, identifier)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	hash, err := s.hashPassword(ctx, req.Password)
 	if err != nil {
 		s.releaseSend(identifier, sendRef)
-		return 0, nil, err
+		return nil, err
 	}
-	c, err := s.issueChallenge(ctx, issue{
+	return s.issueChallenge(ctx, issue{
 		purpose:     api.PurposeRegistration,
 		channel:     channel,
 		destination: identifier,
 		payload:     payload{Method: req.Method, PasswordHash: hash, Region: region, Language: lang},
 	}, sendRef)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusAccepted, s.challengeView(c), nil
 }
 
 // completeRegistration creates the account of a registration whose code is
@@ -180,6 +187,14 @@ var regionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 func (s *Server) region(field, v string) (string, error) {
 	if v == "" {
 		return s.cfg.DefaultRegion, nil
+	}
+	return checkRegion(field, v)
+}
+
+// checkRegion checks a region field and upper-cases it ("" stays "").
+func checkRegion(field, v string) (string, error) {
+	if v == "" {
+		return "", nil
 	}
 	if !regionRe().MatchString(v) {
 		return "", errInput(field, "The region must be a two-letter country code like CN or US.")

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"runtime"
 	"slices"
@@ -121,8 +122,24 @@ type Config struct {
 	CommandWaitMax time.Duration
 	// CommandPollEvery is how often a long poll looks at the store for a
 	// command queued by another process on it (commands queued in this
-	// process wake it at once).
+	// process wake it at once); a kiosk's long poll of its hand-off too.
 	CommandPollEvery time.Duration
+
+	// PublicURL is the service's public base URL, the one a customer's
+	// phone reaches it at (https://store.example.com; a trailing slash is
+	// dropped). Hand-off links are PublicURL/h/TOKEN. "" when none is
+	// configured: then there are no hand-offs (404 handoff_unavailable).
+	PublicURL string
+	// HandoffTTL is how long a hand-off's link stays usable, and how long
+	// the kiosk has to collect a done one.
+	HandoffTTL time.Duration
+	// HandoffClaim is how long one submission of a hand-off's link holds
+	// it: a process that dies meanwhile does not hold it for longer.
+	HandoffClaim time.Duration
+
+	// TLSCert and TLSKey are PEM files: when both are set, ListenAndServe
+	// and Serve answer HTTPS instead of HTTP.
+	TLSCert, TLSKey string
 
 	// Now is the clock; time.Now when nil. Tests move it.
 	Now func() time.Time
@@ -218,6 +235,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout:   10 * time.Second,
 		CommandWaitMax:    30 * time.Second,
 		CommandPollEvery:  time.Second,
+		HandoffTTL:        5 * time.Minute,
+		HandoffClaim:      time.Minute,
 		MaxConns:          4096,
 		MaxConnsPerAddr:   512,
 	}
@@ -255,6 +274,9 @@ func (c *Config) validate() error {
 	need("MaxConnsPerAddr", c.MaxConnsPerAddr > 0)
 	need("CommandWaitMax (1s or more)", c.CommandWaitMax >= time.Second)
 	need("CommandPollEvery", c.CommandPollEvery > 0)
+	need("HandoffTTL", c.HandoffTTL > 0)
+	need("HandoffClaim", c.HandoffClaim > 0)
+	need("PublicURL (an http or https URL with a host, no query or fragment)", checkPublicURL(c.PublicURL))
 	need("Password.MinLen/MaxLen", c.Password.MinLen > 0 && c.Password.MaxLen >= c.Password.MinLen)
 	need("Argon2", c.Argon2.Memory > 0 && c.Argon2.Time > 0 && c.Argon2.Threads > 0 && c.Argon2.SaltLen >= 8 && c.Argon2.KeyLen >= 16)
 	if c.MinClientVersion != "" {
@@ -265,6 +287,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("server config: invalid %s", strings.Join(bad, ", "))
 	}
 	return c.Keys.check()
+}
+
+// checkPublicURL reports whether v is "" or an absolute http or https URL
+// with a host and no query, fragment or user.
+func checkPublicURL(v string) bool {
+	if v == "" {
+		return true
+	}
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery
 }
 
 // Server is the account service. Create it with New; it is safe for
@@ -289,11 +322,13 @@ type Server struct {
 	// hashSlots bounds concurrent argon2 work (see MaxConcurrentHashes).
 	hashSlots chan struct{}
 
-	// bell wakes long polls for a device's commands; quit, closed by
-	// Close or when ListenAndServe shuts down, ends them.
-	bell     commandBell
-	quit     chan struct{}
-	quitOnce sync.Once
+	// commandBells wakes long polls for a device's commands, and
+	// handoffBells those for a hand-off; quit, closed by Close or when
+	// ListenAndServe shuts down, ends them.
+	commandBells bells
+	handoffBells bells
+	quit         chan struct{}
+	quitOnce     sync.Once
 
 	mu         sync.Mutex // guards closed and the Add of deliveries
 	closed     bool
@@ -321,6 +356,7 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 	if cfg.DefaultRegion == "" {
 		cfg.DefaultRegion = "CN"
 	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
@@ -385,6 +421,11 @@ func (s *Server) routes() {
 	s.handle("POST /v1/devices/{id}/commands/{cid}/ack", s.authed(s.ackCommand))
 
 	s.handle("GET /v1/storage", s.authed(s.storage))
+
+	s.handle("POST /v1/handoffs", s.createHandoff)
+	s.handleLong("GET /v1/handoffs/{id}", s.getHandoff)
+	s.handle("GET /v1/handoffs/link/{token}", s.getHandoffLink)
+	s.handle("POST /v1/handoffs/link/{token}", s.completeHandoff)
 }
 
 // handle registers h for pattern, answering its result as JSON.
@@ -545,7 +586,14 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, cfg Config, log
 	}
 	hs.RegisterOnShutdown(onShutdown)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(&limitListener{Listener: ln, l: lim}) }()
+	go func() {
+		lln := &limitListener{Listener: ln, l: lim}
+		if cfg.TLSCert != "" && cfg.TLSKey != "" {
+			served <- hs.ServeTLS(lln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		served <- hs.Serve(lln)
+	}()
 
 	select {
 	case err := <-served:

@@ -79,35 +79,71 @@ func (s *Server) optionalCaller(r *http.Request) (*caller, error) {
 
 // signIn answers POST /v1/sessions. An unknown identifier and a wrong
 // password get the same 401 after the same work; failures lock the
-// identifier whether or not it has an account.
+// identifier whether or not it has an account (see passwordSignIn).
+func (s *Server) signIn(r *http.Request) (int, any, error) {
+	var req api.SessionRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := checkSignInFields(req.Identifier, req.Password); err != nil {
+		return 0, nil, err
+	}
+	if err := checkDevice(&req.Device, "device"); err != nil {
+		return 0, nil, err
+	}
+	var sess api.Session
+	err := s.passwordSignIn(r, req, func(ctx context.Context, tx store.Store, in signedIn) error {
+		var err error
+		if sess, err = s.startSession(tx, r, in.account, req.Device); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEvent(r, in.account.MiID, sess.Device.ID, "sign_in", string(in.kind)))
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, sess, nil
+}
+
+// checkSignInFields refuses a sign-in without an identifier or a password.
+func checkSignInFields(identifier, password string) error {
+	if strings.TrimSpace(identifier) == "" {
+		return errInput("identifier", "Enter your email, phone number or Mi ID.")
+	}
+	if password == "" {
+		return errInput("password", "Enter your password.")
+	}
+	return nil
+}
+
+// signedIn is who a sign-in's password (and second factor) proved the
+// caller to be.
+type signedIn struct {
+	account *store.Account
+	kind    policy.IdentifierKind // how the caller named the account
+}
+
+// passwordSignIn is the work of POST /v1/sessions on a decoded request
+// whose fields checkSignInFields passed (its device is not used), shared
+// with a sign-in hand-off: it checks the identifier's password and second
+// factor, and on success runs done in the transaction that clears the
+// identifier's failures, where the caller records what the sign-in gives
+// (a session, or a hand-off done). Failures are *api.Errors for the client.
 //
 // The attempt is counted before the password is checked (a reservation in
 // the store, decided in the transaction that records it), so that sign-ins
 // arriving together can never pass the lock: of a burst, at most the
 // attempts left before the lock get to the argon2 check. A right password
 // gives its place back.
-func (s *Server) signIn(r *http.Request) (int, any, error) {
+func (s *Server) passwordSignIn(r *http.Request, req api.SessionRequest, done func(ctx context.Context, tx store.Store, in signedIn) error) error {
 	ctx := r.Context()
-	var req api.SessionRequest
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	if strings.TrimSpace(req.Identifier) == "" {
-		return 0, nil, errInput("identifier", "Enter your email, phone number or Mi ID.")
-	}
-	if req.Password == "" {
-		return 0, nil, errInput("password", "Enter your password.")
-	}
-	if err := checkDevice(&req.Device, "device"); err != nil {
-		return 0, nil, err
-	}
 	region, err := s.region("region", req.Region)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 	kind, identifier, a, err := s.resolveIdentifier(ctx, req.Identifier, region)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 
 	addrKey := "addr:" + clientAddr(r)
@@ -115,7 +151,7 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 		Key: addrKey, Max: s.cfg.AddressFailures, Window: s.cfg.AddressWindow,
 	})
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 	hash := ""
 	if a != nil {
@@ -124,15 +160,15 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 	ok, err := s.verifyPassword(ctx, req.Password, hash)
 	if err != nil {
 		att.release(s)
-		return 0, nil, err
+		return err
 	}
 	if !ok {
-		return 0, nil, s.signInFailed(r, a, identifier, att, errInvalidCredentials())
+		return s.signInFailed(r, a, identifier, att, errInvalidCredentials())
 	}
 	if a.TOTPEnabled {
 		if strings.TrimSpace(req.TOTP) == "" {
 			att.release(s) // the password was right: not a failure
-			return 0, nil, &api.Error{
+			return &api.Error{
 				Code:    api.CodeSecondFactorRequired,
 				Field:   "totp",
 				Message: "This account has two-step verification: enter the code of your authenticator app, or a recovery code.",
@@ -141,10 +177,10 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 		ok, err := s.checkSecondFactor(ctx, a, req.TOTP)
 		if err != nil {
 			att.release(s)
-			return 0, nil, err
+			return err
 		}
 		if !ok {
-			return 0, nil, s.signInFailed(r, a, identifier, att, &api.Error{
+			return s.signInFailed(r, a, identifier, att, &api.Error{
 				Code:    api.CodeSecondFactorRequired,
 				Field:   "totp",
 				Message: "The two-step verification code is wrong or was already used.",
@@ -152,24 +188,15 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 		}
 	}
 	s.upgradeHash(ctx, a, req.Password)
-	var sess api.Session
-	err = s.st.InTx(ctx, func(tx store.Store) error {
+	return s.st.InTx(ctx, func(tx store.Store) error {
 		if err := tx.ClearFailures(ctx, identifier); err != nil {
 			return fmt.Errorf("clear failures: %w", err)
 		}
 		if err := tx.ReleaseAttempt(ctx, addrKey, att.ref); err != nil {
 			return fmt.Errorf("release attempt: %w", err)
 		}
-		var err error
-		if sess, err = s.startSession(tx, r, a, req.Device); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, s.auditEvent(r, a.MiID, sess.Device.ID, "sign_in", string(kind)))
+		return done(ctx, tx, signedIn{account: a, kind: kind})
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusCreated, sess, nil
 }
 
 // signInLimit is the lock of an identifier's failed sign-ins.
@@ -327,7 +354,31 @@ func (s *Server) upgradeHash(ctx context.Context, a *store.Account, password str
 // days on a personal device, KioskIdle idle on a kiosk (X-Misetup-Kiosk
 // present).
 func (s *Server) startSession(st store.Store, r *http.Request, a *store.Account, d api.Device) (api.Session, error) {
-	ctx := r.Context()
+	return s.openSession(r.Context(), st, a, d, kioskOf(r))
+}
+
+// kioskIDs name the kiosk a session is opened on; the zero value is a
+// personal device.
+type kioskIDs struct {
+	kiosk, storeID string // kiosk is never "" for a kiosk
+}
+
+// kioskOf is the kiosk that sent r (X-Misetup-Kiosk present, "unnamed" when
+// empty), or none.
+func kioskOf(r *http.Request) kioskIDs {
+	if len(r.Header.Values(api.HeaderKiosk)) == 0 {
+		return kioskIDs{}
+	}
+	k, st := kioskHeaders(r)
+	if k == "" {
+		k = "unnamed"
+	}
+	return kioskIDs{kiosk: k, storeID: st}
+}
+
+// openSession is startSession for the kiosk k (the zero kioskIDs for a
+// personal device).
+func (s *Server) openSession(ctx context.Context, st store.Store, a *store.Account, d api.Device, k kioskIDs) (api.Session, error) {
 	now := s.now()
 	dev := &store.Device{
 		MiID:     a.MiID,
@@ -356,11 +407,8 @@ func (s *Server) startSession(st store.Store, r *http.Request, a *store.Account,
 		LastUsedAt: now,
 		ExpiresAt:  now.Add(s.cfg.SessionTTL),
 	}
-	if len(r.Header.Values(api.HeaderKiosk)) > 0 {
-		sess.Kiosk, sess.StoreID = kioskHeaders(r)
-		if sess.Kiosk == "" {
-			sess.Kiosk = "unnamed"
-		}
+	if k.kiosk != "" {
+		sess.Kiosk, sess.StoreID = k.kiosk, k.storeID
 		sess.IdleTimeout = s.cfg.KioskIdle
 		sess.ExpiresAt = now.Add(s.cfg.KioskSessionTTL)
 	}

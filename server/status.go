@@ -24,6 +24,7 @@ func statusAt(cfg Config, now time.Time) api.Status {
 		Version:             cfg.Version,
 		MinClientVersion:    cfg.MinClientVersion,
 		LatestClientVersion: cfg.LatestClientVersion,
+		PublicURL:           strings.TrimRight(cfg.PublicURL, "/"),
 	}
 }
 

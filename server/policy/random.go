@@ -80,12 +80,28 @@ func KeyedChoice(key []byte, n int, fields ...string) int {
 // NewToken returns a fresh 256-bit session token (unpadded base64url, 43
 // characters) and the hash to store in its place (HashToken).
 func NewToken() (token, hash string, err error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if token, err = NewSecret(); err != nil {
 		return "", "", fmt.Errorf("new token: %w", err)
 	}
-	token = base64.RawURLEncoding.EncodeToString(b[:])
 	return token, HashToken(token), nil
+}
+
+// NewSecret returns 256 random bits as unpadded base64url (43 characters):
+// a token, or the id and link of a hand-off.
+func NewSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("new secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// HandoffHash is the stored form of a hand-off's secret: hex HMAC-SHA256
+// with the server's key over kind ("id" or "link") and the secret, so that
+// a copy of the database yields neither the kiosk's id nor the phone's
+// link, and the two never hash alike.
+func HandoffHash(key []byte, kind, secret string) string {
+	return hex.EncodeToString(keyedHash(key, "misetup-handoff-v1", kind, secret))
 }
 
 // HashToken is the stored form of a token: hex SHA-256 of its text. Tokens

@@ -82,6 +82,8 @@ var Tests = []Test{
 	{"CommandAckOnce", testCommandAckOnce},
 	{"DeviceSettingsTogether", testDeviceSettingsTogether},
 	{"CommandLongPoll", testCommandLongPoll},
+	{"HandoffCompletedOnce", testHandoffCompletedOnce},
+	{"HandoffCollectedOnce", testHandoffCollectedOnce},
 }
 
 // Run runs the battery, each test against the target newTarget returns
@@ -123,8 +125,9 @@ func (a Answer) Into(t testing.TB, want int, v any) {
 	}
 }
 
-// Do sends one request to the i-th process (in turn) with token when set.
-func (tg *Target) Do(t testing.TB, i int, method, path string, body any, token string) Answer {
+// Do sends one request to the i-th process (in turn) with token when set,
+// and hdr as name, value pairs.
+func (tg *Target) Do(t testing.TB, i int, method, path string, body any, token string, hdr ...string) Answer {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -142,6 +145,9 @@ func (tg *Target) Do(t testing.TB, i int, method, path string, body any, token s
 	req.Header.Set(api.HeaderClientVersion, api.Version)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for j := 0; j+1 < len(hdr); j += 2 {
+		req.Header.Add(hdr[j], hdr[j+1])
 	}
 	c := tg.Client
 	if c == nil {
@@ -646,5 +652,90 @@ func testCommandLongPoll(t *testing.T, tg *Target) {
 	tg.Do(t, 0, "GET", "/v1/devices/dev-1/commands/"+c.ID, nil, s.Token).Into(t, http.StatusOK, &one)
 	if one.State != api.CommandDelivered {
 		t.Errorf("the owner sees the command %+v; want delivered", one)
+	}
+}
+
+// kiosk are the headers of the store kiosk of the hand-off rules.
+var kiosk = []string{api.HeaderKiosk, "kiosk-1", api.HeaderStore, "store-1"}
+
+// handoff asks process 0, as a kiosk, for a sign-in hand-off on its device
+// and returns it with its link's token. A service with no public URL
+// offers none: the test is skipped.
+func (tg *Target) handoff(t *testing.T) (api.Handoff, string) {
+	t.Helper()
+	a := tg.Do(t, 0, "POST", "/v1/handoffs", api.HandoffRequest{
+		Purpose: api.PurposeSignIn, Device: api.Device{ID: "kiosk-1", Name: "Kiosk"},
+	}, "", kiosk...)
+	if a.code() == api.CodeHandoffUnavailable {
+		t.Skip("the service has no public URL, so it offers no hand-offs")
+	}
+	var h api.Handoff
+	a.Into(t, http.StatusCreated, &h)
+	i := strings.LastIndex(h.URL, "/h/")
+	if i < 0 || h.ID == "" {
+		t.Fatalf("hand-off %+v: want an id and a link .../h/TOKEN", h)
+	}
+	return h, h.URL[i+len("/h/"):]
+}
+
+// testHandoffCompletedOnce: the customer's phone submits one link many
+// times at once (a double tap, a retry): one submission signs in, every
+// other is refused, busy (409) or used (410); no password is checked for
+// them, and the kiosk gets one session.
+func testHandoffCompletedOnce(t *testing.T, tg *Target) {
+	email := unique("rae")
+	s := tg.account(t, email)
+	h, token := tg.handoff(t)
+	const n = 12
+	got := tally(tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/handoffs/link/"+token, api.HandoffCompletion{Identifier: email, Password: Password}, "")
+	}))
+	if got["200"] != 1 || got["200"]+got["409 handoff_busy"]+got["410 handoff_used"] != n {
+		t.Errorf("%d submissions of one link at once answered %v; want one 200, the rest 409 handoff_busy or 410 handoff_used", n, got)
+	}
+	if done := tg.Audit(t, s.Account.MiID, "handoff_completed"); done != 1 {
+		t.Errorf("%d submissions of one link at once: %d completed it, want 1", n, done)
+	}
+	var p api.Handoff
+	tg.Do(t, 1, "GET", "/v1/handoffs/"+h.ID, nil, "", kiosk...).Into(t, http.StatusOK, &p)
+	if p.State != api.HandoffCollected || p.Session == nil {
+		t.Errorf("the kiosk's poll answered %+v; want the session", p)
+	}
+}
+
+// testHandoffCollectedOnce: the kiosk polls a done sign-in many times at
+// once (two tabs, a retry): exactly one answer carries the session, the
+// others show it collected without one.
+func testHandoffCollectedOnce(t *testing.T, tg *Target) {
+	email := unique("sam")
+	s := tg.account(t, email)
+	h, token := tg.handoff(t)
+	tg.Do(t, 1, "POST", "/v1/handoffs/link/"+token, api.HandoffCompletion{Identifier: email, Password: Password}, "").
+		Into(t, http.StatusOK, nil)
+	const n = 12
+	as := tg.burst(t, n, func(i int) Answer { return tg.Do(t, i, "GET", "/v1/handoffs/"+h.ID, nil, "", kiosk...) })
+	var sessions []api.Session
+	for i, a := range as {
+		var p api.Handoff
+		a.Into(t, http.StatusOK, &p)
+		if p.State != api.HandoffCollected {
+			t.Errorf("poll %d answered %s; want collected", i, a.body)
+		}
+		if p.Session != nil {
+			sessions = append(sessions, *p.Session)
+		}
+	}
+	if len(sessions) != 1 {
+		t.Fatalf("%d polls of a done sign-in at once: %d got a session, want exactly 1", n, len(sessions))
+	}
+	if got := tg.Audit(t, s.Account.MiID, "handoff_collected"); got != 1 {
+		t.Errorf("%d polls of a done sign-in at once: %d collected it, want 1", n, got)
+	}
+	var a api.Account
+	tg.Do(t, 0, "GET", "/v1/account", nil, sessions[0].Token).Into(t, http.StatusOK, &a)
+	var list api.DeviceList
+	tg.Do(t, 1, "GET", "/v1/devices", nil, s.Token).Into(t, http.StatusOK, &list)
+	if len(list.Devices) != 2 {
+		t.Errorf("after the hand-off the account has the devices %+v; want its own and the kiosk", list.Devices)
 	}
 }

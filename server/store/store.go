@@ -5,7 +5,8 @@
 //
 // The store holds data, not rules: it never decides whether a code is right
 // or a password strong. It does provide the atomic steps the rules need
-// (consume a challenge once, spend an attempt, use a TOTP step once), each a
+// (consume a challenge once, spend an attempt, use a TOTP step once, claim
+// and collect a hand-off once), each a
 // single conditional UPDATE so that racing requests cannot both win), the
 // reservations that count sign-in failures and sends before the work they
 // allow, and InTx, in which the rules of one request read and write as one
@@ -140,6 +141,50 @@ type AuditEvent struct {
 	Detail   string
 }
 
+// Handoff is a kiosk's private hand-off: a one-time link the kiosk shows
+// as a QR code, on which a customer types the identifier and password on
+// their own phone. Neither the kiosk's id nor the link is stored, only their
+// keyed hashes; a sign-in records its account and the kiosk's device, and
+// its session is opened when the kiosk collects it, so no token is stored
+// either.
+type Handoff struct {
+	IDHash   string // keyed hash of the id the kiosk polls with
+	LinkHash string // keyed hash of the link's token
+	Purpose  string // registration or sign_in
+	State    string // open, claimed, done or collected
+	Region   string // of phone numbers typed without +; "" for the default
+	Language string
+
+	// The kiosk's device, which a sign-in's session is opened on.
+	DeviceID, DeviceName, DeviceModel, DeviceOS string
+	// Kiosk and StoreID name the kiosk that asked ("" when not a kiosk).
+	Kiosk, StoreID string
+
+	// ClaimRef is the submission that holds a claimed hand-off, until
+	// ClaimedUntil; a claim past it is as good as open.
+	ClaimRef     string
+	ClaimedUntil *time.Time
+
+	// What the submission recorded (HandoffResult).
+	MiID        string
+	ChallengeID string
+	Method      string
+
+	CreatedAt time.Time
+	// ExpiresAt ends the link while it is open, and the kiosk's collection
+	// once it is done.
+	ExpiresAt   time.Time
+	DoneAt      *time.Time
+	CollectedAt *time.Time
+}
+
+// HandoffResult is what a finished hand-off records.
+type HandoffResult struct {
+	MiID        string // a sign-in's account
+	ChallengeID string // a registration's challenge
+	Method      string // how the customer named the account: email, phone or mi_id
+}
+
 // Store is the persistence of the account service. All methods are safe for
 // concurrent use. Methods that look up one row return ErrNotFound when it is
 // missing; writes that break a unique constraint return ErrConflict.
@@ -264,6 +309,28 @@ type Store interface {
 	// UseTOTPStep atomically records that step was used; false when step is
 	// not newer than the last used step (a replay).
 	UseTOTPStep(ctx context.Context, miID string, step int64) (bool, error)
+
+	// CreateHandoff inserts a hand-off; ErrConflict when its id or link hash is taken.
+	CreateHandoff(ctx context.Context, h *Handoff) error
+	// Handoff reads a hand-off by the hash of its id.
+	Handoff(ctx context.Context, idHash string) (*Handoff, error)
+	// HandoffByLink reads a hand-off by the hash of its link.
+	HandoffByLink(ctx context.Context, linkHash string) (*Handoff, error)
+	// ClaimHandoff atomically claims a hand-off expiring after at for one
+	// submission of its link, under ref until until: one that is open, or
+	// claimed with a claim ended by at. Exactly one of several racing calls
+	// returns true.
+	ClaimHandoff(ctx context.Context, linkHash, ref string, at, until time.Time) (bool, error)
+	// ReleaseHandoff makes a hand-off claimed under ref open again;
+	// ErrStale when it is no longer claimed under ref.
+	ReleaseHandoff(ctx context.Context, linkHash, ref string) error
+	// FinishHandoff moves a hand-off claimed under ref to done with res,
+	// its collection ending at expiresAt; ErrStale when it is no longer
+	// claimed under ref.
+	FinishHandoff(ctx context.Context, linkHash, ref string, res HandoffResult, at, expiresAt time.Time) error
+	// CollectHandoff atomically moves a done hand-off expiring after at to
+	// collected. Exactly one of several racing calls returns true.
+	CollectHandoff(ctx context.Context, idHash string, at time.Time) (bool, error)
 
 	// Audit appends a security event.
 	Audit(ctx context.Context, e *AuditEvent) error

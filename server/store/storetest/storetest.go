@@ -17,7 +17,8 @@
 // written (times in UTC, rounded to the microsecond), ErrNotFound and
 // ErrConflict where the interface promises them, and the atomic steps
 // (consume a challenge, spend an attempt, use a TOTP step or a recovery
-// code, deliver commands) deciding one winner when goroutines race.
+// code, deliver commands, claim and collect a hand-off) deciding one winner
+// when goroutines race.
 package storetest
 
 import (
@@ -76,6 +77,10 @@ func Run(t *testing.T, open Open) {
 		{"TOTPSteps", testTOTPSteps},
 		{"TOTPStepRace", testTOTPStepRace},
 		{"Audit", testAudit},
+		{"Handoffs", testHandoffs},
+		{"HandoffExpiry", testHandoffExpiry},
+		{"HandoffClaimRace", testHandoffClaimRace},
+		{"HandoffCollectRace", testHandoffCollectRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +200,14 @@ func normalize(v any) any {
 		s := *v
 		s.CreatedAt, s.LastUsedAt, s.ExpiresAt = tm(s.CreatedAt), tm(s.LastUsedAt), tm(s.ExpiresAt)
 		return s
+	case *store.Handoff:
+		if v == nil {
+			return v
+		}
+		h := *v
+		h.CreatedAt, h.ExpiresAt = tm(h.CreatedAt), tm(h.ExpiresAt)
+		h.ClaimedUntil, h.DoneAt, h.CollectedAt = tmp(h.ClaimedUntil), tmp(h.DoneAt), tmp(h.CollectedAt)
+		return h
 	case *store.Device:
 		if v == nil {
 			return v
