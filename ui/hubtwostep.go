@@ -8,7 +8,7 @@ import (
 
 	"misetup/api"
 	"misetup/flows"
-	"misetup/ui/qr"
+	"misetup/internal/qr"
 )
 
 // hubTwoStep is two-step verification (GUIDE section 10): turn it on with

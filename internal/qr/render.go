@@ -3,6 +3,7 @@ package qr
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
@@ -98,4 +99,28 @@ func PNG(m *Matrix, scale int) ([]byte, error) {
 		return nil, fmt.Errorf("qr: encode PNG: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// SVG draws m as an SVG image for a web page: one path of the dark modules
+// on a white square, quiet zone included, scaled by the page (its viewBox
+// is one unit a module). label is read to screen readers.
+func SVG(m *Matrix, label string) string {
+	var d strings.Builder
+	for y := range m.size {
+		for x := 0; x < m.size; {
+			if !m.Dark(x, y) {
+				x++
+				continue
+			}
+			run := 1
+			for m.Dark(x+run, y) {
+				run++
+			}
+			fmt.Fprintf(&d, "M%d %dh%dv1h-%dz", x, y, run, run)
+			x += run
+		}
+	}
+	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="%s" shape-rendering="crispEdges">`+
+		`<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`,
+		m.size, m.size, html.EscapeString(label), m.size, m.size, d.String())
 }
