@@ -51,6 +51,12 @@ type serveConfig struct {
 	// (sshconfig.go).
 	SSH       sshServeConfig `toml:"ssh"`
 	LogFormat string         `toml:"log_format"`
+	// PublicURL is the address people reach this service at (the web
+	// portal, a kiosk's hand-off link), such as https://store.example.com.
+	PublicURL string `toml:"public_url"`
+	// TLSCert and TLSKey, both set, serve HTTPS instead of HTTP.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
 }
 
 // agentConfig configures `misetup agent`.
@@ -125,6 +131,9 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 		"MISETUP_SMTP_PASS":     &cfg.Serve.SMTP.Password,
 		"MISETUP_WEBHOOK_URL":   &cfg.Serve.Webhook.URL,
 		"MISETUP_WEBHOOK_TOKEN": &cfg.Serve.Webhook.Token,
+		"MISETUP_PUBLIC_URL":    &cfg.Serve.PublicURL,
+		"MISETUP_TLS_CERT":      &cfg.Serve.TLSCert,
+		"MISETUP_TLS_KEY":       &cfg.Serve.TLSKey,
 		"MISETUP_LOCATION":      &cfg.Agent.Location,
 	}
 	for name, dst := range env {

@@ -48,10 +48,12 @@ func serveFor(t *testing.T, args ...string) (*config, error) {
 	if err := cmd.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := cmd.Flags().GetString("addr")
-	db, _ := cmd.Flags().GetString("db")
-	cour, _ := cmd.Flags().GetString("courier")
-	return loadServeConfig(cmd, addr, db, cour)
+	var f serveFlags
+	for name, dst := range map[string]*string{"addr": &f.addr, "db": &f.db, "courier": &f.courier,
+		"public-url": &f.publicURL, "tls-cert": &f.tlsCert, "tls-key": &f.tlsKey} {
+		*dst, _ = cmd.Flags().GetString(name)
+	}
+	return loadServeConfig(cmd, f)
 }
 
 func TestConfigDefaultsNeedNoFile(t *testing.T) {
@@ -133,6 +135,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad duration", "", []string{"--rule", "code_ttl=soon"}, "rule code_ttl"},
 		{"bad number", "[rules]\ncode_attempts = \"many\"\n", nil, "rule code_attempts"},
 		{"no equals", "", []string{"--rule", "code_ttl"}, "want key=value"},
+		{"public url not an address", "", []string{"--public-url", "store.example.com"}, "public_url (--public-url, MISETUP_PUBLIC_URL)"},
+		{"public url with a path", "[serve]\npublic_url = \"https://store.example.com/portal?x=1\"\n", nil, "public_url"},
+		{"tls cert without key", "", []string{"--tls-cert", "/nonexistent.pem"}, "give both files"},
+		{"tls files missing", "", []string{"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"}, "tls_cert, tls_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,23 +1,28 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"misetup/server"
 	"misetup/server/store"
+	"misetup/web"
 )
 
 func newServeCmd() *cobra.Command {
-	var addr, db, cour string
+	var f serveFlags
 	var sshf *sshFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -42,7 +47,7 @@ the database; on PostgreSQL they must be set, the same on every server
   misetup serve --ssh 127.0.0.1:2222 --ssh-authorized-keys /etc/misetup/terminals --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadServeConfig(cmd, addr, db, cour)
+			cfg, err := loadServeConfig(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -64,10 +69,20 @@ the database; on PostgreSQL they must be set, the same on every server
 				return err
 			}
 			scfg.Logger, scfg.Metrics = logger, server.NewMetrics()
+			scfg.PublicURL = cfg.Serve.PublicURL
+			scfg.TLSCert, scfg.TLSKey = cfg.Serve.TLSCert, cfg.Serve.TLSKey
+			// The portal seals a sign-in waiting for its two-step code
+			// with a key every process of a fleet shares: one derived
+			// from the service's configured keys. A lone SQLite service
+			// without configured keys draws one per start (such a
+			// sign-in, five minutes at most, is typed again).
+			var portalKey []byte
 			if cfg.Keys.set() || store.IsPostgresDSN(cfg.Serve.DB) {
-				if _, err := cfg.serverKeys(); err != nil {
+				keys, err := cfg.serverKeys()
+				if err != nil {
 					return err
 				}
+				portalKey = keys.HMAC
 			}
 			if _, err := cfg.courier(); err != nil {
 				return err
@@ -82,6 +97,11 @@ the database; on PostgreSQL they must be set, the same on every server
 			ctx, cancel := context.WithCancelCause(ctx)
 			defer cancel(nil)
 			op := server.NewOpening(scfg)
+			portal, err := web.New(web.Options{API: op, PublicURL: cfg.Serve.PublicURL, Key: portalKey, Logger: logger})
+			if err != nil {
+				return err
+			}
+			op.SetPortal(portal)
 			context.AfterFunc(ctx, op.Drain) // /readyz: 503 from SIGTERM on
 			opened := make(chan func() error, 1)
 			go func() {
@@ -95,7 +115,12 @@ the database; on PostgreSQL they must be set, the same on every server
 				op.Open(srv, nil)
 				opened <- closeFn
 			}()
-			logger.Info(fmt.Sprintf("misetup account service on http://%s", ln.Addr()),
+			scheme := "http"
+			if cfg.Serve.TLSCert != "" {
+				scheme = "https"
+			}
+			logger.Info(fmt.Sprintf("misetup account service on %s://%s; the web portal is at %s/", scheme, ln.Addr(),
+				cmp.Or(cfg.Serve.PublicURL, scheme+"://"+ln.Addr().String())),
 				"store", redactDSN(cfg.Serve.DB), "courier", cfg.Serve.Courier)
 			if cfg.Serve.Courier == "outbox" || cfg.Serve.Courier == "" {
 				logger.Info(fmt.Sprintf("codes go to %s: read them with \"misetup outbox --follow\"", cfg.outboxPath()))
@@ -122,33 +147,68 @@ the database; on PostgreSQL they must be set, the same on every server
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8417", "address to listen on (env MISETUP_ADDR)")
-	cmd.Flags().StringVar(&db, "db", "", "path of the SQLite file, or a postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
-	cmd.Flags().StringVar(&cour, "courier", "outbox", "how codes are delivered: outbox, smtp or webhook (env MISETUP_COURIER)")
+	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8417", "address to listen on (env MISETUP_ADDR)")
+	cmd.Flags().StringVar(&f.db, "db", "", "path of the SQLite file, or a postgres:// URL (env MISETUP_DB; default $XDG_DATA_HOME/misetup/misetup.db)")
+	cmd.Flags().StringVar(&f.courier, "courier", "outbox", "how codes are delivered: outbox, smtp or webhook (env MISETUP_COURIER)")
+	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "the address people reach this service at, for the web portal and kiosk hand-off links (env MISETUP_PUBLIC_URL)")
+	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key; env MISETUP_TLS_CERT)")
+	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "PEM private key file of --tls-cert (env MISETUP_TLS_KEY)")
 	addRuleFlags(cmd.Flags())
 	sshf = addSSHFlags(cmd.Flags())
 	cmd.AddCommand(newKeygenCmd())
 	return cmd
 }
 
+// serveFlags are serve's own flags.
+type serveFlags struct {
+	addr, db, courier          string
+	publicURL, tlsCert, tlsKey string
+}
+
 // loadServeConfig is loadConfig with serve's flags applied over it.
-func loadServeConfig(cmd *cobra.Command, addr, db, cour string) (*config, error) {
+func loadServeConfig(cmd *cobra.Command, f serveFlags) (*config, error) {
 	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return nil, err
 	}
 	fl := cmd.Flags()
-	if fl.Changed("addr") {
-		cfg.Serve.Addr = addr
-	}
-	if fl.Changed("db") {
-		cfg.Serve.DB = db
-	}
-	if fl.Changed("courier") {
-		cfg.Serve.Courier = cour
+	for name, set := range map[string]struct {
+		dst *string
+		v   string
+	}{
+		"addr": {&cfg.Serve.Addr, f.addr}, "db": {&cfg.Serve.DB, f.db}, "courier": {&cfg.Serve.Courier, f.courier},
+		"public-url": {&cfg.Serve.PublicURL, f.publicURL}, "tls-cert": {&cfg.Serve.TLSCert, f.tlsCert}, "tls-key": {&cfg.Serve.TLSKey, f.tlsKey},
+	} {
+		if fl.Changed(name) {
+			*set.dst = set.v
+		}
 	}
 	if err := cfg.Rules.fromFlags(fl); err != nil {
 		return nil, err
 	}
+	if err := cfg.Serve.checkWeb(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// checkWeb checks the public address and the TLS files, naming the
+// setting at fault.
+func (s *serveConfig) checkWeb() error {
+	if s.PublicURL != "" {
+		u, err := url.Parse(s.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+			return fmt.Errorf("public_url (--public-url, MISETUP_PUBLIC_URL): %q is not an address like https://store.example.com", s.PublicURL)
+		}
+		s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("tls_cert and tls_key (--tls-cert, --tls-key): give both files, or neither")
+	}
+	if s.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey); err != nil {
+			return fmt.Errorf("tls_cert, tls_key: %w", err)
+		}
+	}
+	return nil
 }
