@@ -12,6 +12,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -356,4 +359,182 @@ func TestPortalInChromium(t *testing.T) {
 		}
 		b.shot("framed-refused")
 	})
+}
+
+// qrOnScreen reads the QR code a kiosk draws in half blocks on its screen
+// the way a phone's camera does: the ink of the screen as an image, given
+// to zbarimg.
+func qrOnScreen(t *testing.T, screen string) string {
+	t.Helper()
+	var rows [][]rune
+	left, right := 1<<30, -1
+	for _, line := range strings.Split(screen, "\n") {
+		r := []rune(line)
+		first, last := -1, -1
+		for i, c := range r {
+			if c == '█' || c == '▀' || c == '▄' {
+				if first < 0 {
+					first = i
+				}
+				last = i
+			}
+		}
+		if first < 0 || first > 20 { // the code is on the left; text beside it has no blocks
+			if len(rows) > 0 {
+				break
+			}
+			continue
+		}
+		left, right = min(left, first), max(right, last)
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		t.Fatalf("no QR code on the screen:\n%s", screen)
+	}
+	const quiet, scale = 4, 4
+	cols := right - left + 1
+	img := image.NewGray(image.Rect(0, 0, (cols+2*quiet)*scale, (2*len(rows)+2*quiet)*scale))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	for y, r := range rows {
+		for x := range cols {
+			c := ' '
+			if left+x < len(r) {
+				c = r[left+x]
+			}
+			top, bottom := c == '█' || c == '▀', c == '█' || c == '▄'
+			for half, dark := range []bool{top, bottom} {
+				if dark {
+					px, py := (x+quiet)*scale, (2*y+half+quiet)*scale
+					draw.Draw(img, image.Rect(px, py, px+scale, py+scale), image.Black, image.Point{}, draw.Src)
+				}
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "kiosk-qr.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out, err := exec.Command("zbarimg", "-q", "--raw", path).Output()
+	if err != nil {
+		t.Fatalf("zbarimg read no code from the kiosk's screen: %v\n%s", err, screen)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestKioskHandoffToAPhone: a kiosk (misetup --kiosk in tmux, against a
+// store's misetup serve) shows "Type it on your phone"; the customer's
+// phone (chromium at a phone's width) reads its QR code, creates the
+// account there, and the kiosk goes on to the code step without ever
+// having the password; the link, used, is refused. A second customer signs
+// in the same way, with two-step verification on.
+func TestKioskHandoffToAPhone(t *testing.T) {
+	endToEnd(t, "tmux", "chromium", "zbarimg", "oathtool")
+	bin := buildMisetup(t)
+	tm, xdg := e2eMachine(t)
+	addr := freeAddr(t)
+	srv := startServeAt(t, bin, addr, tm.env, "--public-url", "http://"+addr,
+		"--rule", "argon2_memory_kib=64", "--rule", "argon2_time=1")
+	config := filepath.Join(xdg("config"), "misetup", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(config), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(config, []byte("[kiosk]\nstore = \"store-7\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pin := exec.Command(bin, "kiosk", "pin")
+	pin.Env, pin.Stdin = tm.env, strings.NewReader("2468\n2468\n")
+	if out, err := pin.CombinedOutput(); err != nil {
+		t.Fatalf("misetup kiosk pin: %v\n%s", err, out)
+	}
+	phone := newBrowser(t, srv.url)
+	phone.phone(true)
+	outbox := filepath.Join(xdg("state"), "misetup", "outbox.jsonl")
+	const email, password = "own.phone@example.com", "Blue-kite-42!"
+
+	// The kiosk: Create account, then "Type it on your phone".
+	kiosk := bin + " --kiosk --lang en --server " + srv.url
+	tm.toCreateAccount(kiosk)
+	tm.wait("Type it on your phone")
+	for range 4 { // phone, password, confirm, Create account
+		tm.keys("Tab")
+	}
+	tm.keys("Enter")
+	tm.wait("Waiting for your phone")
+	link := qrOnScreen(t, tm.screen())
+	if !strings.HasPrefix(link, srv.url+"/h/") {
+		t.Fatalf("the kiosk's QR code says %q", link)
+	}
+
+	// The phone.
+	phone.do(chromedp.Navigate(link))
+	phone.wait("The kiosk never sees your password")
+	phone.look("handoff-create")
+	phone.do(chromedp.Click(chromedp.CSS(`input[name="method"][value="email"]`)))
+	phone.typeInto("identifier", email)
+	phone.typeInto("password", password)
+	phone.typeInto("confirm_password", password)
+	phone.press("main form button")
+	phone.wait("type it on the kiosk to finish")
+	phone.look("handoff-done")
+
+	// The kiosk goes on by itself, to the code, and never had the password.
+	tm.waitFlat("We sent a 6-digit code by email to o***@example.com")
+	if strings.Contains(tm.tmux("capture-pane", "-p", "-S", "-", "-t", "e2e"), password) {
+		t.Error("the password is on the kiosk's screen")
+	}
+	tm.typeText(lastCode(t, outbox, email))
+	tm.waitFlat("Your Mi Account is ready")
+
+	// The link works once.
+	phone.do(chromedp.Navigate(link))
+	phone.wait("This link was already used")
+	phone.look("handoff-used")
+
+	// The owner turns two-step verification on (from the API, as any
+	// device could), and signs in at the next customer's turn.
+	owner := &servertest.Target{URLs: []string{srv.url}}
+	var sess struct{ Token string }
+	owner.Do(t, 0, "POST", "/v1/sessions", map[string]any{"identifier": email, "password": password,
+		"device": map[string]string{"id": "own-phone", "name": "phone"}}, "").Into(t, http.StatusCreated, &sess)
+	var setup struct{ Secret string }
+	owner.Do(t, 0, "POST", "/v1/account/totp", nil, sess.Token).Into(t, http.StatusOK, &setup)
+	owner.Do(t, 0, "POST", "/v1/account/totp/confirm", map[string]string{"code": oathtool(t, setup.Secret, time.Now())}, sess.Token).Into(t, http.StatusOK, nil)
+
+	tm.start(kiosk)
+	tm.wait("Step 1 of 8 · Welcome")
+	tm.keys("Enter")
+	tm.wait("All set. Press enter to continue.")
+	tm.keys("Enter")
+	tm.wait("Step 3 of 8 · This device")
+	tm.keys("Enter")
+	tm.wait("Do you already have a Mi Account?")
+	tm.keys("s")
+	tm.wait("Step 5 of 8 · Sign in")
+	for range 4 { // Mi ID, password, Sign in, Forgot password?
+		tm.keys("Tab")
+	}
+	tm.keys("Enter")
+	tm.wait("Waiting for your phone")
+	link = qrOnScreen(t, tm.screen())
+	phone.do(chromedp.Navigate(link))
+	phone.wait("The kiosk never sees your password")
+	phone.typeInto("identifier", email)
+	phone.typeInto("password", password)
+	phone.press("main form button")
+	phone.wait("Enter the code from your authenticator app")
+	phone.look("handoff-totp")
+	next := time.Now().Truncate(30 * time.Second).Add(30 * time.Second) // the confirming code's step is spent
+	time.Sleep(time.Until(next) + time.Second)
+	phone.typeInto("totp", oathtool(t, setup.Secret, time.Now()))
+	phone.press("main form button")
+	phone.wait("The kiosk is signing you in now")
+	tm.waitFlat("Mi Cloud")
+	if strings.Contains(tm.tmux("capture-pane", "-p", "-S", "-", "-t", "e2e"), password) {
+		t.Error("the password is on the kiosk's screen")
+	}
 }

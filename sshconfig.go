@@ -75,6 +75,9 @@ type sshSettings struct {
 	Kiosk kioskTerminal
 	// Defaults are the store's answers ([defaults]) for every session.
 	Defaults defaultsConfig
+	// PublicURL is the service's public address ([serve] public_url): a
+	// customer's phone opens a kiosk's hand-off link there. "" when none.
+	PublicURL string
 }
 
 // apply resolves the settings: the config file, then the environment, then
@@ -82,7 +85,7 @@ type sshSettings struct {
 func (f *sshFlags) apply(fs *pflag.FlagSet, cfg *config) (sshSettings, string, error) {
 	c := cfg.Serve.SSH
 	s := sshSettings{Addr: c.Addr, AuthorizedKeys: c.AuthorizedKeys, HostKey: c.HostKey, Store: cfg.Kiosk.Store, MaxSessions: c.MaxSessions,
-		Kiosk: cfg.Kiosk.kioskTerminal, Defaults: cfg.Defaults}
+		Kiosk: cfg.Kiosk.kioskTerminal, Defaults: cfg.Defaults, PublicURL: cfg.Serve.PublicURL}
 	if _, err := s.Kiosk.uiKiosk(nil, nil); err != nil {
 		return s, "", err // a wrong clock is said at start, not at the first customer
 	}

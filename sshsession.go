@@ -130,7 +130,8 @@ func (ws *wizardSession) deps(kiosk string) (*client.Client, ui.Deps, ui.Options
 		DeviceID: func() (string, error) { return device, nil },
 	}
 	env := ws.s.Environ()
-	opts := ui.Options{Locale: localeOf(env), Version: api.Version}
+	opts := ui.Options{Locale: localeOf(env), Version: api.Version, PublicURL: ws.w.set.PublicURL}
+	deps.Handoffs = c
 	// The store's answers, the device name made for this terminal; a name
 	// this terminal's id makes too long is left to the customer.
 	defaults, err := ws.w.set.Defaults.ui(kiosk)

@@ -84,6 +84,16 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 		// outbox are the service's).
 		opts.Kiosk = k
 		deps.Sessions, deps.Progress, deps.StateDir, deps.CacheDir, deps.Drill = &memSessions{}, nil, "", "", nil
+		// "Type it on your phone" needs the store server's public address,
+		// which its status says; the built-in service has none.
+		if env.ServerURL != "" {
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if st, err := svc.client.Status(sctx); err == nil {
+				opts.PublicURL = st.PublicURL
+			}
+			cancel()
+			deps.Handoffs = svc.client
+		}
 	}
 	if plain {
 		// The terminal is not raw here: ctrl+c is SIGINT. The wizard asks

@@ -22,6 +22,10 @@ const (
 	StepSummary
 	StepTroubleshoot
 	StepHub // the account hub after set-up (misetup account)
+	// StepHandoff is a kiosk's "Type it on your phone": a QR code of a
+	// one-time link where the customer types the identifier and password
+	// on their own phone, for creating an account or signing in.
+	StepHandoff
 	stepCount
 )
 
@@ -33,7 +37,7 @@ var stepNames = [...]string{
 	StepAccount: "account", StepCreate: "create", StepCode: "code", StepSignIn: "sign_in",
 	StepReset: "reset", StepResetCode: "reset_code", StepSync: "sync",
 	StepFindDevice: "find_device", StepSummary: "summary", StepTroubleshoot: "troubleshoot",
-	StepHub: "hub",
+	StepHub: "hub", StepHandoff: "handoff",
 }
 
 // String is the step's name, as saved in the progress file and used in
@@ -67,7 +71,7 @@ func (s Step) Number() int {
 		return 3
 	case StepAccount:
 		return 4
-	case StepCreate, StepCode, StepSignIn, StepReset, StepResetCode:
+	case StepCreate, StepCode, StepSignIn, StepReset, StepResetCode, StepHandoff:
 		return 5
 	case StepSync:
 		return 6
@@ -100,6 +104,8 @@ func PathTo(s Step) []Step {
 		return append(base, StepSignIn, StepReset)
 	case StepResetCode:
 		return append(base, StepSignIn, StepReset, StepResetCode)
+	case StepHandoff:
+		return append(base, StepHandoff)
 	case StepSync:
 		return append(base, StepSync)
 	case StepFindDevice:
@@ -138,6 +144,8 @@ func ResumeStep(p Progress, signedIn bool) Step {
 		return StepRequirements
 	case StepDevice, StepAccount, StepCreate, StepSignIn:
 		return saved
+	case StepHandoff:
+		return StepAccount // its link is for one customer, minutes only
 	case StepCode:
 		if p.ChallengeID != "" {
 			return StepCode

@@ -37,7 +37,7 @@ import (
 const handoffWaitMax = 25 * time.Second
 
 // maxHandoffSecret bounds an id or a link token in a path before it is
-// hashed; ours have 43 characters.
+// hashed; ours have 43 (an id) and 22 (a link) characters.
 const maxHandoffSecret = 64
 
 // createHandoff answers POST /v1/handoffs: a new hand-off and its link, for
@@ -62,7 +62,7 @@ func (s *Server) createHandoff(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	token, err := policy.NewSecret()
+	token, err := policy.NewLinkToken()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -33,8 +33,8 @@ func (e *env) newHandoff(req api.HandoffRequest) (api.Handoff, string) {
 	var h api.Handoff
 	e.do("POST", "/v1/handoffs", req, kioskHdr...).into(e.t, http.StatusCreated, &h)
 	token, ok := strings.CutPrefix(h.URL, testPublicURL+"/h/")
-	if !ok || len(token) != 43 || len(h.ID) != 43 || h.ID == token {
-		e.t.Fatalf("hand-off id %q, url %q: want two different 43-character secrets, the url under %s/h/", h.ID, h.URL, testPublicURL)
+	if !ok || len(token) != 22 || len(h.ID) != 43 {
+		e.t.Fatalf("hand-off id %q, url %q: want a 43-character id (256 bits) and a 22-character link (128 bits) under %s/h/", h.ID, h.URL, testPublicURL)
 	}
 	return h, token
 }

@@ -289,6 +289,8 @@ func (p *plain) run() error {
 			if sh.wiz.ResetChallenge != nil {
 				next, err = p.wizardStep(flows.StepResetCode, sh.resetCodeStep)
 			}
+		case flows.StepHandoff:
+			next, err = p.wizardStep(flows.StepHandoff, sh.handoffStep)
 		case flows.StepSync:
 			next, err = p.wizardPage(flows.StepSync, p.sh.syncPage())
 		case flows.StepFindDevice:

@@ -138,6 +138,8 @@ func (a *App) newScreen(s flows.Step) Screen {
 		return newStepScreen(sh, flows.StepSummary, sh.summaryStep)
 	case flows.StepHub:
 		return newHubScreen(sh)
+	case flows.StepHandoff:
+		return newStepScreen(sh, flows.StepHandoff, sh.handoffStep)
 	}
 	// flows.StepTroubleshoot: opened on top of the step it was asked from.
 	return newDiagnoseScreen(sh, a.diagnoseEntry())

@@ -30,7 +30,11 @@ func (sh *shared) findDeviceStep() *step {
 			for _, k := range []string{"locate", "ring", "lock", "erase"} {
 				b.WriteString("  • " + sh.paragraph(sh.st.Text, sh.T("find."+k), 4) + "\n")
 			}
-			b.WriteString(sh.paragraph(sh.st.Muted, sh.T("find.web"), 0))
+			if url := sh.portalURL(); url != "" {
+				b.WriteString(sh.paragraph(sh.st.Muted, sh.T("find.web_portal", "url", url), 0))
+			} else {
+				b.WriteString(sh.paragraph(sh.st.Muted, sh.T("find.web"), 0))
+			}
 			return b.String()
 		},
 		fields: []field{{key: "on", kind: fieldToggle, label: sh.T("find.toggle"), value: onValue(on),

@@ -64,6 +64,9 @@ type Deps struct {
 	// raw there); nil when there is none. The full-screen wizard reads
 	// ctrl+c as a key.
 	Interrupt <-chan struct{}
+	// Handoffs make a kiosk's "Type it on your phone" links; nil when
+	// this wizard cannot offer them.
+	Handoffs flows.Handoffs
 	// Drill is Find Device's "Test it now": it rings this device through
 	// the service and returns the round trip; nil when it cannot run here.
 	Drill func(ctx context.Context) (time.Duration, error)
@@ -89,6 +92,10 @@ type Options struct {
 	Locale  string
 	Timeout time.Duration // per call to the service; 15 s when 0
 	Server  string        // the service's URL, "" for the built-in one (shown in texts)
+	// PublicURL is the service's public address (its config's
+	// public_url): where its web portal is, and what makes a kiosk offer
+	// "Type it on your phone". "" when it has none.
+	PublicURL string
 	// Version is this build's version.
 	Version string
 	// Hub opens the account hub (misetup account) instead of the wizard.
@@ -141,6 +148,9 @@ type wizardState struct {
 	// them again.
 	Code, ResetCode codeState
 	ResetDone       bool // a reset finished: sign-in says so
+	// HandoffPurpose is what the kiosk's hand-off is for
+	// (api.PurposeRegistration or api.PurposeSignIn).
+	HandoffPurpose string
 	// LastSignIn is the last failed sign-in of this run and its answer, for
 	// troubleshooting; nil when none, or once signed in or reset.
 	LastSignIn *flows.SignInAttempt

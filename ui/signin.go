@@ -39,11 +39,11 @@ func (sh *shared) signInStep() *step {
 		stack:  true,
 		busy:   sh.T("signin.signing_in"),
 		foot:   func() string { return sh.paragraph(sh.st.Muted, sh.T("signin.sync_note"), 0) },
-		actions: []action{{label: sh.T("signin.forgot"), after: true, on: []string{flows.ErrKeyAccountLocked},
+		actions: append([]action{{label: sh.T("signin.forgot"), after: true, on: []string{flows.ErrKeyAccountLocked},
 			run: func(_ context.Context, v values) (outcome, error) {
 				id := strings.TrimSpace(v.text("identifier"))
 				return outcome{to: flows.StepReset, apply: func(sh *shared) { sh.wiz.Identifier = id }}, nil
-			}}},
+			}}}, sh.handOffAction(api.PurposeSignIn)...),
 		keys: []stepKey{{key: "ctrl+r", help: "key.forgot", action: 1}},
 		check: func(v values) error {
 			if totp, asked := v["totp"]; asked && strings.TrimSpace(totp) == "" {

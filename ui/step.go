@@ -112,6 +112,9 @@ type step struct {
 	// done (a Find Device command on its way to the device); nil when
 	// none. It runs off the event loop; status makes its text on it.
 	watch func(ctx context.Context) (status func() string, done bool, err error)
+	// watchRuns: once the watch says done, the step's action runs by
+	// itself (the phone finished a kiosk's hand-off: the kiosk goes on).
+	watchRuns bool
 	// tick says whether the step shows something that changes with the
 	// time (a countdown, a code about to expire): the view is drawn again
 	// each second while it does, and the focus leaves a field that no
@@ -354,6 +357,9 @@ type action struct {
 	// named: enter in the footer says what it does in its label's words
 	// ("enter send a new code"), not "press".
 	named bool
+	// first: plain mode offers it before the fields, not after them ("Type
+	// it on your phone": the point is not to type them here).
+	first bool
 }
 
 // now is what the button is now (see live).

@@ -94,7 +94,7 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	showBody()
 	// A step not ready after its work (a check failed) asks whether to
 	// do it again.
-	for st.ready != nil && !st.ready() {
+	for st.tasks != nil && st.ready != nil && !st.ready() {
 		again, err := p.confirm(st.again, true)
 		if err != nil {
 			return outcome{}, err
@@ -126,6 +126,14 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 		p.show(st.foot())
 	}
 	ask := shown // the fields to ask this time: all shown, or those an error named
+	for _, a := range st.actions {
+		if !a.first {
+			continue
+		}
+		if out, leave, err := p.offer(st, a, vals, showBody); err != nil || leave {
+			return out, err
+		}
+	}
 asking:
 	for {
 		// Nothing to type now (a code that no longer works): the step's
@@ -197,11 +205,11 @@ asking:
 			}
 		}
 		for i, a := range st.actions {
-			if a.after || shortcut(st, i+1) {
-				continue // offered after a refusal, or answered for at a question
+			if a.after || a.first || shortcut(st, i+1) {
+				continue // offered after a refusal or before the fields, or answered for at a question
 			}
-			if err := p.offer(st, a, vals, showBody); err != nil {
-				return outcome{}, err
+			if out, leave, err := p.offer(st, a, vals, showBody); err != nil || leave {
+				return out, err
 			}
 		}
 		for _, f := range st.fields {
@@ -438,13 +446,12 @@ func (p *plain) act(st *step, run func(context.Context, values) (outcome, error)
 
 // offer asks whether to press a button of the step ("Test it now?") and
 // presses it on yes, saying what came of it.
-func (p *plain) offer(st *step, a action, vals values, showBody func()) error {
+func (p *plain) offer(st *step, a action, vals values, showBody func()) (outcome, bool, error) {
 	yes, err := p.confirm(a.now().label+"?", false)
 	if err != nil || !yes {
-		return err
+		return outcome{}, false, err
 	}
-	_, _, err = p.press(st, a, vals, showBody)
-	return err
+	return p.press(st, a, vals, showBody)
 }
 
 // askField asks one field; a menu offers "Back" last when there is a page

@@ -588,6 +588,9 @@ func (v *stepView) Update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.done {
 			v.watching = false
+			if v.st.watchRuns {
+				return v.submit()
+			}
 			return nil
 		}
 		id := v.id

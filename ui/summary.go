@@ -132,6 +132,9 @@ func (sh *shared) summaryText() string {
 		tips = append(tips, sh.T("summary.tip_recovery"))
 	}
 	tips = append(tips, sh.T("summary.tip_devices"))
+	if url := sh.portalURL(); url != "" {
+		tips = append(tips, sh.T("summary.portal", "url", url))
+	}
 	for _, t := range tips {
 		b.WriteString("  • " + sh.paragraph(sh.st.Text, t, 4) + "\n")
 	}

@@ -96,6 +96,18 @@ func NewSecret() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
+// NewLinkToken returns 128 random bits as unpadded base64url (22
+// characters): the token of a hand-off's link. It is shown as a QR code on
+// a kiosk's screen, where every character costs room, and it works once
+// and for minutes only, so 128 bits are plenty.
+func NewLinkToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("new link token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
 // HandoffHash is the stored form of a hand-off's secret: hex HMAC-SHA256
 // with the server's key over kind ("id" or "link") and the secret, so that
 // a copy of the database yields neither the kiosk's id nor the phone's
