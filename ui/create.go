@@ -79,7 +79,7 @@ func (sh *shared) createStep() *step {
 		start:  map[bool]string{false: "phone", true: "email"}[method == 1],
 		submit: sh.T("create.submit"), busy: sh.T("create.sending"),
 		actions: sh.handOffAction(api.PurposeRegistration),
-		foot: func() string { return sh.paragraph(sh.st.Muted, sh.T("create.code_note"), 0) },
+		foot:    func() string { return sh.paragraph(sh.st.Muted, sh.T("create.code_note"), 0) },
 		// Checked here first, so a form error never waits for the network.
 		check: func(v values) error {
 			if _, err := identifier(v); err != nil {

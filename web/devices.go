@@ -331,4 +331,3 @@ func storageOf(rq *req, st api.Storage) *storageView {
 	}
 	return sv
 }
-
