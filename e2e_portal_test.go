@@ -352,6 +352,10 @@ func TestPortalInChromium(t *testing.T) {
 		for _, c := range res.FrameTree.ChildFrames {
 			frames = append(frames, c.Frame.URL)
 		}
+		t.Logf("the framer's frames: %v", frames)
+		if len(frames) != 1 {
+			t.Fatalf("want the one frame, refused: %v", frames)
+		}
 		for _, u := range frames {
 			if strings.HasPrefix(u, srv.url) {
 				t.Errorf("the portal was drawn in a frame: %v", frames)

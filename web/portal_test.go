@@ -39,9 +39,13 @@ type site struct {
 	url   string
 	cour  *testutil.Courier
 	clock *testutil.Clock
+	tls   http.RoundTripper // the transport that trusts the test certificate; nil over HTTP
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { t.Helper(); return startSite(t, false) }
+
+// startSite starts the service and its portal, over TLS when tls is set.
+func startSite(t *testing.T, tls bool) *site {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "misetup.db"))
 	if err != nil {
@@ -49,7 +53,11 @@ func newSite(t *testing.T) *site {
 	}
 	t.Cleanup(func() { st.Close() })
 	ts := httptest.NewUnstartedServer(nil)
-	s := &site{t: t, url: "http://" + ts.Listener.Addr().String(), cour: &testutil.Courier{}, clock: testutil.New(time.Now())}
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	s := &site{t: t, url: scheme + ts.Listener.Addr().String(), cour: &testutil.Courier{}, clock: testutil.New(time.Now())}
 	cfg := server.DefaultConfig()
 	cfg.Argon2 = policy.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	cfg.Logger = slog.New(slog.DiscardHandler)
@@ -70,7 +78,12 @@ func newSite(t *testing.T) *site {
 	}
 	op.SetPortal(portal)
 	ts.Config.Handler = op
-	ts.Start()
+	if tls {
+		ts.StartTLS()
+		s.tls = ts.Client().Transport
+	} else {
+		ts.Start()
+	}
 	t.Cleanup(ts.Close)
 	return s
 }
@@ -80,7 +93,7 @@ func newSite(t *testing.T) *site {
 func (s *site) account(email, deviceID string) *client.Client {
 	s.t.Helper()
 	ctx := context.Background()
-	c := client.New(s.url)
+	c := client.New(s.url, client.WithHTTPClient(&http.Client{Transport: s.tls}))
 	ch, err := c.Register(ctx, api.RegistrationRequest{Method: api.MethodEmail, Identifier: email, Password: password, Region: "CN", Language: "en"})
 	if err != nil {
 		s.t.Fatal(err)
@@ -102,7 +115,7 @@ type browser struct {
 
 func (s *site) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{s: s, hc: &http.Client{Jar: jar}}
+	return &browser{s: s, hc: &http.Client{Jar: jar, Transport: s.tls}}
 }
 
 // page is an answer: its status, final path and text.
@@ -437,4 +450,28 @@ func TestTwoStepSetUpInThePortal(t *testing.T) {
 	p = b.post("/two-step/confirm", url.Values{"uri": {uri[1]}, "code": {code}})
 	p.has(t, "Your recovery codes", "I have saved them")
 	b.get("/account").has(t, "Two-step verification is on.")
+}
+
+func TestCookiesOverTLSAreSecure(t *testing.T) {
+	s := startSite(t, true)
+	s.account("ivy@example.com", "phone-1")
+	b := s.browser()
+	b.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	p := b.signIn("ivy@example.com", password)
+	var session string
+	for _, c := range p.header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "__Host-mi_session=") {
+			session = c
+		}
+	}
+	for _, want := range []string{"Secure", "HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(session, want) {
+			t.Errorf("session cookie over TLS %q lacks %s (all: %v)", session, want, p.header.Values("Set-Cookie"))
+		}
+	}
+	if p.header.Get("Strict-Transport-Security") == "" {
+		t.Error("no Strict-Transport-Security over TLS")
+	}
+	b.hc.CheckRedirect = nil
+	b.get("/account").has(t, "Security checkup")
 }
