@@ -59,6 +59,7 @@ var ruleSettings = map[string]ruleSetting{
 	"max_concurrent_hashes": {"argon2 hashes computed at once", func(c *server.Config) any { return &c.MaxConcurrentHashes }},
 	"handoff_ttl":           {"how long a kiosk's hand-off link works", func(c *server.Config) any { return &c.HandoffTTL }},
 	"handoff_claim":         {"how long one submission holds a hand-off link", func(c *server.Config) any { return &c.HandoffClaim }},
+	"handoffs_per_address":  {"hand-offs made for one client address per hour", func(c *server.Config) any { return &c.HandoffsPerAddress }},
 	"max_conns":             {"connections open at once, in all", func(c *server.Config) any { return &c.MaxConns }},
 	"max_conns_per_addr":    {"connections open at once from one client address", func(c *server.Config) any { return &c.MaxConnsPerAddr }},
 	"command_wait_max":      {"longest wait of a device's long poll for its commands", func(c *server.Config) any { return &c.CommandWaitMax }},

@@ -84,13 +84,33 @@ func (s *Server) createHandoff(r *http.Request) (int, any, error) {
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(s.cfg.HandoffTTL),
 	}
+	// A ceiling per client address against floods, decided in the store
+	// as the send rates are; a place a failed creation took is given back.
+	limit := store.Limit{Key: "handoff:" + clientAddr(r), Max: s.cfg.HandoffsPerAddress, Window: time.Hour}
+	ref, err := policy.NewSecret()
+	if err != nil {
+		return 0, nil, err
+	}
+	err = s.st.ReserveSend(ctx, ref, now, limit)
+	var refused *store.Refusal
+	if errors.As(err, &refused) {
+		return 0, nil, errRateLimited("Too many hand-offs were made from this address in the last hour; type the details on the kiosk.", refused.Until.Sub(now))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("reserve handoff: %w", err)
+	}
 	err = s.st.InTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateHandoff(ctx, h); err != nil {
 			return fmt.Errorf("create handoff: %w", err)
 		}
+		// Hand-offs an hour past their end are of no use to anyone.
+		if _, err := tx.PurgeHandoffs(ctx, now.Add(-time.Hour)); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, s.auditEvent(r, "", h.DeviceID, "handoff_created", h.Purpose))
 	})
 	if err != nil {
+		s.releaseSend(limit.Key, ref)
 		return 0, nil, err
 	}
 	v := s.handoffView(h, id)

@@ -483,3 +483,16 @@ func TestHandoffBadInput(t *testing.T) {
 		t.Errorf("after bad submissions the link is %s, want open", st)
 	}
 }
+
+// TestHandoffAddressCeiling: one client address makes at most
+// HandoffsPerAddress hand-offs an hour (a flood ceiling: a store's kiosks
+// share one address); then 429 with when to try again.
+func TestHandoffAddressCeiling(t *testing.T) {
+	e := newEnv(t, withPublicURL, func(c *Config) { c.HandoffsPerAddress = 2 })
+	e.newHandoff(api.HandoffRequest{Purpose: api.PurposeRegistration})
+	e.newHandoff(api.HandoffRequest{Purpose: api.PurposeRegistration})
+	r := e.do("POST", "/v1/handoffs", api.HandoffRequest{Purpose: api.PurposeRegistration}, kioskHdr...)
+	r.apiErr(t, http.StatusTooManyRequests, api.CodeRateLimited)
+	e.clock.Advance(time.Hour)
+	e.newHandoff(api.HandoffRequest{Purpose: api.PurposeRegistration})
+}

@@ -136,6 +136,10 @@ type Config struct {
 	// HandoffClaim is how long one submission of a hand-off's link holds
 	// it: a process that dies meanwhile does not hold it for longer.
 	HandoffClaim time.Duration
+	// HandoffsPerAddress hand-offs at most are made for one client address
+	// within an hour (a ceiling against floods only: a store's kiosks share
+	// one address).
+	HandoffsPerAddress int
 
 	// TLSCert and TLSKey are PEM files: when both are set, ListenAndServe
 	// and Serve answer HTTPS instead of HTTP.
@@ -228,17 +232,18 @@ func DefaultConfig() Config {
 		DefaultQuotaBytes: 5 << 30,
 		MaxBodyBytes:      64 << 10,
 
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ShutdownTimeout:   10 * time.Second,
-		CommandWaitMax:    30 * time.Second,
-		CommandPollEvery:  time.Second,
-		HandoffTTL:        5 * time.Minute,
-		HandoffClaim:      time.Minute,
-		MaxConns:          4096,
-		MaxConnsPerAddr:   512,
+		ReadHeaderTimeout:  10 * time.Second,
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		ShutdownTimeout:    10 * time.Second,
+		CommandWaitMax:     30 * time.Second,
+		CommandPollEvery:   time.Second,
+		HandoffTTL:         5 * time.Minute,
+		HandoffClaim:       time.Minute,
+		HandoffsPerAddress: 1000,
+		MaxConns:           4096,
+		MaxConnsPerAddr:    512,
 	}
 }
 
@@ -276,6 +281,7 @@ func (c *Config) validate() error {
 	need("CommandPollEvery", c.CommandPollEvery > 0)
 	need("HandoffTTL", c.HandoffTTL > 0)
 	need("HandoffClaim", c.HandoffClaim > 0)
+	need("HandoffsPerAddress", c.HandoffsPerAddress > 0)
 	need("PublicURL (an http or https URL with a host, no query or fragment)", checkPublicURL(c.PublicURL))
 	need("Password.MinLen/MaxLen", c.Password.MinLen > 0 && c.Password.MaxLen >= c.Password.MinLen)
 	need("Argon2", c.Argon2.Memory > 0 && c.Argon2.Time > 0 && c.Argon2.Threads > 0 && c.Argon2.SaltLen >= 8 && c.Argon2.KeyLen >= 16)

@@ -49,6 +49,19 @@ func (s *db) CreateHandoff(ctx context.Context, h *Handoff) error {
 	return nil
 }
 
+// PurgeHandoffs deletes the hand-offs that expired before before.
+func (s *db) PurgeHandoffs(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM handoffs WHERE expires_at < $1`, s.t(before))
+	if err != nil {
+		return 0, s.fail("purge handoffs", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail("purge handoffs", err)
+	}
+	return n, nil
+}
+
 // Handoff reads a hand-off by the hash of its id.
 func (s *db) Handoff(ctx context.Context, idHash string) (*Handoff, error) {
 	h, err := scanHandoff(s.r.QueryRowContext(ctx, `SELECT `+handoffCols+` FROM handoffs WHERE id_hash = $1`, idHash))

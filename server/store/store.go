@@ -331,6 +331,9 @@ type Store interface {
 	// CollectHandoff atomically moves a done hand-off expiring after at to
 	// collected. Exactly one of several racing calls returns true.
 	CollectHandoff(ctx context.Context, idHash string, at time.Time) (bool, error)
+	// PurgeHandoffs deletes the hand-offs that expired before before, and
+	// says how many.
+	PurgeHandoffs(ctx context.Context, before time.Time) (int64, error)
 
 	// Audit appends a security event.
 	Audit(ctx context.Context, e *AuditEvent) error

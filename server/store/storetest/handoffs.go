@@ -187,6 +187,17 @@ func testHandoffExpiry(t *testing.T, s store.Store) {
 	if got := readHandoff(t, s, "id-a"); got.State != "done" {
 		t.Errorf("after a late collection the state is %q, want done", got.State)
 	}
+
+	// Expired hand-offs are purged; the others stay.
+	newHandoff(t, s, "b", "registration")
+	n, err := s.PurgeHandoffs(ctx, at(6*time.Minute))
+	check(t, "purge", err)
+	if n != 1 {
+		t.Errorf("purged %d hand-offs, want 1 (b expired, a lives until its collection's end)", n)
+	}
+	_, err = s.Handoff(ctx, "id-b")
+	wantErr(t, "a purged hand-off", err, store.ErrNotFound)
+	readHandoff(t, s, "id-a")
 }
 
 // testHandoffClaimRace: many submissions of one link at once: exactly one
