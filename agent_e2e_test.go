@@ -61,22 +61,29 @@ func linkDevice(t *testing.T, url, root, deviceID string) *client.Client {
 type agentProc struct {
 	cmd  *exec.Cmd
 	logs *testutil.Buffer
-	done chan error
+	exited chan struct{} // closed once the process has exited
+	err    error          // its exit, once exited is closed
 }
 
 func startAgentProc(t *testing.T, bin string, env []string, args ...string) *agentProc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"agent"}, args...)...)
 	cmd.Env = env
-	p := &agentProc{cmd: cmd, logs: &testutil.Buffer{}, done: make(chan error, 1)}
+	p := &agentProc{cmd: cmd, logs: &testutil.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- cmd.Wait() }()
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-p.exited: // stopped already (stopAgent)
+		default:
 			_ = cmd.Process.Kill()
+			<-p.exited
 		}
 	})
 	return p
@@ -109,8 +116,8 @@ func stopAgent(t *testing.T, p *agentProc) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-p.done:
-		if err != nil {
+	case <-p.exited:
+		if err := p.err; err != nil {
 			t.Errorf("agent exited with %v on SIGTERM; want status 0\n%s", err, p.logs)
 		}
 	case <-time.After(10 * time.Second):

@@ -98,8 +98,8 @@ func TestHubCommandsReachAnAgent(t *testing.T) {
 	tm.waitLong("Ann's desktop was erased and signed out.")
 
 	select {
-	case err := <-agent.done:
-		if err != nil {
+	case <-agent.exited:
+		if err := agent.err; err != nil {
 			t.Errorf("B's agent after the erase: %v\n%s", err, agent.logs)
 		}
 	case <-time.After(10 * time.Second):

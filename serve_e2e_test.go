@@ -275,6 +275,7 @@ func TestServeOverTLS(t *testing.T) {
 			t.Error("plain HTTP is answered too")
 		}
 	}
+	p.stop(t)
 	if !strings.Contains(logs.String(), "https://"+addr) {
 		t.Errorf("the log does not say https:\n%s", logs)
 	}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -373,7 +374,9 @@ func TestSMTPTimeout(t *testing.T) {
 	}()
 	c := courier.NewSMTP(courier.SMTPConfig{Addr: l.Addr().String(), From: "no-reply@misetup.example", Timeout: 200 * time.Millisecond})
 	err = c.Send(context.Background(), codeMessage())
-	if err == nil || !strings.Contains(err.Error(), "no answer within 200ms") || !strings.Contains(err.Error(), "greeting") {
+	// The time said is what was left of the 200 ms at the greeting: a
+	// loaded machine may have spent a little of it connecting.
+	if err == nil || !regexp.MustCompile(`greeting: no answer within 1?\d{2,3}ms`).MatchString(err.Error()) {
 		t.Errorf("Send to a silent server = %v, want a timeout at the greeting", err)
 	}
 }
