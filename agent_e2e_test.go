@@ -59,10 +59,10 @@ func linkDevice(t *testing.T, url, root, deviceID string) *client.Client {
 
 // agentProc is a running `misetup agent`.
 type agentProc struct {
-	cmd  *exec.Cmd
-	logs *testutil.Buffer
+	cmd    *exec.Cmd
+	logs   *testutil.Buffer
 	exited chan struct{} // closed once the process has exited
-	err    error          // its exit, once exited is closed
+	err    error         // its exit, once exited is closed
 }
 
 func startAgentProc(t *testing.T, bin string, env []string, args ...string) *agentProc {
