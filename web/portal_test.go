@@ -475,3 +475,41 @@ func TestCookiesOverTLSAreSecure(t *testing.T) {
 	b.hc.CheckRedirect = nil
 	b.get("/account").has(t, "Security checkup")
 }
+
+func TestProfileAndRecoveryContact(t *testing.T) {
+	s := newSite(t)
+	s.account("jon@example.com", "phone-1")
+	b := s.browser()
+	b.signIn("jon@example.com", password)
+
+	p := b.post("/profile", url.Values{"display_name": {"Jon\u202eevil"}, "region": {"SG"}, "language": {"zh-CN"}})
+	if p.path != "/account" {
+		t.Fatalf("profile saved to %s: %s", p.path, visible(p.body))
+	}
+	p.has(t, "Profile saved.", "Jonevil")
+	b.get("/profile").has(t, "Singapore")
+
+	p = b.post("/recovery", url.Values{"method": {"email"}, "identifier": {"not-an-address"}})
+	p.has(t, "This is not an email address like ann@example.com.")
+	p = b.post("/recovery", url.Values{"method": {"email"}, "identifier": {"jon.backup@example.com"}})
+	p.has(t, "We sent a 6-digit code to j***@example.com.")
+	id := regexp.MustCompile(`name="challenge" value="([^"]+)"`).FindStringSubmatch(p.body)
+	p = b.post("/recovery/verify", url.Values{"challenge": {id[1]}, "code": {"000000"}})
+	p.has(t, "That code is wrong.")
+	p = b.post("/recovery/verify", url.Values{"challenge": {id[1]}, "code": {s.cour.Code(t, "jon.backup@example.com")}})
+	p.has(t, "Recovery contact verified.", "j***@example.com")
+	b.get("/account").has(t, "Recovery contact verified: j***@example.com.")
+}
+
+func TestPendingSignInCannotBeForged(t *testing.T) {
+	s := newSite(t)
+	s.account("kim@example.com", "phone-1")
+	b := s.browser()
+	u, _ := url.Parse(s.url)
+	b.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "mi_pending", Value: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Path: "/"}})
+	p := b.post("/signin", url.Values{"step": {"totp"}, "totp": {"123456"}})
+	p.has(t, "That took too long: type your email and password again.")
+	if p.path != "/signin" || strings.Contains(p.body, "Security checkup") {
+		t.Fatalf("a forged pending sign-in got in: %s", p.path)
+	}
+}
