@@ -135,6 +135,19 @@ func Name(lang string) string {
 	if m == "" {
 		m = DefaultLanguage
 	}
+	if n, ok := names.Load(m); ok {
+		return n.(string)
+	}
+	n := readName(m)
+	names.Store(m, n)
+	return n
+}
+
+// names are the languages' names read so far, by tag.
+var names sync.Map
+
+// readName reads the name of the language m (a catalog's tag).
+func readName(m string) string {
 	if once, ok := loaded.Load(m); ok {
 		if c, err := once.(func() (*Catalog, error))(); err == nil {
 			return c.T(nameKey)

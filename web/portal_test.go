@@ -35,17 +35,19 @@ const password = "Sunrise-42-lake"
 
 // site is the service and its portal on one loopback address.
 type site struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	cour  *testutil.Courier
 	clock *testutil.Clock
 	tls   http.RoundTripper // the transport that trusts the test certificate; nil over HTTP
+
+	handler http.Handler // the service with its portal, as the listener serves it
 }
 
 func newSite(t *testing.T) *site { t.Helper(); return startSite(t, false) }
 
 // startSite starts the service and its portal, over TLS when tls is set.
-func startSite(t *testing.T, tls bool) *site {
+func startSite(t testing.TB, tls bool) *site {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "misetup.db"))
 	if err != nil {
@@ -77,7 +79,7 @@ func startSite(t *testing.T, tls bool) *site {
 		t.Fatal(err)
 	}
 	op.SetPortal(portal)
-	ts.Config.Handler = op
+	ts.Config.Handler, s.handler = op, op
 	if tls {
 		ts.StartTLS()
 		s.tls = ts.Client().Transport
