@@ -32,6 +32,8 @@ const (
 	CodeHandoffUsed          = "handoff_used"
 	CodeHandoffBusy          = "handoff_busy"
 	CodeLinkExpired          = "link_expired"
+	CodeQuotaExceeded        = "quota_exceeded"
+	CodeRangeNotSatisfiable  = "range_not_satisfiable"
 )
 
 // Error is the error object of every failed request:
@@ -48,6 +50,20 @@ type Error struct {
 	// broken ("too_short", "no_letter", "no_digit", "no_symbol", "common",
 	// "same_as_identifier").
 	Reasons []string `json:"reasons,omitempty"`
+	// Current is the item as it is now, when a write of it was refused
+	// for a stale version (conflict).
+	Current *Item `json:"current,omitempty"`
+	// UploadOffset is the bytes an upload has received, when a chunk was
+	// sent at another offset (conflict).
+	UploadOffset *int64 `json:"upload_offset,omitempty"`
+	// UsedBytes, QuotaBytes and ByCategory are the account's Mi Cloud use
+	// and quota when a write would go over it (quota_exceeded); PendingBytes
+	// the uploads in progress and blobs no item refers to, when an upload
+	// would not fit beside them.
+	UsedBytes    *int64           `json:"used_bytes,omitempty"`
+	QuotaBytes   *int64           `json:"quota_bytes,omitempty"`
+	PendingBytes *int64           `json:"pending_bytes,omitempty"`
+	ByCategory   map[string]int64 `json:"by_category,omitempty"`
 	// Cause is the underlying error of an unavailable service (a refused
 	// connection, a deadline); never sent on the wire.
 	Cause error `json:"-"`
@@ -131,4 +147,10 @@ var (
 	ErrHandoffBusy = &Error{Code: CodeHandoffBusy}
 	// ErrLinkExpired: the hand-off's link is past its lifetime.
 	ErrLinkExpired = &Error{Code: CodeLinkExpired}
+	// ErrConflict: the resource changed (a stale item version, an upload at another offset) or its state does not allow the request.
+	ErrConflict = &Error{Code: CodeConflict}
+	// ErrQuotaExceeded: the write would take the account over its Mi Cloud quota; used_bytes, quota_bytes and by_category say where it stands.
+	ErrQuotaExceeded = &Error{Code: CodeQuotaExceeded}
+	// ErrRangeNotSatisfiable: a download's Range starts at or after the blob's end.
+	ErrRangeNotSatisfiable = &Error{Code: CodeRangeNotSatisfiable}
 )

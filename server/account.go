@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -216,4 +217,37 @@ func cleanText(field, v string, max int) (string, error) {
 		return "", errInput(field, "%s is too long (at most %d characters).", field, max)
 	}
 	return v, nil
+}
+
+// deleteAccount answers DELETE /v1/account: with the password again, the
+// account goes with everything of it (sessions, devices, Mi Cloud items,
+// uploads) in one transaction with its audit event, then its blobs'
+// objects. The audit log keeps its events.
+func (s *Server) deleteAccount(r *http.Request, who *caller) (int, any, error) {
+	ctx := r.Context()
+	var req api.PasswordConfirm
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := s.reauth(r, who, "password", req.Password); err != nil {
+		return 0, nil, err
+	}
+	miID := who.account.MiID
+	err := s.st.InTx(ctx, func(tx store.Store) error {
+		if err := tx.DeleteAccount(ctx, miID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEvent(r, miID, who.session.DeviceID, "account_deleted", ""))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, errUnauthorized()
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("delete account: %w", err)
+	}
+	// Its sessions are gone: no request of it can start an upload now.
+	if !s.deletePrefix(context.WithoutCancel(ctx), accountPrefix(miID)) {
+		s.log.Error("delete account: some blob objects are left", "mi_id", miID, "prefix", accountPrefix(miID))
+	}
+	return http.StatusNoContent, nil, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ var maxFieldBytes = map[string]int{
 	"state":            16,
 	"result":           2048,
 	"categories":       32,
+	"sha256":           128,
+	"blob":             128,
+	"content_type":     255,
 }
 
 // defaultMaxFieldBytes caps string fields not named in maxFieldBytes.
@@ -98,6 +102,7 @@ func decodeJSON(body io.Reader, v any) error {
 func decodeError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var b64 base64.CorruptInputError
 	switch {
 	case errors.As(err, &syntax):
 		return errInput("", "The request body is not valid JSON (at byte %d).", syntax.Offset)
@@ -109,6 +114,9 @@ func decodeError(err error) error {
 		return errInput(field, "%s must be %s, not %s.", field, jsonKind(typ.Type), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errInput("", "The request body ends in the middle of the JSON object.")
+	case errors.As(err, &b64):
+		// data (an item's) is the only field of bytes in the API's bodies.
+		return errInput("data", "data must be standard base64 (it is not, at byte %d).", int64(b64))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
@@ -169,6 +177,9 @@ func checkStrings(v reflect.Value, path string) error {
 			}
 		}
 	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // bytes (base64 on the wire), capped by the body's limit
+		}
 		for i := range v.Len() {
 			if err := checkStrings(v.Index(i), path); err != nil {
 				return err

@@ -456,8 +456,9 @@ func checkLocation(l *api.Location, now time.Time) (*store.Location, error) {
 	return &store.Location{Lat: l.Lat, Lon: l.Lon, AccuracyM: l.AccuracyM, ReportedAt: at}, nil
 }
 
-// storage answers GET /v1/storage: the quota, the bytes used and their
-// split by sync category (every category, 0 when unused).
+// storage answers GET /v1/storage: the quota, the bytes Mi Cloud items
+// use and their split by sync category (every category, 0 when unused),
+// and the bytes pending (uploads in progress, blobs no item names).
 func (s *Server) storage(r *http.Request, who *caller) (int, any, error) {
 	usage, err := s.st.Usage(r.Context(), who.account.MiID)
 	if err != nil {
@@ -473,6 +474,9 @@ func (s *Server) storage(r *http.Request, who *caller) (int, any, error) {
 	for c, n := range usage {
 		out.ByCategory[c] = n
 		out.UsedBytes += n
+	}
+	if out.PendingBytes, err = s.st.CloudPending(r.Context(), who.account.MiID, s.now()); err != nil {
+		return 0, nil, fmt.Errorf("read pending bytes: %w", err)
 	}
 	return http.StatusOK, out, nil
 }

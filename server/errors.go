@@ -38,6 +38,8 @@ var statusOf = map[string]int{
 	api.CodeHandoffUsed:          http.StatusGone,
 	api.CodeHandoffBusy:          http.StatusConflict,
 	api.CodeLinkExpired:          http.StatusGone,
+	api.CodeQuotaExceeded:        http.StatusInsufficientStorage,
+	api.CodeRangeNotSatisfiable:  http.StatusRequestedRangeNotSatisfiable,
 }
 
 // httpStatus is the status an *api.Error is answered with.

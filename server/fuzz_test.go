@@ -20,6 +20,7 @@ func requestTypes() []any {
 		&api.DevicePatch{}, &api.SyncSettings{}, &api.FindDevice{},
 		&api.CommandRequest{}, &api.CommandAck{},
 		&api.HandoffRequest{}, &api.HandoffCompletion{},
+		&api.ItemWrite{}, &api.UploadRequest{},
 	}
 }
 
@@ -35,6 +36,8 @@ func FuzzDecode(f *testing.F) {
 		`{"code":"123456","new_password":"x","device":{"id":"d"}}`,
 		`{"purpose":"sign_in","device":{"id":"kiosk-7","name":"Kiosk"},"region":"cn","language":"zh-CN"}`,
 		`{"method":"phone","identifier":"138 0013 8000","password":"Blue-Kettle-42","totp":"12345-67890"}`,
+		`{"name":"Beach","blob":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":4,"content_type":"image/jpeg; q=1"}`,
+		`{"data":"aGVsbG8=","name":"n"}`, `{"data":"hello!"}`, `{"sha256":"AB","size":-1}`,
 		"{\"name\":\"\xff\"}", `{"a":1}{}`, `[]`, `null`, ``, `{"display_name":null}`,
 	} {
 		f.Add([]byte(seed))
@@ -86,6 +89,17 @@ func validateDecoded(v any, now time.Time) error {
 		return err
 	case *api.HandoffRequest:
 		return checkHandoffRequest(v)
+	case *api.UploadRequest:
+		_, err := checkUploadRequest(v, 1<<30)
+		return err
+	case *api.ItemWrite:
+		if _, err := cleanText("name", v.Name, maxItemName); err != nil {
+			return err
+		}
+		if v.ContentType != "" {
+			_, err := checkContentType(v.ContentType)
+			return err
+		}
 	case *api.HandoffCompletion:
 		// A link is one or the other: both checks must hold up.
 		for _, purpose := range []string{api.PurposeRegistration, api.PurposeSignIn} {

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"misetup/api"
 	"misetup/server/courier"
 	"misetup/server/policy"
@@ -108,8 +110,33 @@ type Config struct {
 
 	// DefaultQuotaBytes is the Mi Cloud quota of a new account.
 	DefaultQuotaBytes int64
-	// MaxBodyBytes is the largest request body accepted (413 above).
+	// MaxBodyBytes is the largest request body accepted (413 above), but
+	// for an item's PUT (MaxItemBytes of data in base64) and an upload's
+	// chunk (MaxChunkBytes).
 	MaxBodyBytes int64
+
+	// BlobURL is the bucket Mi Cloud's blobs (photos, recordings) are kept
+	// in, as a gocloud.dev/blob URL: file:///a/folder (see FileBlobURL),
+	// s3://bucket?region=...&endpoint=... (S3, MinIO: what several serve
+	// processes share), or mem:// (kept in memory, gone when the process
+	// ends). "" is mem://: set it for anything but tests.
+	BlobURL string
+	// MaxItemBytes is the most data an item of a small category (contacts,
+	// messages, notes, calendar, call history, browser) carries.
+	MaxItemBytes int64
+	// MaxBlobBytes is the largest blob an upload may announce.
+	MaxBlobBytes int64
+	// MaxChunkBytes is the largest chunk one PATCH of an upload sends.
+	MaxChunkBytes int64
+	// UploadTTL is how long an upload stays open after its last chunk.
+	UploadTTL time.Duration
+	// BlobGrace is how long a blob no item names is kept (an upload's
+	// blob waiting for its item, one an item stopped naming) before it is
+	// deleted; meanwhile it counts against new uploads.
+	BlobGrace time.Duration
+	// BlobTimeout bounds reading one chunk of an upload and writing one
+	// download (instead of ReadTimeout and WriteTimeout).
+	BlobTimeout time.Duration
 
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are those
 	// of the http.Server of ListenAndServe: slow clients time out.
@@ -231,6 +258,12 @@ func DefaultConfig() Config {
 
 		DefaultQuotaBytes: 5 << 30,
 		MaxBodyBytes:      64 << 10,
+		MaxItemBytes:      256 << 10,
+		MaxBlobBytes:      4 << 30,
+		MaxChunkBytes:     64 << 20,
+		UploadTTL:         24 * time.Hour,
+		BlobGrace:         24 * time.Hour,
+		BlobTimeout:       10 * time.Minute,
 
 		ReadHeaderTimeout:  10 * time.Second,
 		ReadTimeout:        30 * time.Second,
@@ -274,6 +307,12 @@ func (c *Config) validate() error {
 	need("RecoveryCodes", c.RecoveryCodes > 0)
 	need("DefaultQuotaBytes", c.DefaultQuotaBytes >= 0)
 	need("MaxBodyBytes", c.MaxBodyBytes > 0)
+	need("MaxItemBytes", c.MaxItemBytes > 0)
+	need("MaxBlobBytes", c.MaxBlobBytes >= 0)
+	need("MaxChunkBytes", c.MaxChunkBytes > 0)
+	need("UploadTTL", c.UploadTTL > 0)
+	need("BlobGrace", c.BlobGrace > 0)
+	need("BlobTimeout", c.BlobTimeout > 0)
 	need("MaxConcurrentHashes", c.MaxConcurrentHashes > 0)
 	need("MaxConns", c.MaxConns > 0)
 	need("MaxConnsPerAddr", c.MaxConnsPerAddr > 0)
@@ -314,6 +353,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// bucket keeps Mi Cloud's blobs and uploads' parts (Config.BlobURL).
+	bucket *blob.Bucket
 
 	// dummyHash is verified against for unknown identifiers, so that a
 	// sign-in for no account costs what one for an account does. It is
@@ -341,7 +382,8 @@ type Server struct {
 	deliveries sync.WaitGroup
 }
 
-// New returns a Server on st that sends codes with c. It does not own st:
+// New returns a Server on st that sends codes with c, keeping Mi Cloud's
+// blobs in the bucket of cfg.BlobURL, which it opens. It does not own st:
 // the caller closes it after Close.
 func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 	if st == nil {
@@ -383,6 +425,11 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: dummy password: %w", err)
 	}
 	s.dummySecret = fmt.Sprintf("%x", secret)
+	bucket, err := openBucket(context.Background(), cfg.BlobURL)
+	if err != nil {
+		return nil, err
+	}
+	s.bucket = bucket
 	s.routes()
 	return s, nil
 }
@@ -427,6 +474,20 @@ func (s *Server) routes() {
 	s.handle("POST /v1/devices/{id}/commands/{cid}/ack", s.authed(s.ackCommand))
 
 	s.handle("GET /v1/storage", s.authed(s.storage))
+	s.handle("DELETE /v1/account", s.authed(s.deleteAccount))
+
+	for _, c := range api.Categories {
+		base := "/v1/cloud/" + c
+		s.handle("GET "+base+"/changes", s.authed(inCategory(c, s.itemChanges)))
+		s.handle("GET "+base+"/items/{id...}", s.authed(inCategory(c, s.getItem)))
+		s.handle("PUT "+base+"/items/{id...}", s.authed(inCategory(c, s.putItem)))
+		s.handle("DELETE "+base+"/items/{id...}", s.authed(inCategory(c, s.deleteItem)))
+	}
+	s.handle("POST /v1/cloud/uploads", s.authed(s.startUpload))
+	s.handleRaw("GET /v1/cloud/uploads/{id}", s.getUpload) // and HEAD
+	s.handleRaw(chunkPattern, s.uploadChunk)
+	s.handle("DELETE /v1/cloud/uploads/{id}", s.authed(s.cancelUpload))
+	s.handleRaw("GET /v1/cloud/blobs/{sha256}", s.downloadBlob)
 
 	s.handle("POST /v1/handoffs", s.createHandoff)
 	s.handleLong("GET /v1/handoffs/{id}", s.getHandoff)
@@ -487,18 +548,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	_, pattern := s.mux.Handler(r)
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(pattern))
 	}
 	if p := r.URL.Path; p == "" || path.Clean(p) != p {
 		s.writeError(w, r, errNotFound("path "+policy.Sanitize(p)))
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	if pattern == "" {
 		s.unrouted(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// chunkPattern is the route of an upload's chunks.
+const chunkPattern = "PATCH /v1/cloud/uploads/{id}"
+
+// bodyLimit is the largest body the route pattern takes: MaxBodyBytes,
+// but for an item's PUT (its data in base64) and an upload's chunk.
+func (s *Server) bodyLimit(pattern string) int64 {
+	switch {
+	case pattern == chunkPattern:
+		return s.cfg.MaxChunkBytes
+	case strings.HasPrefix(pattern, "PUT /v1/cloud/"):
+		return itemBodyLimit(s.cfg.MaxItemBytes, s.cfg.MaxBodyBytes)
+	}
+	return s.cfg.MaxBodyBytes
 }
 
 // unrouted answers a request no pattern matches with the mux's status (404,

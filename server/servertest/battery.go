@@ -35,6 +35,8 @@ var Rules = map[string]string{
 	"sends_per_window": "5",
 	"resend_cooldown":  "1s",
 	"address_failures": "1000",
+	// A small Mi Cloud quota, so that writes of small items can fill it.
+	"default_quota_bytes": "1048576",
 }
 
 // Target is the service under test.
@@ -84,6 +86,9 @@ var Tests = []Test{
 	{"CommandLongPoll", testCommandLongPoll},
 	{"HandoffCompletedOnce", testHandoffCompletedOnce},
 	{"HandoffCollectedOnce", testHandoffCollectedOnce},
+	{"CloudItemChangedOnce", testCloudItemChangedOnce},
+	{"CloudQuotaTogether", testCloudQuotaTogether},
+	{"CloudChangesNeverSkipped", testCloudChangesNeverSkipped},
 }
 
 // Run runs the battery, each test against the target newTarget returns
@@ -737,5 +742,135 @@ func testHandoffCollectedOnce(t *testing.T, tg *Target) {
 	tg.Do(t, 1, "GET", "/v1/devices", nil, s.Token).Into(t, http.StatusOK, &list)
 	if len(list.Devices) != 2 {
 		t.Errorf("after the hand-off the account has the devices %+v; want its own and the kiosk", list.Devices)
+	}
+}
+
+// putItem sends a PUT of a note with data to process i: a change at
+// version ifMatch, or a creation when it is 0.
+func (tg *Target) putItem(t testing.TB, i int, token, path string, data []byte, ifMatch int64) Answer {
+	cond := []string{"If-None-Match", "*"}
+	if ifMatch > 0 {
+		cond = []string{"If-Match", fmt.Sprint(ifMatch)}
+	}
+	return tg.Do(t, i, "PUT", path, api.ItemWrite{Data: data}, token, cond...)
+}
+
+// testCloudItemChangedOnce: devices changing one Mi Cloud item at the
+// version they read, at once: one change is made, every other is refused
+// 409 with the item as the winner left it; nothing is overwritten
+// silently.
+func testCloudItemChangedOnce(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("tia"))
+	const p = "/v1/cloud/notes/items/shopping"
+	tg.putItem(t, 0, s.Token, p, []byte("milk"), 0).Into(t, http.StatusCreated, nil)
+	const n = 12
+	as := tg.burst(t, n, func(i int) Answer {
+		return tg.putItem(t, i, s.Token, p, []byte(fmt.Sprint("writer ", i)), 1)
+	})
+	if got := tally(as); got["200"] != 1 || got["409 conflict"] != n-1 {
+		t.Fatalf("%d changes of one item at version 1 at once answered %v; want one 200 and %d × 409", n, got, n-1)
+	}
+	var won api.Item
+	for _, a := range as {
+		if a.status == http.StatusOK {
+			a.Into(t, http.StatusOK, &won)
+		}
+	}
+	for _, a := range as {
+		if a.err != nil && (a.err.Current == nil || a.err.Current.Version != 2 || string(a.err.Current.Data) != string(won.Data)) {
+			t.Errorf("a refused change carries %+v; want the winner's item at version 2", a.err.Current)
+		}
+	}
+	var cur api.Item
+	tg.Do(t, 1, "GET", p, nil, s.Token).Into(t, http.StatusOK, &cur)
+	if cur.Version != 2 || string(cur.Data) != string(won.Data) {
+		t.Errorf("the item is %+v; want the winner's change at version 2", cur)
+	}
+}
+
+// testCloudQuotaTogether: writes that each fit the Mi Cloud quota but not
+// all together, at once: as many as fit are stored, the others refused
+// 507 quota_exceeded with the numbers, and the use never passes the quota.
+func testCloudQuotaTogether(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("uma"))
+	var st api.Storage
+	tg.Do(t, 0, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	const size = 100 << 10
+	if st.QuotaBytes > 4<<20 {
+		t.Skipf("the quota is %d bytes: the battery expects default_quota_bytes of about 1 MiB", st.QuotaBytes)
+	}
+	fits := int(st.QuotaBytes / size)
+	n := fits + 4
+	data := make([]byte, size)
+	as := tg.burst(t, n, func(i int) Answer {
+		return tg.putItem(t, i, s.Token, fmt.Sprint("/v1/cloud/notes/items/n", i), data, 0)
+	})
+	if got := tally(as); got["201"] != fits || got["507 quota_exceeded"] != n-fits {
+		t.Errorf("%d writes of %d bytes at once under a quota of %d answered %v; want %d × 201 and %d × 507",
+			n, size, st.QuotaBytes, got, fits, n-fits)
+	}
+	for _, a := range as {
+		if e := a.err; e != nil && (e.UsedBytes == nil || e.QuotaBytes == nil || *e.QuotaBytes != st.QuotaBytes ||
+			*e.UsedBytes+size <= st.QuotaBytes || e.ByCategory["notes"] != *e.UsedBytes) {
+			t.Errorf("a refusal says %+v", e)
+		}
+	}
+	tg.Do(t, 1, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	if st.UsedBytes != int64(fits*size) || st.UsedBytes > st.QuotaBytes || st.ByCategory["notes"] != st.UsedBytes {
+		t.Errorf("after the burst the storage is %+v; want %d bytes of notes", st, fits*size)
+	}
+}
+
+// testCloudChangesNeverSkipped: devices write items (through every
+// process in turn) while another follows the changes with its cursor:
+// once they are done it has seen every item. A change committed after a
+// later one was read would be lost to it for good.
+func testCloudChangesNeverSkipped(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("val"))
+	const writers, each = 4, 8
+	seen := map[string]bool{}
+	var cursor int64
+	reads := 0
+	follow := func() {
+		for {
+			var c api.Changes
+			tg.Do(t, reads, "GET", fmt.Sprintf("/v1/cloud/calendar/changes?cursor=%d&limit=5", cursor), nil, s.Token).Into(t, http.StatusOK, &c)
+			reads++
+			for _, it := range c.Items {
+				if it.Change <= cursor {
+					t.Errorf("change %d after the cursor %d", it.Change, cursor)
+				}
+				seen[it.ID] = true
+			}
+			cursor = c.Cursor
+			if !c.More {
+				return
+			}
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				a := tg.putItem(t, w+i, s.Token, fmt.Sprintf("/v1/cloud/calendar/items/w%d-%d", w, i), []byte("BEGIN:VEVENT"), 0)
+				if a.status != http.StatusCreated {
+					t.Errorf("write %d-%d: %d %s", w, i, a.status, a.body)
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			follow()
+		}
+	}
+	follow()
+	if len(seen) != writers*each {
+		t.Errorf("the follower saw %d of %d items: a change was skipped", len(seen), writers*each)
 	}
 }

@@ -335,6 +335,45 @@ type Store interface {
 	// says how many.
 	PurgeHandoffs(ctx context.Context, before time.Time) (int64, error)
 
+	// PutItem creates or changes a Mi Cloud item under a version condition,
+	// taking the account's next change number and checking its quota, in
+	// one transaction; a *VersionConflict, *QuotaExceeded, ErrNoBlob or
+	// ErrNotFound refuses it.
+	PutItem(ctx context.Context, w *ItemWrite) (*CloudItem, error)
+	// DeleteItem turns an item at ifVersion into a tombstone.
+	DeleteItem(ctx context.Context, miID, category, id string, ifVersion int64, deviceID string, at time.Time) (*CloudItem, error)
+	// Item reads one item (a tombstone included).
+	Item(ctx context.Context, miID, category, id string) (*CloudItem, error)
+	// ItemChanges lists a category's items changed after a change number,
+	// in order, at most limit and about maxBytes; more says whether others follow.
+	ItemChanges(ctx context.Context, miID, category string, after int64, limit int, maxBytes int64) (items []CloudItem, more bool, err error)
+	// Blob reads a live blob of an account.
+	Blob(ctx context.Context, miID, sha256 string) (*CloudBlob, error)
+	// CloudPending returns the bytes of open uploads and of blobs no item names.
+	CloudPending(ctx context.Context, miID string, at time.Time) (int64, error)
+	// StartUpload records an upload, or returns the open one of the same
+	// blob; ErrBlobExists or a *QuotaExceeded refuses it.
+	StartUpload(ctx context.Context, u *Upload, defaultQuota int64) (*Upload, error)
+	// Upload reads an open upload of an account.
+	Upload(ctx context.Context, miID, id string, at time.Time) (*Upload, error)
+	// AddUploadPart records a part at the upload's received offset, or
+	// refuses it with an *UploadConflict.
+	AddUploadPart(ctx context.Context, miID, id string, p UploadPart, at, until time.Time) (*Upload, error)
+	// UploadParts lists an upload's parts in order.
+	UploadParts(ctx context.Context, id string) ([]UploadPart, error)
+	// FinishUpload turns a whole upload into a blob of the account.
+	FinishUpload(ctx context.Context, miID, id string, at time.Time) (*CloudBlob, error)
+	// DeleteUpload removes an upload and its parts' records.
+	DeleteUpload(ctx context.Context, miID, id string) error
+	// PurgeUploads removes an account's ended uploads and returns their ids.
+	PurgeUploads(ctx context.Context, miID string, at time.Time) ([]string, error)
+	// ReleaseBlobs marks deleting the blobs no item has named since before.
+	ReleaseBlobs(ctx context.Context, miID string, before time.Time) ([]string, error)
+	// ForgetBlobs removes the records of blobs marked deleting.
+	ForgetBlobs(ctx context.Context, miID string, shas []string) error
+	// DeleteAccount removes an account and all that is of it but the audit log.
+	DeleteAccount(ctx context.Context, miID string) error
+
 	// Audit appends a security event.
 	Audit(ctx context.Context, e *AuditEvent) error
 	// AuditEvents lists the newest events of an account ("" for all), newest first.

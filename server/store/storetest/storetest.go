@@ -17,8 +17,10 @@
 // written (times in UTC, rounded to the microsecond), ErrNotFound and
 // ErrConflict where the interface promises them, and the atomic steps
 // (consume a challenge, spend an attempt, use a TOTP step or a recovery
-// code, deliver commands, claim and collect a hand-off) deciding one winner
-// when goroutines race.
+// code, deliver commands, claim and collect a hand-off, change a Mi Cloud
+// item at a version, record an upload's part) deciding one winner when
+// goroutines race, Mi Cloud's quota never passed by writes arriving
+// together, and its change numbers never skipped by a reader.
 package storetest
 
 import (
@@ -81,6 +83,15 @@ func Run(t *testing.T, open Open) {
 		{"HandoffExpiry", testHandoffExpiry},
 		{"HandoffClaimRace", testHandoffClaimRace},
 		{"HandoffCollectRace", testHandoffCollectRace},
+		{"CloudItems", testCloudItems},
+		{"CloudChanges", testCloudChanges},
+		{"CloudChangesRace", testCloudChangesRace},
+		{"CloudQuota", testCloudQuota},
+		{"CloudQuotaRace", testCloudQuotaRace},
+		{"CloudVersionRace", testCloudVersionRace},
+		{"CloudUploads", testCloudUploads},
+		{"UploadPartRace", testUploadPartRace},
+		{"DeleteAccount", testDeleteAccount},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
