@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"misetup/api"
-	"misetup/client"
 	"misetup/flows"
 	"misetup/flows/agent"
 )
@@ -79,34 +78,17 @@ func runAgent(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 			return fmt.Errorf("[agent] location (or MISETUP_LOCATION): %w", err)
 		}
 	}
-	files := flows.Files{Dir: cfg.stateDir}
-	token, err := files.LoadToken()
-	if err != nil {
-		return err
-	}
-	if token == "" {
-		logger.Print("this device is not signed in: run misetup and sign in first")
+	ds, err := openDevice(ctx, cfg, "misetup-agent/"+api.Version) // cloud.go
+	if errors.Is(err, errNotSignedIn) {
+		logger.Print(err)
 		return exitCode(exitSignedOut)
 	}
-	deviceID, err := files.DeviceID()
 	if err != nil {
 		return err
 	}
-
-	ua := client.WithUserAgent("misetup-agent/" + api.Version)
-	var c *client.Client
-	if cfg.Server != "" {
-		c = client.New(cfg.Server, ua, client.WithToken(token))
-		logger.Printf("device %s, service %s", deviceID, cfg.Server)
-	} else {
-		srv, closeFn, err := cfg.openService(ctx, cfg.serviceLog())
-		if err != nil {
-			return fmt.Errorf("open the built-in service: %w", err)
-		}
-		defer closeFn()
-		c = client.New("", client.WithHandler(srv), ua, client.WithToken(token))
-		logger.Printf("device %s, built-in service (store %s)", deviceID, redactDSN(cfg.Serve.DB))
-	}
+	defer ds.close()
+	c, deviceID := ds.c, ds.deviceID
+	logger.Printf("device %s, %s", deviceID, ds.where)
 
 	queue := flows.QueueIn(cfg.stateDir)
 	err = agent.Run(ctx, agent.Config{

@@ -32,6 +32,9 @@ type config struct {
 	Rules rulesConfig `toml:"rules"`
 	Keys  keysConfig  `toml:"keys"`
 	Kiosk kioskConfig `toml:"kiosk"` // sshconfig.go
+	// Cloud are the folders of Mi Cloud's categories on this device, by
+	// category ("" turns one off here); cloud.go has the defaults.
+	Cloud map[string]string `toml:"cloud"`
 	// Defaults are a store's answers, pre-filled in the wizard
 	// (defaults.go).
 	Defaults defaultsConfig `toml:"defaults"`
@@ -54,6 +57,10 @@ type serveConfig struct {
 	// PublicURL is the address people reach this service at (the web
 	// portal, a kiosk's hand-off link), such as https://store.example.com.
 	PublicURL string `toml:"public_url"`
+	// Blobs is where Mi Cloud's files (photos, recordings) are kept: a
+	// gocloud.dev/blob URL, file:///a/folder or s3://bucket?endpoint=...
+	// for a fleet; default a folder beside the SQLite store.
+	Blobs string `toml:"blobs"`
 	// TLSCert and TLSKey, both set, serve HTTPS instead of HTTP.
 	TLSCert string `toml:"tls_cert"`
 	TLSKey  string `toml:"tls_key"`
@@ -132,6 +139,7 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 		"MISETUP_WEBHOOK_URL":   &cfg.Serve.Webhook.URL,
 		"MISETUP_WEBHOOK_TOKEN": &cfg.Serve.Webhook.Token,
 		"MISETUP_PUBLIC_URL":    &cfg.Serve.PublicURL,
+		"MISETUP_BLOBS":         &cfg.Serve.Blobs,
 		"MISETUP_TLS_CERT":      &cfg.Serve.TLSCert,
 		"MISETUP_TLS_KEY":       &cfg.Serve.TLSKey,
 		"MISETUP_LOCATION":      &cfg.Agent.Location,
@@ -207,6 +215,9 @@ func (c *config) openServiceWith(ctx context.Context, scfg server.Config, logPat
 	if scfg.Keys, err = c.serverKeys(); err != nil {
 		return nil, nil, err
 	}
+	if scfg.BlobURL == "" {
+		scfg.BlobURL = c.blobURL()
+	}
 	cour, err := c.courier()
 	if err != nil {
 		return nil, nil, err
@@ -235,6 +246,15 @@ func (c *config) openServiceWith(ctx context.Context, scfg server.Config, logPat
 		return errors.Join(srv.Close(context.Background()), st.Close(), closeLog())
 	}
 	return srv, closeFn, nil
+}
+
+// blobURL is the bucket of Mi Cloud's files: the configured one, else a
+// folder in the XDG data dir.
+func (c *config) blobURL() string {
+	if c.Serve.Blobs != "" {
+		return c.Serve.Blobs
+	}
+	return server.FileBlobURL(filepath.Join(c.dataDir, "blobs"))
 }
 
 // serviceLog is where the embedded service (wizard, doctor) logs.

@@ -150,6 +150,6 @@ Without a terminal (a pipe, a script) it asks plain questions, as with --accessi
 	root.PersistentFlags().String("config", "", "config file (default $XDG_CONFIG_HOME/misetup/config.toml)")
 	wizardFlagSet(root, &flags)
 	root.Flags().Bool("kiosk", false, "kiosk mode for a store terminal: nothing of a customer is kept, idle customers are asked and reset, leaving needs the staff PIN (misetup kiosk pin)")
-	root.AddCommand(newServeCmd(), newAccountCmd(), newAgentCmd(), newKioskCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
+	root.AddCommand(newServeCmd(), newAccountCmd(), newAgentCmd(), newCloudCmd(), newKioskCmd(), newOutboxCmd(), newCheckCmd(), newDoctorCmd(), newManCmd())
 	return root
 }

@@ -105,6 +105,7 @@ const (
 	ErrKeyServiceNotStarted = "err.service_not_started"
 	ErrKeyEraseName         = "err.erase_name"
 	ErrKeyFindDeviceOff     = "err.find_device_off"
+	ErrKeyQuotaExceeded     = "err.quota_exceeded"
 )
 
 // ErrorKeys lists every key Explain and the validators can return.
@@ -118,7 +119,7 @@ func ErrorKeys() []string {
 		ErrKeyEmailInvalid, ErrKeyEmailSpace, ErrKeyPhoneInvalid, ErrKeyIdentifierEmpty, ErrKeyPasswordEmpty,
 		ErrKeyPasswordRules, ErrKeyPasswordMismatch, ErrKeyCodeFormat, ErrKeyTOTPFormat,
 		ErrKeyDeviceNameEmpty, ErrKeyCodeNotDelivered, ErrKeyNoCategories, ErrKeyServiceNotStarted,
-		ErrKeyEraseName, ErrKeyFindDeviceOff,
+		ErrKeyEraseName, ErrKeyFindDeviceOff, ErrKeyQuotaExceeded,
 	}
 }
 
@@ -216,6 +217,16 @@ func Explain(err error) *UserError {
 		e.Key = ErrKeyBodyTooLarge
 	case api.CodeConflict:
 		e.Key = ErrKeyConflict
+	case api.CodeQuotaExceeded:
+		e.Key = ErrKeyQuotaExceeded
+		var used, quota int64
+		if ae.UsedBytes != nil {
+			used = *ae.UsedBytes
+		}
+		if ae.QuotaBytes != nil {
+			quota = *ae.QuotaBytes
+		}
+		e.Args = []any{"used", FormatBytes(used), "quota", FormatBytes(quota)}
 	case api.CodeInternal:
 		e.Key = ErrKeyInternal
 	}

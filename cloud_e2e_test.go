@@ -1,0 +1,155 @@
+package main
+
+// misetup cloud as processes: two computers of one account (each its own
+// home, XDG dirs and folders) back up and sync through a real misetup
+// serve; the photo arrives byte for byte, a note edited on both sides keeps
+// both, and a write past the quota is refused and said, with exit status 1.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"misetup/api"
+	"misetup/server/servertest"
+)
+
+// cloudComputer is a computer with its own home and XDG dirs.
+type cloudComputer struct {
+	t    *testing.T
+	bin  string
+	home string
+	url  string
+}
+
+func (c *cloudComputer) env() []string {
+	return append(os.Environ(), "HOME="+c.home,
+		"XDG_CONFIG_HOME="+filepath.Join(c.home, ".config"), "XDG_DATA_HOME="+filepath.Join(c.home, ".local/share"),
+		"XDG_STATE_HOME="+filepath.Join(c.home, ".local/state"), "XDG_CACHE_HOME="+filepath.Join(c.home, ".cache"))
+}
+
+// signIn leaves a session of the account on this computer as the wizard
+// does, and its Mi Cloud choice: contacts, notes, gallery and messages.
+func (c *cloudComputer) signIn(tg *servertest.Target, email, deviceID string) {
+	c.t.Helper()
+	var s api.Session
+	tg.Do(c.t, 0, "POST", "/v1/sessions", api.SessionRequest{Identifier: email, Password: servertest.Password,
+		Device: api.Device{ID: deviceID, Name: "Computer " + deviceID}}, "").Into(c.t, http.StatusCreated, &s)
+	state := filepath.Join(c.home, ".local/state/misetup")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	for name, v := range map[string]string{"session": s.Token, "device-id": deviceID} {
+		if err := os.WriteFile(filepath.Join(state, name), []byte(v+"\n"), 0o600); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	tg.Do(c.t, 0, "PUT", "/v1/devices/"+deviceID+"/sync", api.SyncSettings{AutoSync: true,
+		Categories: []string{"contacts", "notes", "gallery", "messages"}}, s.Token).Into(c.t, http.StatusOK, nil)
+}
+
+func (c *cloudComputer) write(rel string, data []byte) {
+	c.t.Helper()
+	p := filepath.Join(c.home, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *cloudComputer) read(rel string) []byte {
+	c.t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.home, rel))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return b
+}
+
+// run runs misetup cloud with args and returns its output and status.
+func (c *cloudComputer) run(args ...string) (string, int) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, append(append([]string{"cloud"}, args...), "--server", c.url)...)
+	cmd.Env = c.env()
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestCloudBetweenTwoComputers(t *testing.T) {
+	bin := buildMisetup(t)
+	root := t.TempDir()
+	srv := startServe(t, bin, root, nil, "--rule", "argon2_memory_kib=64", "--rule", "argon2_time=1",
+		"--rule", "default_quota_bytes=8388608")
+	tg := &servertest.Target{URLs: []string{srv.url}}
+	const email = "two.computers@example.com"
+	ch := tg.Register(t, email)
+	tg.Do(t, 0, "POST", "/v1/challenges/"+ch.ID+"/verify", api.VerifyRequest{
+		Code: lastCode(t, filepath.Join(root, "state", "misetup", "outbox.jsonl"), email)}, "").Into(t, http.StatusOK, nil)
+
+	a := &cloudComputer{t: t, bin: bin, home: t.TempDir(), url: srv.url}
+	b := &cloudComputer{t: t, bin: bin, home: t.TempDir(), url: srv.url}
+	a.signIn(tg, email, "desk-a")
+	b.signIn(tg, email, "desk-b")
+
+	photo := make([]byte, 3<<20)
+	_, _ = rand.Read(photo)
+	a.write("Contacts/ann.vcf", []byte("BEGIN:VCARD\nFN:Ann Lee\nEND:VCARD\n"))
+	a.write("Documents/Notes/购物 (2).md", []byte("- milk\n"))
+	a.write("Pictures/2026/beach.jpg", photo)
+	out, code := a.run("sync", "--once")
+	if code != 0 || !strings.Contains(out, "Gallery: 1 up") || !strings.Contains(out, "Messages: not on this computer") {
+		t.Fatalf("A's first sync (%d):\n%s", code, out)
+	}
+	out, code = b.run("sync", "--once")
+	if code != 0 || !strings.Contains(out, "Gallery: 1 down") {
+		t.Fatalf("B's first sync (%d):\n%s", code, out)
+	}
+	for _, rel := range []string{"Contacts/ann.vcf", "Documents/Notes/购物 (2).md", "Pictures/2026/beach.jpg"} {
+		if !bytes.Equal(a.read(rel), b.read(rel)) {
+			t.Errorf("%s differs on B", rel)
+		}
+	}
+
+	// Edited on both before either synced: both kept, on both.
+	a.write("Documents/Notes/购物 (2).md", []byte("- milk\n- eggs\n"))
+	b.write("Documents/Notes/购物 (2).md", []byte("- tea\n"))
+	a.run("sync", "--once")
+	out, _ = b.run("sync", "--once")
+	if !strings.Contains(out, "changed on both sides, both kept: 购物 (2) (conflict from Computer desk-b ") {
+		t.Fatalf("B's sync after edits on both sides:\n%s", out)
+	}
+	a.run("sync", "--once")
+	matches, _ := filepath.Glob(filepath.Join(a.home, "Documents/Notes/购物 (2) (conflict from Computer desk-b *).md"))
+	if len(matches) != 1 || string(a.read("Documents/Notes/购物 (2).md")) != "- milk\n- eggs\n" {
+		t.Fatalf("A after the conflict: %v", matches)
+	}
+	if got, _ := os.ReadFile(matches[0]); string(got) != "- tea\n" {
+		t.Errorf("the conflict copy on A: %q", got)
+	}
+
+	// Past the quota (8 MiB): refused, said, and status 1.
+	big := make([]byte, 6<<20)
+	_, _ = rand.Read(big)
+	a.write("Pictures/video.mp4", big)
+	out, code = a.run("sync", "--once")
+	if code != 1 || !strings.Contains(out, "Gallery: stopped: Mi Cloud is full") {
+		t.Fatalf("a sync past the quota (%d):\n%s", code, out)
+	}
+	out, _ = a.run("status")
+	if !strings.Contains(out, "Gallery") || !strings.Contains(out, "3.0 MB") || !strings.Contains(out, "Messages      not on this computer") {
+		t.Errorf("status:\n%s", out)
+	}
+}
