@@ -23,6 +23,11 @@ type FindDevices interface {
 	SetFindDevice(ctx context.Context, deviceID string, enabled bool) (api.FindDevice, error)
 }
 
+// PhoneOnly are the sync categories a computer has no data of: a phone's
+// messages and call history. A computer's Mi Cloud screen says so, and
+// misetup cloud syncs nothing for them.
+var PhoneOnly = []string{"messages", "call_history"}
+
 // DefaultCategories are preselected for a device that never saved its sync
 // settings: the ones the guide names.
 var defaultCategories = []string{"contacts", "messages", "gallery", "notes", "calendar"}

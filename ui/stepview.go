@@ -1076,6 +1076,9 @@ func (v *stepView) View() string {
 			b.WriteString(sh.withNote(line, f.fromNote(v.vals, v.began)) + "\n")
 		case fieldChecks:
 			b.WriteString(checksView(sh, f, v.vals, f.fromNote(v.vals, v.began), focused, v.menu[i], f.counts(v.vals)) + "\n")
+			if f.note != nil {
+				b.WriteString("      " + f.note(v.vals) + "\n")
+			}
 		case fieldMenu:
 			if f.label != "" {
 				b.WriteString(sh.paragraph(sh.st.Text, f.label, 0) + "\n")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"misetup/api"
@@ -47,6 +48,9 @@ func (sh *shared) syncStep(c flows.SyncChoice) *step {
 	names := make([]string, len(api.Categories))
 	for i, cat := range api.Categories {
 		names[i] = sh.T("sync.cat." + cat)
+		if slices.Contains(flows.PhoneOnly, cat) {
+			names[i] += "*" // a phone's: see the note under them
+		}
 	}
 	cloud, id, cacheDir, stateDir := sh.deps.Cloud, sh.wiz.DeviceID, sh.deps.CacheDir, sh.deps.StateDir
 	saved := func(settings api.SyncSettings, queued bool) outcome {
@@ -58,7 +62,8 @@ func (sh *shared) syncStep(c flows.SyncChoice) *step {
 			{key: "auto", kind: fieldToggle, label: sh.T("sync.auto"), value: onValue(c.Settings.AutoSync)},
 			{key: "categories", kind: fieldChecks, label: sh.T("sync.what"), options: names, choices: api.Categories,
 				value: checksValue(api.Categories, c.Settings.Categories), from: catsFrom, fromWith: []string{"auto"},
-				off: func(v values) bool { return !v.on("auto") }, on: []string{flows.ErrKeyNoCategories}},
+				off: func(v values) bool { return !v.on("auto") }, on: []string{flows.ErrKeyNoCategories},
+				note: func(values) string { return sh.paragraph(sh.st.Muted, sh.T("sync.phone_only"), 6) }},
 			{key: "wifi", kind: fieldToggle, label: sh.T("sync.wifi_only"), value: onValue(c.Settings.WifiOnly), from: wifiFrom,
 				note: func(v values) string {
 					switch warn := sh.wifiWarning(syncSettings(v)); {

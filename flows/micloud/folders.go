@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"misetup/api"
+	"misetup/flows"
 )
 
 // Folder is where a category's items live on this computer.
@@ -104,7 +105,7 @@ func DefaultFolders(dirs Dirs, overrides map[string]string) []Folder {
 
 // Unsupported are the categories a computer does not have: the Mi Cloud
 // screen says so instead of pretending to sync them.
-var Unsupported = []string{"messages", "call_history"}
+var Unsupported = flows.PhoneOnly
 
 // FolderOf returns the folder of category among fs.
 func FolderOf(fs []Folder, category string) (Folder, bool) {
