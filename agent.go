@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"misetup/api"
 	"misetup/flows"
 	"misetup/flows/agent"
+	"misetup/flows/micloud"
 )
 
 // exitSignedOut is the agent's exit status when this device has no
@@ -89,6 +91,7 @@ func runAgent(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	defer ds.close()
 	c, deviceID := ds.c, ds.deviceID
 	logger.Printf("device %s, %s", deviceID, ds.where)
+	go cloudLoop(ctx, cfg, ds, logger.Printf)
 
 	queue := flows.QueueIn(cfg.stateDir)
 	err = agent.Run(ctx, agent.Config{
@@ -117,6 +120,45 @@ func runAgent(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		return nil
 	}
 	return err
+}
+
+// cloudEvery is how often the agent syncs Mi Cloud.
+const cloudEvery = 5 * time.Minute
+
+// cloudLoop syncs this device's Mi Cloud categories now and every
+// cloudEvery while "Sync automatically" is on, until ctx ends; it logs
+// what moved and what stopped a category, and says a reason to wait once.
+// A device whose Mi Cloud settings were never chosen is left alone.
+func cloudLoop(ctx context.Context, cfg *config, ds *deviceSession, logf func(string, ...any)) {
+	name := ds.deviceID
+	if devs, err := ds.c.Devices(ctx); err == nil {
+		for _, d := range devs {
+			if d.ID == ds.deviceID {
+				name = d.Name
+			}
+		}
+	}
+	syncer := &micloud.Syncer{Remote: ds.c, StateDir: cfg.stateDir, Device: name}
+	said := map[string]bool{}
+	for {
+		if s, err := ds.c.Sync(ctx, ds.deviceID); err == nil && s.UpdatedAt != nil {
+			_, err := syncPass(ctx, cfg, ds, syncer, false, func(line string) {
+				if strings.HasSuffix(line, ": in sync") || said[line] && !strings.Contains(line, " up") && !strings.Contains(line, " down") {
+					return
+				}
+				said[line] = true
+				logf("Mi Cloud: %s", line)
+			}, nil)
+			if err != nil {
+				logf("Mi Cloud: %v", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cloudEvery):
+		}
+	}
 }
 
 // terminalBell rings the terminal when stdout is one; nil otherwise.

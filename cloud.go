@@ -237,34 +237,11 @@ func cloudSync(ctx context.Context, cfg *config, once bool, every time.Duration,
 	}
 	bar := newProgressBar(os.Stderr) // a terminal's own, not the trimmed writer of messages
 	syncer := &micloud.Syncer{Remote: ds.c, StateDir: cfg.stateDir, Device: name, Progress: bar.show}
-	cat := assets.MustLoad(assets.DefaultLanguage)
+	say := func(line string) { fmt.Fprintln(out, line) }
 	for {
-		settings, err := ds.c.Sync(ctx, ds.deviceID)
-		if err != nil {
-			return fmt.Errorf("read this device's Mi Cloud settings: %w", err)
-		}
-		kind, _ := (flows.System{Root: "/"}).Network()
-		plan := micloud.PlanSync(settings, cfg.folders(), kind, true)
-		for _, m := range plan.Missing {
-			fmt.Fprintf(out, "%s: not on this computer\n", cat.T("sync.cat."+m))
-		}
-		if !plan.Assumed.IsZero() {
-			fmt.Fprintln(out, cat.T(plan.Assumed.Key, plan.Assumed.Args...))
-		}
-		if !plan.Wait.IsZero() {
-			fmt.Fprintln(out, cat.T(plan.Wait.Key, plan.Wait.Args...))
-		}
-		var failed error
-		for _, f := range plan.Folders {
-			rep, err := syncer.Sync(ctx, f)
-			bar.done()
-			if ctx.Err() != nil {
-				return nil // stopped: the next sync goes on from here
-			}
-			fmt.Fprintln(out, reportLine(cat, rep, err))
-			if err != nil {
-				failed = err
-			}
+		failed, err := syncPass(ctx, cfg, ds, syncer, true, say, bar.done)
+		if err != nil || ctx.Err() != nil {
+			return err // stopped: the next sync goes on from here
 		}
 		if once {
 			if failed != nil {
@@ -278,6 +255,42 @@ func cloudSync(ctx context.Context, cfg *config, once bool, every time.Duration,
 		case <-time.After(every):
 		}
 	}
+}
+
+// syncPass syncs the categories this device syncs now, once, and says what
+// each did; force syncs with "Sync automatically" off (asked for by the
+// person). It returns the last category's failure (the others went on),
+// and an error when the settings could not be read.
+func syncPass(ctx context.Context, cfg *config, ds *deviceSession, syncer *micloud.Syncer, force bool, say func(string), after func()) (failed, err error) {
+	settings, err := ds.c.Sync(ctx, ds.deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("read this device's Mi Cloud settings: %w", err)
+	}
+	cat := assets.MustLoad(assets.DefaultLanguage)
+	kind, _ := (flows.System{Root: "/"}).Network()
+	plan := micloud.PlanSync(settings, cfg.folders(), kind, force)
+	for _, m := range plan.Missing {
+		say(cat.T("sync.cat."+m) + ": not on this computer")
+	}
+	for _, t := range []flows.Text{plan.Assumed, plan.Wait} {
+		if !t.IsZero() {
+			say(cat.T(t.Key, t.Args...))
+		}
+	}
+	for _, f := range plan.Folders {
+		rep, err := syncer.Sync(ctx, f)
+		if after != nil {
+			after()
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		say(reportLine(cat, rep, err))
+		if err != nil {
+			failed = err
+		}
+	}
+	return failed, nil
 }
 
 // reportLine says what a category's sync did.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"misetup/api"
 	"misetup/server/servertest"
@@ -138,6 +139,23 @@ func TestCloudBetweenTwoComputers(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(matches[0]); string(got) != "- tea\n" {
 		t.Errorf("the conflict copy on A: %q", got)
+	}
+
+	// misetup agent on B syncs by itself ("Sync automatically" is on).
+	a.write("Documents/Notes/from-a.md", []byte("written on A"))
+	a.run("sync", "--once")
+	agentB := startAgentProc(t, bin, b.env(), "--server", srv.url)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got, err := os.ReadFile(filepath.Join(b.home, "Documents/Notes/from-a.md")); err == nil && string(got) == "written on A" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's agent did not bring A's note:\n%s", agentB.logs)
+		}
+	}
+	stopAgent(t, agentB)
+	if !strings.Contains(agentB.logs.String(), "Mi Cloud: Notes: 1 down") {
+		t.Errorf("the agent's log does not say the sync:\n%s", agentB.logs)
 	}
 
 	// Past the quota (8 MiB): refused, said, and status 1.
