@@ -293,6 +293,32 @@ func syncPass(ctx context.Context, cfg *config, ds *deviceSession, syncer *miclo
 	return failed, nil
 }
 
+// cloudRestorer is the wizard's "Restore from Mi Cloud" on this device's
+// folders (ui.Restorer).
+type cloudRestorer struct {
+	remote   micloud.Remote
+	stateDir string
+	folders  []micloud.Folder
+}
+
+// Backups are what the account keeps for this device's folders.
+func (r cloudRestorer) Backups(ctx context.Context) ([]micloud.Backup, error) {
+	return micloud.Backups(ctx, r.remote, r.folders)
+}
+
+// Restore brings the categories down, one after another.
+func (r cloudRestorer) Restore(ctx context.Context, categories []string, progress func(micloud.Progress)) error {
+	s := &micloud.Syncer{Remote: r.remote, StateDir: r.stateDir, Progress: progress}
+	for _, c := range categories {
+		if f, ok := micloud.FolderOf(r.folders, c); ok {
+			if _, err := s.Restore(ctx, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // reportLine says what a category's sync did.
 func reportLine(cat *assets.Catalog, r micloud.Report, err error) string {
 	var parts []string

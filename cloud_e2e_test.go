@@ -166,8 +166,49 @@ func TestCloudBetweenTwoComputers(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "Gallery: stopped: Mi Cloud is full") {
 		t.Fatalf("a sync past the quota (%d):\n%s", code, out)
 	}
+	t.Run("restore on a new computer through the wizard", func(t *testing.T) { restoreInTheWizard(t, bin, srv.url, email, a) })
+
 	out, _ = a.run("status")
 	if !strings.Contains(out, "Gallery") || !strings.Contains(out, "3.0 MB") || !strings.Contains(out, "Messages      not on this computer") {
 		t.Errorf("status:\n%s", out)
+	}
+}
+
+// restoreInTheWizard: a third computer signs in through the wizard in tmux
+// and restores the account's backups at "Restore from Mi Cloud": the files
+// arrive byte for byte in its own folders.
+func restoreInTheWizard(t *testing.T, bin, url, email string, from *cloudComputer) {
+	needTools(t, "tmux")
+	tm, xdg := e2eMachine(t)
+	tm.start(bin + " --lang en --server " + url)
+	tm.wait("Step 1 of 8 · Welcome")
+	tm.keys("Enter")
+	tm.wait("All set. Press enter to continue.")
+	tm.keys("Enter")
+	tm.wait("Step 3 of 8 · This device")
+	tm.keys("Enter")
+	tm.wait("Do you already have a Mi Account?")
+	tm.keys("s")
+	tm.wait("Step 5 of 8 · Sign in")
+	tm.typeText(email)
+	tm.keys("Tab")
+	tm.typeText(servertest.Password)
+	tm.keys("Enter")
+	tm.wait("Step 6 of 8 · Mi Cloud sync")
+	tm.keys("Enter")
+	screen := tm.waitFlat("Step 6 of 8 · Restore from Mi Cloud")
+	for _, want := range []string{"Contacts: 1 item", "Gallery: 1 item, 3.0 MB", "Notes: 3 items"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the restore step lacks %q:\n%s", want, tm.screen())
+		}
+	}
+	tm.keys("Enter")
+	tm.wait("Step 7 of 8 · Find Device")
+	home := xdg("home")
+	for _, rel := range []string{"Contacts/ann.vcf", "Documents/Notes/购物 (2).md", "Documents/Notes/from-a.md", "Pictures/2026/beach.jpg"} {
+		got, err := os.ReadFile(filepath.Join(home, rel))
+		if err != nil || !bytes.Equal(got, from.read(rel)) {
+			t.Errorf("%s after the restore: %v", rel, err)
+		}
 	}
 }

@@ -281,6 +281,7 @@ func (c *config) wizardEnv(cmd *cobra.Command, f wizardFlags) wizardEnv {
 		Lang:       c.Lang,
 		DataDir:    c.dataDir,
 		StateDir:   c.stateDir,
+		Folders:    c.folders(),
 		CacheDir:   c.cacheDir,
 		Accessible: f.accessible || os.Getenv("ACCESSIBLE") != "",
 		In:         cmd.InOrStdin(),

@@ -25,6 +25,7 @@ import (
 	"misetup/client"
 	"misetup/flows"
 	"misetup/flows/agent"
+	"misetup/flows/micloud"
 	"misetup/ui"
 )
 
@@ -33,6 +34,9 @@ type wizardEnv struct {
 	ServerURL                   string       // "" → the embedded in-process service
 	Lang                        string       // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
 	DataDir, StateDir, CacheDir string       // misetup's XDG dirs, already created (0700)
+	// Folders are Mi Cloud's folders on this device ("Restore from Mi
+	// Cloud" brings backups there); nil: no restore.
+	Folders []micloud.Folder
 	Accessible                  bool         // ACCESSIBLE=1 or --accessible
 	Kiosk                       *kioskEnv    // misetup --kiosk; nil for a personal device
 	Hub                         bool         // misetup account: the account hub, not the wizard
@@ -83,7 +87,7 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 		// progress, no files of misetup's own (the service's store and
 		// outbox are the service's).
 		opts.Kiosk = k
-		deps.Sessions, deps.Progress, deps.StateDir, deps.CacheDir, deps.Drill = &memSessions{}, nil, "", "", nil
+		deps.Sessions, deps.Progress, deps.StateDir, deps.CacheDir, deps.Drill, deps.Restore = &memSessions{}, nil, "", "", nil, nil
 		// "Type it on your phone" needs the store server's public address,
 		// which its status says; the built-in service has none.
 		if env.ServerURL != "" {
@@ -178,6 +182,9 @@ func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
 		},
 		CacheDir: env.CacheDir,
 		StateDir: env.StateDir,
+	}
+	if env.Folders != nil {
+		deps.Restore = cloudRestorer{remote: svc.client, stateDir: env.StateDir, folders: env.Folders}
 	}
 	opts := ui.Options{
 		Lang:    assets.MatchLanguage(env.Lang), // asked for: beats a saved choice and the locale

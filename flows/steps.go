@@ -26,6 +26,9 @@ const (
 	// one-time link where the customer types the identifier and password
 	// on their own phone, for creating an account or signing in.
 	StepHandoff
+	// StepRestore is "Restore from Mi Cloud": on a device signing in to an
+	// account with backups, after Mi Cloud.
+	StepRestore
 	stepCount
 )
 
@@ -37,7 +40,7 @@ var stepNames = [...]string{
 	StepAccount: "account", StepCreate: "create", StepCode: "code", StepSignIn: "sign_in",
 	StepReset: "reset", StepResetCode: "reset_code", StepSync: "sync",
 	StepFindDevice: "find_device", StepSummary: "summary", StepTroubleshoot: "troubleshoot",
-	StepHub: "hub", StepHandoff: "handoff",
+	StepHub: "hub", StepHandoff: "handoff", StepRestore: "restore",
 }
 
 // String is the step's name, as saved in the progress file and used in
@@ -73,7 +76,7 @@ func (s Step) Number() int {
 		return 4
 	case StepCreate, StepCode, StepSignIn, StepReset, StepResetCode, StepHandoff:
 		return 5
-	case StepSync:
+	case StepSync, StepRestore:
 		return 6
 	case StepFindDevice:
 		return 7
@@ -108,6 +111,8 @@ func PathTo(s Step) []Step {
 		return append(base, StepHandoff)
 	case StepSync:
 		return append(base, StepSync)
+	case StepRestore:
+		return append(base, StepSync, StepRestore)
 	case StepFindDevice:
 		return append(base, StepSync, StepFindDevice)
 	case StepSummary:
@@ -134,8 +139,8 @@ func ResumeStep(p Progress, signedIn bool) Step {
 	}
 	if signedIn {
 		switch saved {
-		case StepSync, StepFindDevice, StepSummary:
-			return saved
+		case StepSync, StepRestore, StepFindDevice, StepSummary:
+			return saved // a restore stopped midway goes on where it stopped
 		}
 		return StepSync
 	}

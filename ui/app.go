@@ -140,6 +140,8 @@ func (a *App) newScreen(s flows.Step) Screen {
 		return newHubScreen(sh)
 	case flows.StepHandoff:
 		return newStepScreen(sh, flows.StepHandoff, sh.handoffStep)
+	case flows.StepRestore:
+		return newStepScreen(sh, flows.StepRestore, sh.restoreStep)
 	}
 	// flows.StepTroubleshoot: opened on top of the step it was asked from.
 	return newDiagnoseScreen(sh, a.diagnoseEntry())
@@ -463,6 +465,8 @@ func (sh *shared) hubReady() bool { return sh.wiz.Account != nil && sh.deps.Mana
 // sign-in screens.
 func signedInPath(to flows.Step) []flows.Step {
 	switch to {
+	case flows.StepRestore:
+		return []flows.Step{flows.StepSync, flows.StepRestore}
 	case flows.StepFindDevice:
 		return []flows.Step{flows.StepSync, flows.StepFindDevice}
 	case flows.StepSummary:

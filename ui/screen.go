@@ -10,6 +10,7 @@ import (
 	"misetup/api"
 	"misetup/assets"
 	"misetup/flows"
+	"misetup/flows/micloud"
 )
 
 // Screen is one wizard step. Screens return strings; only App builds a
@@ -67,6 +68,10 @@ type Deps struct {
 	// Handoffs make a kiosk's "Type it on your phone" links; nil when
 	// this wizard cannot offer them.
 	Handoffs flows.Handoffs
+	// Restore brings a device that signs in the account's Mi Cloud
+	// backups ("Restore from Mi Cloud"); nil where nothing is restored (a
+	// kiosk).
+	Restore Restorer
 	// Drill is Find Device's "Test it now": it rings this device through
 	// the service and returns the round trip; nil when it cannot run here.
 	Drill func(ctx context.Context) (time.Duration, error)
@@ -151,6 +156,9 @@ type wizardState struct {
 	// HandoffPurpose is what the kiosk's hand-off is for
 	// (api.PurposeRegistration or api.PurposeSignIn).
 	HandoffPurpose string
+	// Backups are what the account has in Mi Cloud for this device's
+	// folders, read when Mi Cloud was saved; nil when none.
+	Backups []micloud.Backup
 	// LastSignIn is the last failed sign-in of this run and its answer, for
 	// troubleshooting; nil when none, or once signed in or reset.
 	LastSignIn *flows.SignInAttempt

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"misetup/api"
 	"misetup/flows"
@@ -53,6 +52,7 @@ func (sh *shared) syncStep(c flows.SyncChoice) *step {
 		}
 	}
 	cloud, id, cacheDir, stateDir := sh.deps.Cloud, sh.wiz.DeviceID, sh.deps.CacheDir, sh.deps.StateDir
+	restore, newAccount := sh.deps.Restore, sh.wiz.NewAccount
 	saved := func(settings api.SyncSettings, queued bool) outcome {
 		return outcome{to: flows.StepFindDevice, apply: func(sh *shared) { sh.wiz.Sync, sh.wiz.SyncQueued = &settings, queued }}
 	}
@@ -97,6 +97,17 @@ func (sh *shared) syncStep(c flows.SyncChoice) *step {
 			out, err := saveSync(ctx, cloud, id, syncSettings(v), cacheDir)
 			if err != nil {
 				return outcome{}, err
+			}
+			// Signed in on a device of an account with backups: "Restore
+			// from Mi Cloud" comes next (a new account has none). What
+			// cannot be read now is not worth stopping for.
+			if restore != nil && !newAccount {
+				if bs, err := restore.Backups(ctx); err == nil && len(bs) > 0 {
+					o := saved(out, false)
+					apply := o.apply
+					o.to, o.apply = flows.StepRestore, func(sh *shared) { apply(sh); sh.wiz.Backups = bs }
+					return o, nil
+				}
 			}
 			return saved(out, false), nil
 		},
@@ -147,12 +158,6 @@ func (sh *shared) storageLine(st api.Storage) string {
 	if st.QuotaBytes <= 0 {
 		return "  " + label + sh.st.Text.Render(flows.FormatBytes(st.UsedBytes))
 	}
-	frac := float64(st.UsedBytes) / float64(st.QuotaBytes)
-	const barW = 20
-	filled := min(int(frac*barW+0.5), barW)
-	if st.UsedBytes > 0 {
-		filled = max(filled, 1)
-	}
-	bar := sh.st.Selected.Render(strings.Repeat("█", filled)) + sh.st.Rule.Render(strings.Repeat("░", barW-filled))
+	bar := sh.meter(float64(st.UsedBytes)/float64(st.QuotaBytes), 20, st.UsedBytes > 0)
 	return "  " + label + sh.st.Text.Render(sh.T("sync.used_of", "used", flows.FormatBytes(st.UsedBytes), "quota", flows.FormatBytes(st.QuotaBytes))) + "  " + bar
 }

@@ -120,6 +120,27 @@ func (s *Syncer) Sync(ctx context.Context, f Folder) (Report, error) {
 	return rep, err
 }
 
+// Restore brings the category's items from the service to its folder,
+// sending nothing up: a new device's first restore. Stopped, it goes on
+// where it stopped (what came down is kept, a file cut off resumes).
+func (s *Syncer) Restore(ctx context.Context, f Folder) (Report, error) {
+	start := s.now()
+	rep := Report{Category: f.Category}
+	st, err := loadState(s.StateDir, f.Category)
+	if err != nil {
+		return rep, err
+	}
+	if err := os.MkdirAll(f.Root, 0o755); err != nil {
+		return rep, fmt.Errorf("%s folder: %w", f.Category, err)
+	}
+	err = s.pull(ctx, f, st, &rep)
+	if serr := st.save(s.StateDir, f.Category); err == nil {
+		err = serr
+	}
+	rep.Took = s.now().Sub(start)
+	return rep, err
+}
+
 // pull applies the service's changes since the cursor.
 func (s *Syncer) pull(ctx context.Context, f Folder, st *state, rep *Report) error {
 	for {
