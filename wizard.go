@@ -31,19 +31,19 @@ import (
 
 // wizardEnv is what main hands the wizard.
 type wizardEnv struct {
-	ServerURL                   string       // "" → the embedded in-process service
-	Lang                        string       // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
-	DataDir, StateDir, CacheDir string       // misetup's XDG dirs, already created (0700)
+	ServerURL                   string // "" → the embedded in-process service
+	Lang                        string // --lang value, or "" (then LANG/LC_ALL from Environ decide; default en)
+	DataDir, StateDir, CacheDir string // misetup's XDG dirs, already created (0700)
 	// Folders are Mi Cloud's folders on this device ("Restore from Mi
 	// Cloud" brings backups there); nil: no restore.
-	Folders []micloud.Folder
-	Accessible                  bool         // ACCESSIBLE=1 or --accessible
-	Kiosk                       *kioskEnv    // misetup --kiosk; nil for a personal device
-	Hub                         bool         // misetup account: the account hub, not the wizard
-	Defaults                    *ui.Defaults // the store's answers ([defaults], --answers); nil when none
-	In                          io.Reader
-	Out                         io.Writer
-	Environ                     []string
+	Folders    []micloud.Folder
+	Accessible bool         // ACCESSIBLE=1 or --accessible
+	Kiosk      *kioskEnv    // misetup --kiosk; nil for a personal device
+	Hub        bool         // misetup account: the account hub, not the wizard
+	Defaults   *ui.Defaults // the store's answers ([defaults], --answers); nil when none
+	In         io.Reader
+	Out        io.Writer
+	Environ    []string
 	// Embedded opens the in-process service (SQLite under DataDir, codes to the outbox under StateDir):
 	// it returns the handler and a close func. Slow (opens the DB, runs migrations): call it AFTER the first frame.
 	Embedded func(ctx context.Context) (http.Handler, func() error, error)
