@@ -509,16 +509,7 @@ func TestKioskHandoffToAPhone(t *testing.T) {
 	owner.Do(t, 0, "POST", "/v1/account/totp", nil, sess.Token).Into(t, http.StatusOK, &setup)
 	owner.Do(t, 0, "POST", "/v1/account/totp/confirm", map[string]string{"code": oathtool(t, setup.Secret, time.Now())}, sess.Token).Into(t, http.StatusOK, nil)
 
-	tm.start(kiosk)
-	tm.wait("Step 1 of 8 · Welcome")
-	tm.keys("Enter")
-	tm.wait("All set. Press enter to continue.")
-	tm.keys("Enter")
-	tm.wait("Step 3 of 8 · This device")
-	tm.keys("Enter")
-	tm.wait("Do you already have a Mi Account?")
-	tm.keys("s")
-	tm.wait("Step 5 of 8 · Sign in")
+	tm.toSignIn(kiosk)
 	for range 4 { // Mi ID, password, Sign in, Forgot password?
 		tm.keys("Tab")
 	}

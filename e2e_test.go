@@ -174,7 +174,14 @@ func e2eMachine(t *testing.T) (tm *tmuxTerm, xdg func(name string) string) {
 }
 
 // toCreateAccount starts the wizard and walks it to "Create account".
-func (tm *tmuxTerm) toCreateAccount(bin string) {
+func (tm *tmuxTerm) toCreateAccount(bin string) { tm.toAccount(bin, "c", "Create account") }
+
+// toSignIn starts the wizard and walks it to "Sign in".
+func (tm *tmuxTerm) toSignIn(bin string) { tm.toAccount(bin, "s", "Sign in") }
+
+// toAccount starts the wizard and walks it to step 5, the screen key
+// chooses at "Do you already have a Mi Account?" (title).
+func (tm *tmuxTerm) toAccount(bin, key, title string) {
 	tm.start(bin)
 	tm.wait("Step 1 of 8 · Welcome")
 	tm.keys("Enter")
@@ -183,8 +190,8 @@ func (tm *tmuxTerm) toCreateAccount(bin string) {
 	tm.wait("Step 3 of 8 · This device")
 	tm.keys("Enter")
 	tm.wait("Do you already have a Mi Account?")
-	tm.keys("c")
-	tm.wait("Step 5 of 8 · Create account")
+	tm.keys(key)
+	tm.wait("Step 5 of 8 · " + title)
 }
 
 // sendPassword tabs to the password and its confirmation, types pw into

@@ -225,11 +225,7 @@ func cleanText(field, v string, max int) (string, error) {
 // objects. The audit log keeps its events.
 func (s *Server) deleteAccount(r *http.Request, who *caller) (int, any, error) {
 	ctx := r.Context()
-	var req api.PasswordConfirm
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	if err := s.reauth(r, who, "password", req.Password); err != nil {
+	if err := s.passwordAgain(r, who); err != nil {
 		return 0, nil, err
 	}
 	miID := who.account.MiID

@@ -245,14 +245,21 @@ func (s *Server) confirmTOTP(r *http.Request, who *caller) (int, any, error) {
 	return http.StatusOK, api.RecoveryCodes{RecoveryCodes: codes}, nil
 }
 
+// passwordAgain reads a body with the password given again
+// (api.PasswordConfirm) and checks it, as a lock, an erase, turning 2FA off
+// and deleting the account need.
+func (s *Server) passwordAgain(r *http.Request, who *caller) error {
+	var req api.PasswordConfirm
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	return s.reauth(r, who, "password", req.Password)
+}
+
 // disableTOTP answers DELETE /v1/account/totp; it needs the password.
 func (s *Server) disableTOTP(r *http.Request, who *caller) (int, any, error) {
 	ctx := r.Context()
-	var req api.PasswordConfirm
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	if err := s.reauth(r, who, "password", req.Password); err != nil {
+	if err := s.passwordAgain(r, who); err != nil {
 		return 0, nil, err
 	}
 	a := who.account

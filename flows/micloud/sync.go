@@ -85,45 +85,32 @@ func (s *Syncer) now() time.Time {
 // last sync keeps both. It can be stopped at any point (ctx): what was
 // done is kept, and the next sync goes on from there.
 func (s *Syncer) Sync(ctx context.Context, f Folder) (Report, error) {
-	start := s.now()
-	rep := Report{Category: f.Category}
-	st, err := loadState(s.StateDir, f.Category)
-	if err != nil {
-		return rep, err
-	}
-	if err := os.MkdirAll(f.Root, 0o755); err != nil {
-		return rep, fmt.Errorf("%s folder: %w", f.Category, err)
-	}
-	// A write the service refused as stale means it changed meanwhile:
-	// read its changes again, then send ours (a few rounds at most).
-	for round := 0; ; round++ {
-		err = s.pull(ctx, f, st, &rep)
-		if err == nil {
-			var again bool
-			again, err = s.push(ctx, f, st, &rep)
-			if err == nil && again && round < 3 {
-				continue
+	return s.run(ctx, f, func(st *state, rep *Report) error {
+		// A write the service refused as stale means it changed
+		// meanwhile: read its changes again, then send ours (a few rounds
+		// at most).
+		for round := 0; ; round++ {
+			if err := s.pull(ctx, f, st, rep); err != nil {
+				return err
+			}
+			again, err := s.push(ctx, f, st, rep)
+			if err != nil || !again || round >= 3 {
+				return err
 			}
 		}
-		break
-	}
-	st.LastError = ""
-	if err != nil {
-		st.LastError = err.Error()
-	} else {
-		st.LastSync = s.now()
-	}
-	if serr := st.save(s.StateDir, f.Category); err == nil {
-		err = serr
-	}
-	rep.Took = s.now().Sub(start)
-	return rep, err
+	})
 }
 
 // Restore brings the category's items from the service to its folder,
 // sending nothing up: a new device's first restore. Stopped, it goes on
 // where it stopped (what came down is kept, a file cut off resumes).
 func (s *Syncer) Restore(ctx context.Context, f Folder) (Report, error) {
+	return s.run(ctx, f, func(st *state, rep *Report) error { return s.pull(ctx, f, st, rep) })
+}
+
+// run does work on the category's folder and state, and keeps the state
+// with how it ended: the time of a finished sync, or what stopped it.
+func (s *Syncer) run(ctx context.Context, f Folder, work func(st *state, rep *Report) error) (Report, error) {
 	start := s.now()
 	rep := Report{Category: f.Category}
 	st, err := loadState(s.StateDir, f.Category)
@@ -133,7 +120,13 @@ func (s *Syncer) Restore(ctx context.Context, f Folder) (Report, error) {
 	if err := os.MkdirAll(f.Root, 0o755); err != nil {
 		return rep, fmt.Errorf("%s folder: %w", f.Category, err)
 	}
-	err = s.pull(ctx, f, st, &rep)
+	err = work(st, &rep)
+	st.LastError = ""
+	if err != nil {
+		st.LastError = err.Error()
+	} else {
+		st.LastSync = s.now()
+	}
 	if serr := st.save(s.StateDir, f.Category); err == nil {
 		err = serr
 	}
@@ -313,7 +306,7 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 			total += lf.Size
 		}
 	}
-	stale := false
+	stale, saved := false, time.Now()
 	p := Progress{Category: f.Category, Total: total, Of: len(work)}
 	for _, lf := range work {
 		p.Item = lf.id
@@ -331,8 +324,16 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 			rep.Bytes += lf.Size
 		}
 		p.Done, p.Items = done+lf.Size, p.Items+1
-		if err := st.save(s.StateDir, f.Category); err != nil {
-			return false, err
+		// The state is kept about once a second, not after each item (it
+		// holds every item: saved each time, a first backup of many small
+		// items would write it over and over). An item sent but not yet
+		// kept is found again at the next sync: the service has it, with
+		// the same content, and nothing is sent twice.
+		if time.Since(saved) >= time.Second {
+			if err := st.save(s.StateDir, f.Category); err != nil {
+				return false, err
+			}
+			saved = time.Now()
 		}
 	}
 	// Deleted here: deleted there, unless it changed there meanwhile.
