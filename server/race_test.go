@@ -23,6 +23,8 @@ func batteryConfig(c *Config) {
 			c.SendsPerWindow = atoi(v)
 		case "address_failures":
 			c.AddressFailures = atoi(v)
+		case "handoffs_per_address":
+			c.HandoffsPerAddress = atoi(v)
 		case "default_quota_bytes":
 			c.DefaultQuotaBytes = int64(atoi(v))
 		case "resend_cooldown":

@@ -37,6 +37,8 @@ var Rules = map[string]string{
 	"address_failures": "1000",
 	// A small Mi Cloud quota, so that writes of small items can fill it.
 	"default_quota_bytes": "1048576",
+	// Few hand-offs per client address, so that a burst passes the ceiling.
+	"handoffs_per_address": "6",
 }
 
 // Target is the service under test.
@@ -86,6 +88,7 @@ var Tests = []Test{
 	{"CommandLongPoll", testCommandLongPoll},
 	{"HandoffCompletedOnce", testHandoffCompletedOnce},
 	{"HandoffCollectedOnce", testHandoffCollectedOnce},
+	{"HandoffCeilingTogether", testHandoffCeilingTogether},
 	{"CloudItemChangedOnce", testCloudItemChangedOnce},
 	{"CloudQuotaTogether", testCloudQuotaTogether},
 	{"CloudChangesNeverSkipped", testCloudChangesNeverSkipped},
@@ -705,6 +708,20 @@ func testHandoffCompletedOnce(t *testing.T, tg *Target) {
 	tg.Do(t, 1, "GET", "/v1/handoffs/"+h.ID, nil, "", kiosk...).Into(t, http.StatusOK, &p)
 	if p.State != api.HandoffCollected || p.Session == nil {
 		t.Errorf("the kiosk's poll answered %+v; want the session", p)
+	}
+}
+
+// testHandoffCeilingTogether: kiosks of one address (a store) ask for more
+// hand-offs at once than the address's ceiling allows (Rules: 6 an hour):
+// exactly the ceiling are made, the rest are refused 429.
+func testHandoffCeilingTogether(t *testing.T, tg *Target) {
+	tg.handoff(t) // one of the six; skips without a public URL
+	const n = 12
+	got := tally(tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/handoffs", api.HandoffRequest{Purpose: api.PurposeRegistration}, "", kiosk...)
+	}))
+	if got["201"] != 5 || got["429 rate_limited"] != n-5 {
+		t.Errorf("%d hand-offs asked at once beside one made, under a ceiling of 6: %v; want five 201, the rest 429 rate_limited", n, got)
 	}
 }
 
