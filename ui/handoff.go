@@ -180,7 +180,9 @@ func (sh *shared) handoffStep() *step {
 // room beside the text; "" when the window has none (the link is written
 // out anyway).
 func (sh *shared) handoffQR(link string, width int) string {
-	m, err := qr.Fit(link, min(width/2, 40), qrRows)
+	// Half the width, or more in a narrow window: a phone's camera needs
+	// the code more than the text beside it needs room (it wraps).
+	m, err := qr.Fit(link, min(max(width/2, width-22), 40), qrRows)
 	if err != nil {
 		return ""
 	}

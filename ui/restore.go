@@ -102,7 +102,7 @@ func (sh *shared) restoreStep() *step {
 		},
 		fields: []field{{key: "cats", kind: fieldChecks, label: sh.T("restore.what"), options: names, choices: cats,
 			value: checksValue(cats, chosen)}},
-		submit: sh.T("restore.submit"), busy: sh.T("restore.busy"), arrows: true,
+		submit: sh.T("restore.submit"), submitKey: "key.restore", busy: sh.T("restore.busy"), arrows: true,
 		actions: []action{{label: sh.T("restore.skip"), instant: true, run: func(context.Context, values) (outcome, error) {
 			return outcome{to: flows.StepFindDevice}, nil
 		}}},
@@ -118,8 +118,7 @@ func (sh *shared) restoreStep() *step {
 			if err := restore.Restore(ctx, pick, rp.update); err != nil {
 				return outcome{}, err
 			}
-			n := len(pick)
-			return outcome{to: flows.StepFindDevice, note: flows.T("restore.done", "n", n)}, nil
+			return outcome{to: flows.StepFindDevice}, nil
 		},
 	}
 }
