@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -34,7 +35,9 @@ folder of real files, synced both ways with the account:
   notes      ~/Documents/Notes, .md and .txt gallery    the Pictures folder
   recorder   ~/Music/Recordings              browser    ~/bookmarks.html (exported)
 
-Messages and call history are a phone's: a computer has none to sync. Each path can be
+Without an exported bookmarks.html, Firefox's bookmarks are exported there (read from a
+copy of its places.sqlite; Firefox's own files are never written). Messages and call
+history are a phone's: a computer has none to sync. Each path can be
 set in the config file's [cloud] table (contacts = "/path"; an empty path turns the
 category off here). A change made on both sides keeps both: this device's version as a
 copy named after it. The categories, "Sync automatically" and "Sync over Wi-Fi only"
@@ -278,6 +281,14 @@ func syncPass(ctx context.Context, cfg *config, ds *deviceSession, syncer *miclo
 		}
 	}
 	for _, f := range plan.Folders {
+		if f.Only != "" { // the browser: Firefox's bookmarks, when none were exported by hand
+			dst := filepath.Join(f.Root, f.Only)
+			if wrote, err := micloud.ExportFirefoxBookmarks(xdg.Home, dst); err != nil {
+				say(cat.T("sync.cat."+f.Category) + ": Firefox's bookmarks could not be read: " + err.Error())
+			} else if wrote {
+				say(cat.T("sync.cat."+f.Category) + ": Firefox's bookmarks exported to " + tildeHome(dst))
+			}
+		}
 		rep, err := syncer.Sync(ctx, f)
 		if after != nil {
 			after()

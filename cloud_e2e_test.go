@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"database/sql"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,7 +52,7 @@ func (c *cloudComputer) signIn(tg *servertest.Target, email, deviceID string) {
 		}
 	}
 	tg.Do(c.t, 0, "PUT", "/v1/devices/"+deviceID+"/sync", api.SyncSettings{AutoSync: true,
-		Categories: []string{"contacts", "notes", "gallery", "messages"}}, s.Token).Into(c.t, http.StatusOK, nil)
+		Categories: []string{"contacts", "notes", "gallery", "messages", "browser"}}, s.Token).Into(c.t, http.StatusOK, nil)
 }
 
 func (c *cloudComputer) write(rel string, data []byte) {
@@ -72,6 +73,30 @@ func (c *cloudComputer) read(rel string) []byte {
 		c.t.Fatal(err)
 	}
 	return b
+}
+
+// firefox leaves a Firefox profile with one bookmark in the home, as a
+// running Firefox keeps it (SQLite in WAL mode).
+func (c *cloudComputer) firefox(url, title string) {
+	c.t.Helper()
+	dir := filepath.Join(c.home, ".mozilla", "firefox", "x1y2z3.default-release")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "places.sqlite"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`PRAGMA journal_mode=WAL`,
+		`CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)`,
+		`CREATE TABLE moz_bookmarks (id INTEGER PRIMARY KEY, type INTEGER, fk INTEGER, title TEXT, dateAdded INTEGER)`,
+		`INSERT INTO moz_places VALUES (1, '` + url + `')`,
+		`INSERT INTO moz_bookmarks VALUES (1, 1, 1, '` + title + `', 1700000000000000)`} {
+		if _, err := db.Exec(q); err != nil {
+			c.t.Fatal(err)
+		}
+	}
 }
 
 // run runs misetup cloud with args and returns its output and status.
@@ -110,15 +135,17 @@ func TestCloudBetweenTwoComputers(t *testing.T) {
 	a.write("Contacts/ann.vcf", []byte("BEGIN:VCARD\nFN:Ann Lee\nEND:VCARD\n"))
 	a.write("Documents/Notes/购物 (2).md", []byte("- milk\n"))
 	a.write("Pictures/2026/beach.jpg", photo)
+	a.firefox("https://www.mi.com/", "Xiaomi")
 	out, code := a.run("sync", "--once")
-	if code != 0 || !strings.Contains(out, "Gallery: 1 up") || !strings.Contains(out, "Messages: not on this computer") {
+	if code != 0 || !strings.Contains(out, "Gallery: 1 up") || !strings.Contains(out, "Messages: not on this computer") ||
+		!strings.Contains(out, "Browser: Firefox's bookmarks exported to ~/bookmarks.html") || !strings.Contains(out, "Browser: 1 up") {
 		t.Fatalf("A's first sync (%d):\n%s", code, out)
 	}
 	out, code = b.run("sync", "--once")
 	if code != 0 || !strings.Contains(out, "Gallery: 1 down") {
 		t.Fatalf("B's first sync (%d):\n%s", code, out)
 	}
-	for _, rel := range []string{"Contacts/ann.vcf", "Documents/Notes/购物 (2).md", "Pictures/2026/beach.jpg"} {
+	for _, rel := range []string{"Contacts/ann.vcf", "Documents/Notes/购物 (2).md", "Pictures/2026/beach.jpg", "bookmarks.html"} {
 		if !bytes.Equal(a.read(rel), b.read(rel)) {
 			t.Errorf("%s differs on B", rel)
 		}
