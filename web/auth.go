@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 
 	"misetup/api"
@@ -70,18 +71,16 @@ func (p *Portal) signIn(rq *req) {
 		switch {
 		case ue.Key == flows.ErrKeySecondFactor && !second:
 			p.sealPending(rq, pending{Identifier: in.Identifier, Password: in.Password})
-			v.Err = nil
+			v.Err, rq.status = nil, http.StatusOK // asked for the code: not a refusal
 			v.Title = rq.T("hub.two_step.title")
 			rq.render("signin_totp", v)
 			return
 		case second && (ue.Key == flows.ErrKeyTOTPInvalid || ue.Key == flows.ErrKeyTOTPFormat):
-			rq.status = statusOf(err)
 			v.Title = rq.T("hub.two_step.title")
 			rq.render("signin_totp", v)
 			return
 		}
 		p.dropPending(rq)
-		rq.status = statusOf(err)
 		rq.render("signin", v)
 		return
 	}
@@ -130,7 +129,6 @@ func (p *Portal) forgot(rq *req) {
 		if gone {
 			return
 		}
-		rq.status = statusOf(err)
 		rq.render("forgot", view{Title: rq.T("reset.heading"), Err: ev, Form: map[string]string{"identifier": id}})
 		return
 	}
@@ -173,13 +171,11 @@ func (p *Portal) resetAgain(rq *req, id string, err error, notice string) {
 			return
 		}
 		v.Err = ev
-		rq.status = statusOf(err)
 	}
 	ch, cerr := rq.c.Challenge(rq.ctx, id)
 	if cerr != nil {
 		// The challenge is gone (unknown or expired long ago): start over.
 		v.Err, _ = rq.explain(cerr)
-		rq.status = statusOf(cerr)
 		rq.render("forgot", v)
 		return
 	}

@@ -212,7 +212,6 @@ func (p *Portal) formFailed(rq *req, err error, form map[string]string) {
 	if gone {
 		return
 	}
-	rq.status = statusOf(err)
 	p.drawDevice(rq, ev, "", form)
 }
 
@@ -296,7 +295,6 @@ func (p *Portal) failed(rq *req, err error) {
 	if gone {
 		return
 	}
-	rq.status = statusOf(err)
 	if rq.status < 500 && rq.status != http.StatusNotFound {
 		rq.status = http.StatusBadGateway
 	}

@@ -103,7 +103,6 @@ func (p *Portal) checkHandoff(rq *req, l api.HandoffLink, in *api.HandoffComplet
 func (p *Portal) handoffRefused(rq *req, v view, err error, second bool) {
 	ev, _ := rq.explain(err)
 	v.Err = ev
-	rq.status = statusOf(err)
 	if second {
 		if ue := flows.Explain(err); ue.Key == flows.ErrKeyTOTPInvalid || ue.Key == flows.ErrKeySecondFactor || ue.Key == flows.ErrKeyInvalidCode {
 			v.Title = rq.T("hub.two_step.title")

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"misetup/api"
 	"misetup/assets"
 	"misetup/client"
 	"misetup/flows"
@@ -191,8 +193,9 @@ type errView struct {
 	Text, Hint, Field string
 }
 
-// explain turns err into words in the page's language; a session that
-// ended sends the person to sign in again (reported by the bool).
+// explain turns err into words in the page's language, and the page's
+// status into err's; a session that ended sends the person to sign in
+// again (reported by the bool).
 func (rq *req) explain(err error) (*errView, bool) {
 	ue := flows.Explain(err)
 	if ue == nil {
@@ -205,6 +208,7 @@ func (rq *req) explain(err error) (*errView, bool) {
 	}
 	args := append(append([]any{}, ue.Args...), "server", rq.T("web.service"))
 	ev := &errView{Text: rq.T(ue.Key, args...), Hint: rq.cat.TOr(ue.Hint(), "", args...), Field: ue.Field}
+	rq.status = statusOf(err)
 	if ev.Field == "" {
 		ev.Field = fieldOfKey(ue.Key)
 	}
@@ -258,4 +262,14 @@ func query(name, value string) string {
 		return ""
 	}
 	return "?" + url.Values{name: {value}}.Encode()
+}
+
+// statusOf is the HTTP status a page answers for err: the service's, or
+// 400 for what the page itself refused.
+func statusOf(err error) int {
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Status >= 400 {
+		return ae.Status
+	}
+	return http.StatusBadRequest
 }

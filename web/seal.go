@@ -8,10 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"time"
-
-	"misetup/api"
 )
 
 // pendingTTL is how long a sign-in waits for its two-step code.
@@ -91,14 +88,4 @@ func (p *Portal) dropPending(rq *req) {
 	if _, err := rq.r.Cookie(cookiePending); err == nil {
 		p.setCookie(rq.w, rq.r, cookiePending, "", -1, false)
 	}
-}
-
-// statusOf is the HTTP status a page answers for err: the service's, or
-// 400 for what the page itself refused.
-func statusOf(err error) int {
-	var ae *api.Error
-	if errors.As(err, &ae) && ae.Status >= 400 {
-		return ae.Status
-	}
-	return http.StatusBadRequest
 }

@@ -48,7 +48,6 @@ func (p *Portal) saveProfile(rq *req) {
 			return
 		}
 		acc, _ := rq.c.Account(rq.ctx)
-		rq.status = statusOf(err)
 		rq.render("profile", view{Title: rq.T("hub.profile.title"), Account: &acc, Err: ev, Form: form})
 		return
 	}
@@ -98,7 +97,6 @@ func (p *Portal) changePassword(rq *req) {
 			ev.Field = "current_password"
 		}
 		v.Err = ev
-		rq.status = statusOf(err)
 		rq.render("password", v)
 		return
 	}
@@ -145,7 +143,6 @@ func (p *Portal) twoStepConfirm(rq *req) {
 			return
 		}
 		ev.Field = "code"
-		rq.status = statusOf(err)
 		uri := rq.form("uri")
 		rq.render("twostep", view{Title: rq.T("hub.two_step.code_title"), Err: ev, TwoStep: p.setupView(rq, uri, secretOf(uri))})
 		return
@@ -161,7 +158,6 @@ func (p *Portal) twoStepOff(rq *req) {
 			return
 		}
 		ev.Field = "password"
-		rq.status = statusOf(err)
 		rq.render("twostep", view{Title: rq.T("hub.two_step.title"), Err: ev, TwoStep: &twoStepView{On: true}})
 		return
 	}
@@ -217,7 +213,6 @@ func (p *Portal) addRecovery(rq *req) {
 		if gone {
 			return
 		}
-		rq.status = statusOf(err)
 		p.drawRecovery(rq, ev, "", form)
 		return
 	}
@@ -236,7 +231,6 @@ func (p *Portal) verifyRecovery(rq *req) {
 	if gone {
 		return
 	}
-	rq.status = statusOf(err)
 	ch, cerr := rq.c.Challenge(rq.ctx, id)
 	if cerr != nil {
 		p.drawRecovery(rq, ev, "", nil)

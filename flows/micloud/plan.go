@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -92,7 +91,7 @@ func Status(stateDir string, folders []Folder, used map[string]int64) ([]Categor
 			return nil, err
 		}
 		cs.LastSync, cs.LastError, cs.Items = st.LastSync, st.LastError, len(st.Items)
-		local, err := scan(f, st)
+		local, err := scan(f, st, false) // a status reads no file: what changed is pending
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			cs.LastError = err.Error()
 		}
@@ -167,10 +166,4 @@ func Backups(ctx context.Context, r Remote, fs []Folder) ([]Backup, error) {
 		}
 	}
 	return out, nil
-}
-
-// Exists reports whether the folder of f exists already.
-func (f Folder) Exists() bool {
-	fi, err := os.Stat(f.Root)
-	return err == nil && fi.IsDir()
 }

@@ -294,7 +294,7 @@ func (s *Syncer) conflictCopy(p string) (string, error) {
 // deleted here. It reports whether the service refused one as stale (it
 // changed there meanwhile: read its changes again, then try again).
 func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bool, error) {
-	local, err := scan(f, st)
+	local, err := scan(f, st, true)
 	if err != nil {
 		return false, err
 	}
@@ -431,8 +431,10 @@ type localFile struct {
 }
 
 // scan lists the folder's items; a file whose size and time match the last
-// sync keeps its known SHA-256 (it is not read again).
-func scan(f Folder, st *state) (map[string]localFile, error) {
+// sync keeps its known SHA-256 (it is not read again). Without hash, a file
+// whose size or time changed is not read either: its SHA-256 is left
+// empty, which differs from any synced one.
+func scan(f Folder, st *state, hash bool) (map[string]localFile, error) {
 	out := map[string]localFile{}
 	err := filepath.WalkDir(f.Root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -456,6 +458,12 @@ func scan(f Folder, st *state) (map[string]localFile, error) {
 			return nil
 		}
 		base, known := st.Items[id]
+		if !hash {
+			if fi, err := d.Info(); err == nil && (!known || fi.Size() != base.Size || !fi.ModTime().Equal(base.ModTime)) {
+				out[id] = localFile{entry: entry{Size: fi.Size(), ModTime: fi.ModTime()}, id: id, path: p}
+				return nil
+			}
+		}
 		e, exists, err := fileState(p, base, known)
 		if err != nil || !exists {
 			return err
