@@ -235,7 +235,11 @@ func fieldOfKey(key string) string {
 
 // render draws page name with v and answers it.
 func (rq *req) render(name string, v view) {
-	t, ok := rq.p.pages[name]
+	pages, err := rq.p.pages()
+	if err != nil {
+		panic(err) // the embedded templates: a test draws every page
+	}
+	t, ok := pages[name]
 	if !ok {
 		panic("web: no page " + name)
 	}
