@@ -130,7 +130,7 @@ func (ws *wizardSession) deps(kiosk string) (*client.Client, ui.Deps, ui.Options
 		DeviceID: func() (string, error) { return device, nil },
 	}
 	env := ws.s.Environ()
-	opts := ui.Options{Locale: localeOf(env), Version: api.Version, PublicURL: ws.w.set.PublicURL}
+	opts := ui.Options{Locale: localeOf(env), Version: api.Version, PublicURL: func() string { return ws.w.set.PublicURL }}
 	deps.Handoffs = c
 	// The store's answers, the device name made for this terminal; a name
 	// this terminal's id makes too long is left to the customer.

@@ -89,13 +89,19 @@ func runWizard(ctx context.Context, env wizardEnv) error {
 		opts.Kiosk = k
 		deps.Sessions, deps.Progress, deps.StateDir, deps.CacheDir, deps.Drill, deps.Restore = &memSessions{}, nil, "", "", nil, nil
 		// "Type it on your phone" needs the store server's public address,
-		// which its status says; the built-in service has none.
+		// which its status says (the built-in service has none). It is
+		// asked beside the first screens, not before them: a store server
+		// that does not answer must not keep the kiosk blank.
 		if env.ServerURL != "" {
-			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			if st, err := svc.client.Status(sctx); err == nil {
-				opts.PublicURL = st.PublicURL
-			}
-			cancel()
+			var public atomic.Value
+			go func() {
+				sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				if st, err := svc.client.Status(sctx); err == nil {
+					public.Store(st.PublicURL)
+				}
+			}()
+			opts.PublicURL = func() string { s, _ := public.Load().(string); return s }
 			deps.Handoffs = svc.client
 		}
 	}

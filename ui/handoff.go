@@ -17,7 +17,7 @@ import (
 // from any browser: its public address, or the address this wizard reaches
 // it at; "" for the built-in service, which has none.
 func (sh *shared) portalURL() string {
-	u := strings.TrimRight(firstNonEmpty(sh.opts.PublicURL, sh.opts.Server), "/")
+	u := strings.TrimRight(firstNonEmpty(sh.publicURL(), sh.opts.Server), "/")
 	if u == "" {
 		return ""
 	}
@@ -28,7 +28,16 @@ func (sh *shared) portalURL() string {
 // on your phone": on a kiosk whose service has a public address a phone
 // can reach.
 func (sh *shared) canHandOff() bool {
-	return sh.opts.Kiosk != nil && sh.opts.PublicURL != "" && sh.deps.Handoffs != nil
+	return sh.opts.Kiosk != nil && sh.publicURL() != "" && sh.deps.Handoffs != nil
+}
+
+// publicURL is the service's public address, "" when it has none (or has
+// not said yet).
+func (sh *shared) publicURL() string {
+	if sh.opts.PublicURL == nil {
+		return ""
+	}
+	return sh.opts.PublicURL()
 }
 
 // handOffAction is the create and sign-in steps' "Type it on your phone"

@@ -99,8 +99,10 @@ type Options struct {
 	Server  string        // the service's URL, "" for the built-in one (shown in texts)
 	// PublicURL is the service's public address (its config's
 	// public_url): where its web portal is, and what makes a kiosk offer
-	// "Type it on your phone". "" when it has none.
-	PublicURL string
+	// "Type it on your phone". It answers "" when there is none, or
+	// until the service has said (a kiosk asks it beside its first
+	// screens); nil: none.
+	PublicURL func() string
 	// Version is this build's version.
 	Version string
 	// Hub opens the account hub (misetup account) instead of the wizard.
