@@ -20,7 +20,6 @@ import (
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// buckets: a folder of this machine
 	_ "gocloud.dev/blob/memblob"  // mem:// buckets: tests, a throw-away service
-	_ "gocloud.dev/blob/s3blob"   // s3:// buckets: S3, MinIO and the like, for fleets
 	"gocloud.dev/gcerrors"
 
 	"misetup/api"

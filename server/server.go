@@ -118,7 +118,7 @@ type Config struct {
 	// BlobURL is the bucket Mi Cloud's blobs (photos, recordings) are kept
 	// in, as a gocloud.dev/blob URL: file:///a/folder (see FileBlobURL),
 	// s3://bucket?region=...&endpoint=... (S3, MinIO: what several serve
-	// processes share), or mem:// (kept in memory, gone when the process
+	// processes share; in a build with -tags s3, blobs_s3.go), or mem:// (kept in memory, gone when the process
 	// ends). "" is mem://: set it for anything but tests.
 	BlobURL string
 	// MaxItemBytes is the most data an item of a small category (contacts,
