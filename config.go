@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"misetup/server"
+	"misetup/server/bucket"
 	"misetup/server/courier"
 	"misetup/server/store"
 )
@@ -58,7 +59,7 @@ type serveConfig struct {
 	// portal, a kiosk's hand-off link), such as https://store.example.com.
 	PublicURL string `toml:"public_url"`
 	// Blobs is where Mi Cloud's files (photos, recordings) are kept: a
-	// gocloud.dev/blob URL, file:///a/folder or s3://bucket?endpoint=...
+	// bucket URL (server/bucket), file:///a/folder or s3://bucket?endpoint=...
 	// for a fleet; default a folder beside the SQLite store.
 	Blobs string `toml:"blobs"`
 	// TLSCert and TLSKey, both set, serve HTTPS instead of HTTP.
@@ -254,7 +255,7 @@ func (c *config) blobURL() string {
 	if c.Serve.Blobs != "" {
 		return c.Serve.Blobs
 	}
-	return server.FileBlobURL(filepath.Join(c.dataDir, "blobs"))
+	return bucket.FolderURL(filepath.Join(c.dataDir, "blobs"))
 }
 
 // serviceLog is where the embedded service (wizard, doctor) logs.

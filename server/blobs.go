@@ -9,20 +9,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/fileblob" // file:// buckets: a folder of this machine
-	_ "gocloud.dev/blob/memblob"  // mem:// buckets: tests, a throw-away service
-	"gocloud.dev/gcerrors"
-
 	"misetup/api"
+	"misetup/server/bucket"
 	"misetup/server/store"
 )
 
@@ -38,33 +32,6 @@ const octetStream = "application/octet-stream"
 
 // uploadIDRe is an upload's id (newID's form).
 var uploadIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
-
-// FileBlobURL returns the BlobURL of a folder of this machine (an absolute
-// path): created if missing (mode 0700), its temporary files beside the
-// blobs (so that they are renamed on the same file system), no metadata
-// files beside them.
-func FileBlobURL(dir string) string {
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}
-	q := url.Values{}
-	q.Set("create_dir", "1")
-	q.Set("no_tmp_dir", "1")
-	q.Set("dir_file_mode", "0700")
-	q.Set("metadata", "skip")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// openBucket opens the bucket of Config.BlobURL; "" is an in-memory one.
-func openBucket(ctx context.Context, u string) (*blob.Bucket, error) {
-	if u == "" {
-		u = "mem://"
-	}
-	b, err := blob.OpenBucket(ctx, u)
-	if err != nil {
-		return nil, fmt.Errorf("server: open blob bucket: %w", err)
-	}
-	return b, nil
-}
 
 // blobKey is the object of an account's blob.
 func blobKey(miID, sha string) string { return miID + "/" + sha }
@@ -392,7 +359,7 @@ func (s *Server) receivePart(r *http.Request, u *store.Upload) (*store.Upload, e
 	if err != nil {
 		return nil, err
 	}
-	bw, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: octetStream})
+	bw, err := s.bucket.NewWriter(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("new part: %w", err)
 	}
@@ -468,7 +435,7 @@ func (s *Server) finishUpload(ctx context.Context, u *store.Upload) error {
 	}
 	wctx, abort := context.WithCancel(ctx)
 	defer abort()
-	bw, err := s.bucket.NewWriter(wctx, blobKey(u.MiID, u.SHA256), &blob.WriterOptions{ContentType: octetStream})
+	bw, err := s.bucket.NewWriter(wctx, blobKey(u.MiID, u.SHA256))
 	if err != nil {
 		return fmt.Errorf("new blob: %w", err)
 	}
@@ -479,7 +446,7 @@ func (s *Server) finishUpload(ctx context.Context, u *store.Upload) error {
 			if p.Pos != total {
 				return fmt.Errorf("upload %s: a part at %d, want one at %d", u.ID, p.Pos, total)
 			}
-			rd, err := s.bucket.NewReader(ctx, p.Key, nil)
+			rd, err := s.bucket.NewRangeReader(ctx, p.Key, 0, -1)
 			if err != nil {
 				return err
 			}
@@ -560,7 +527,7 @@ func (s *Server) downloadBlob(w http.ResponseWriter, r *http.Request, who *calle
 	}
 	var rd io.ReadCloser = http.NoBody
 	if length > 0 && r.Method != http.MethodHead {
-		rd, err = s.bucket.NewRangeReader(ctx, blobKey(who.account.MiID, sha), start, length, nil)
+		rd, err = s.bucket.NewRangeReader(ctx, blobKey(who.account.MiID, sha), start, length)
 		if err != nil {
 			return fmt.Errorf("open blob %s of %s: %w", sha, who.account.MiID, err)
 		}
@@ -616,7 +583,7 @@ func (s *Server) collectGarbage(ctx context.Context, miID string) {
 // gone (a missing one is).
 func (s *Server) deleteObject(ctx context.Context, key string) bool {
 	err := s.bucket.Delete(ctx, key)
-	if err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+	if err != nil && !errors.Is(err, bucket.ErrNotFound) {
 		s.log.Warn("delete blob object", "key", key, "err", err)
 		return false
 	}
@@ -626,19 +593,16 @@ func (s *Server) deleteObject(ctx context.Context, key string) bool {
 // deletePrefix deletes every object whose key starts with prefix and
 // reports whether all went.
 func (s *Server) deletePrefix(ctx context.Context, prefix string) bool {
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	keys, err := s.bucket.List(ctx, prefix)
+	if err != nil {
+		s.log.Warn("list blob objects", "prefix", prefix, "err", err)
+		return false
+	}
 	all := true
-	for {
-		obj, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return all
-		}
-		if err != nil {
-			s.log.Warn("list blob objects", "prefix", prefix, "err", err)
-			return false
-		}
-		if !obj.IsDir && !s.deleteObject(ctx, obj.Key) {
+	for _, k := range keys {
+		if !s.deleteObject(ctx, k) {
 			all = false
 		}
 	}
+	return all
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"misetup/api"
+	"misetup/server/bucket"
 )
 
 // twin is a second server on e's store, clock and courier (another
@@ -84,7 +85,7 @@ func (e *env) offset(token, id string) (int, int) {
 	return r.status, n
 }
 
-// objects lists the files of the account miID in the fileblob folder dir.
+// objects lists the files of the account miID in the blob folder dir.
 func objects(t testing.TB, dir, miID string) []string {
 	t.Helper()
 	var out []string
@@ -137,7 +138,7 @@ func cutShort(t *testing.T, url, token, id string, offset int, want int, chunk [
 // then downloads whole and in ranges.
 func TestUploadResume(t *testing.T) {
 	dir := t.TempDir()
-	blobs := func(c *Config) { c.BlobURL = FileBlobURL(dir) }
+	blobs := func(c *Config) { c.BlobURL = bucket.FolderURL(dir) }
 	a := newEnv(t, blobs)
 	b := a.twin(blobs)
 	s := a.signUp("ann@example.com", "phone")
@@ -235,7 +236,7 @@ func TestUploadResume(t *testing.T) {
 // naming sha256; the upload and its parts go, and no blob is made.
 func TestUploadMismatch(t *testing.T) {
 	dir := t.TempDir()
-	e := newEnv(t, func(c *Config) { c.BlobURL = FileBlobURL(dir) })
+	e := newEnv(t, func(c *Config) { c.BlobURL = bucket.FolderURL(dir) })
 	s := e.signUp("ann@example.com", "phone")
 	want := []byte("hello, world")
 	u := e.startUpload(s.Token, want, http.StatusCreated)
@@ -323,7 +324,7 @@ func TestUploadLimits(t *testing.T) {
 // per item; one no item names goes a day after, at the next upload.
 func TestCloudFileItems(t *testing.T) {
 	dir := t.TempDir()
-	e := newEnv(t, func(c *Config) { c.BlobURL = FileBlobURL(dir) })
+	e := newEnv(t, func(c *Config) { c.BlobURL = bucket.FolderURL(dir) })
 	s := e.signUp("ann@example.com", "phone")
 	photo := randomBytes(3000)
 	sha := e.uploadAll(s.Token, photo, 1000)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+
+	"misetup/server/bucket"
 )
 
 // BenchmarkCloudPutItem changes one 1 KiB note again and again through
@@ -26,7 +28,7 @@ func BenchmarkCloudPutItem(b *testing.B) {
 // blob through the HTTP handler into a folder bucket; MB/s is the rate of
 // the blob's bytes.
 func BenchmarkBlobTransfer(b *testing.B) {
-	e := newEnv(b, func(c *Config) { c.BlobURL = FileBlobURL(b.TempDir()) })
+	e := newEnv(b, func(c *Config) { c.BlobURL = bucket.FolderURL(b.TempDir()) })
 	s := e.signUp("ann@example.com", "phone")
 	const size, chunk = 32 << 20, 8 << 20
 	b.Run("upload", func(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"misetup/api"
+	"misetup/server/bucket"
 )
 
 // item is a PUT body of a small item.
@@ -281,7 +282,7 @@ func TestCloudTogether(t *testing.T) {
 // sessions, items, uploads and blobs; another account stays.
 func TestAccountDeletion(t *testing.T) {
 	dir := t.TempDir()
-	e := newEnv(t, func(c *Config) { c.BlobURL = FileBlobURL(dir) })
+	e := newEnv(t, func(c *Config) { c.BlobURL = bucket.FolderURL(dir) })
 	s := e.signUp("ann@example.com", "phone")
 	keep := e.signUp("bo@example.com", "phone")
 	for _, tok := range []string{s.Token, keep.Token} {

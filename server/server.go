@@ -28,9 +28,8 @@ import (
 	"sync"
 	"time"
 
-	"gocloud.dev/blob"
-
 	"misetup/api"
+	"misetup/server/bucket"
 	"misetup/server/courier"
 	"misetup/server/policy"
 	"misetup/server/store"
@@ -116,10 +115,11 @@ type Config struct {
 	MaxBodyBytes int64
 
 	// BlobURL is the bucket Mi Cloud's blobs (photos, recordings) are kept
-	// in, as a gocloud.dev/blob URL: file:///a/folder (see FileBlobURL),
+	// in (package bucket): file:///a/folder (see bucket.FolderURL),
 	// s3://bucket?region=...&endpoint=... (S3, MinIO: what several serve
-	// processes share; in a build with -tags s3, blobs_s3.go), or mem:// (kept in memory, gone when the process
-	// ends). "" is mem://: set it for anything but tests.
+	// processes share; a build with -tags s3), or mem:// (kept in memory,
+	// gone when the process ends). "" is mem://: set it for anything but
+	// tests.
 	BlobURL string
 	// MaxItemBytes is the most data an item of a small category (contacts,
 	// messages, notes, calendar, call history, browser) carries.
@@ -354,7 +354,7 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	// bucket keeps Mi Cloud's blobs and uploads' parts (Config.BlobURL).
-	bucket *blob.Bucket
+	bucket bucket.Bucket
 
 	// dummyHash is verified against for unknown identifiers, so that a
 	// sign-in for no account costs what one for an account does. It is
@@ -425,11 +425,11 @@ func New(st store.Store, c courier.Courier, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: dummy password: %w", err)
 	}
 	s.dummySecret = fmt.Sprintf("%x", secret)
-	bucket, err := openBucket(context.Background(), cfg.BlobURL)
+	b, err := bucket.Open(context.Background(), cfg.BlobURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("server: Mi Cloud's blobs: %w", err)
 	}
-	s.bucket = bucket
+	s.bucket = b
 	s.routes()
 	return s, nil
 }

@@ -23,6 +23,7 @@ import (
 	"misetup/flows/micloud"
 	"misetup/internal/testutil"
 	"misetup/server"
+	"misetup/server/bucket"
 	"misetup/server/policy"
 	"misetup/server/store"
 )
@@ -46,7 +47,7 @@ func startService(t *testing.T, quota int64) *service {
 	cfg := server.DefaultConfig()
 	cfg.Argon2 = policy.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.BlobURL = server.FileBlobURL(filepath.Join(dir, "blobs"))
+	cfg.BlobURL = bucket.FolderURL(filepath.Join(dir, "blobs"))
 	if quota > 0 {
 		cfg.DefaultQuotaBytes = quota
 	}
