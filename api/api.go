@@ -401,6 +401,42 @@ type ItemWrite struct {
 	ContentType string `json:"content_type,omitempty"`
 }
 
+// Batch is the body of POST /v1/cloud/{category}/batch: writes of small
+// items (not gallery or recorder), at most MaxBatchWrites, made in one
+// transaction, each under its own condition.
+type Batch struct {
+	Writes []BatchWrite `json:"writes"`
+}
+
+// MaxBatchWrites is the most writes a batch carries.
+const MaxBatchWrites = 100
+
+// BatchWrite is one write of a batch: the item id, the version it is
+// based on (0: create it, as If-None-Match: *; N: change or delete the
+// item at version N, as If-Match: N), and its new content, or delete.
+type BatchWrite struct {
+	ID      string `json:"id"`
+	Version int64  `json:"version"`
+	Delete  bool   `json:"delete,omitempty"`
+	ItemWrite
+}
+
+// BatchResults is the answer of a batch: one result for each write, in
+// their order.
+type BatchResults struct {
+	Results []BatchResult `json:"results"`
+}
+
+// BatchResult is what became of a write of a batch: its status (200 or
+// 201, else the status the write alone would have had: 404, 409, 507) and
+// the item as stored (without its data, which the client sent), or the
+// error (a conflict's carries the item as it is, without its data).
+type BatchResult struct {
+	Status int    `json:"status"`
+	Item   *Item  `json:"item,omitempty"`
+	Error  *Error `json:"error,omitempty"`
+}
+
 // Changes is the answer of GET /v1/cloud/{category}/changes: the items
 // changed after the cursor asked for, in the order of their changes.
 type Changes struct {

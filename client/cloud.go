@@ -297,6 +297,35 @@ func (c *Client) PutItem(ctx context.Context, category, id string, version int64
 	return it, err
 }
 
+// WriteItems makes writes of small items of category in one request (POST
+// /v1/cloud/{category}/batch): at most api.MaxBatchWrites, about 1 MiB of
+// data in all. The results are in the order of the writes: each its item
+// as stored (without data), or the error the write alone would have had,
+// as PutItem and DeleteItem report them. A retried batch that the service
+// had made before the retry answers the items, not conflicts with
+// themselves.
+func (c *Client) WriteItems(ctx context.Context, category string, writes []api.BatchWrite) ([]api.BatchResult, error) {
+	var out api.BatchResults
+	tries, err := c.jsonCall(ctx, http.MethodPost, "/v1/cloud/"+url.PathEscape(category)+"/batch", nil, api.Batch{Writes: writes}, &out, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Results) != len(writes) {
+		return nil, fmt.Errorf("POST batch: %d results for %d writes", len(out.Results), len(writes))
+	}
+	for i, r := range out.Results {
+		if e := r.Error; tries > 1 && e != nil && e.Code == api.CodeConflict && e.Current != nil {
+			w := writes[i]
+			if w.Delete && e.Current.Deleted && e.Current.Version == w.Version+1 || !w.Delete && sameWrite(e.Current, w.ItemWrite, w.Version) {
+				cur := *e.Current
+				cur.Data = nil
+				out.Results[i] = api.BatchResult{Status: http.StatusOK, Item: &cur}
+			}
+		}
+	}
+	return out.Results, nil
+}
+
 // sameWrite reports whether cur is what w, sent at version, made.
 func sameWrite(cur *api.Item, w api.ItemWrite, version int64) bool {
 	want := strings.ToLower(w.Blob)

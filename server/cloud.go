@@ -179,6 +179,27 @@ func errQuota(qe *store.QuotaExceeded) *api.Error {
 	return e
 }
 
+// itemRefusal is the answer to a write of an item the store refused (409
+// with the item as it is, 507, 404, 400 for a missing blob), or the
+// failure of op.
+func itemRefusal(op string, err error) error {
+	var (
+		vc *store.VersionConflict
+		qe *store.QuotaExceeded
+	)
+	switch {
+	case errors.As(err, &vc):
+		return errItemConflict(vc.Current)
+	case errors.As(err, &qe):
+		return errQuota(qe)
+	case errors.Is(err, store.ErrNoBlob):
+		return errInput("blob", "The blob is not (or no longer) in your Mi Cloud: upload it first (POST /v1/cloud/uploads).")
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound("item")
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
 // getItem answers GET /v1/cloud/{category}/items/{id...}: the item, a
 // tombstone included.
 func (s *Server) getItem(r *http.Request, who *caller, category string) (int, any, error) {
@@ -218,21 +239,8 @@ func (s *Server) putItem(r *http.Request, who *caller, category string) (int, an
 		return 0, nil, err
 	}
 	stored, err := s.st.PutItem(ctx, &store.ItemWrite{Item: it, IfVersion: version, IfAbsent: absent, DefaultQuota: s.cfg.DefaultQuotaBytes})
-	var (
-		vc *store.VersionConflict
-		qe *store.QuotaExceeded
-	)
-	switch {
-	case errors.As(err, &vc):
-		return 0, nil, errItemConflict(vc.Current)
-	case errors.As(err, &qe):
-		return 0, nil, errQuota(qe)
-	case errors.Is(err, store.ErrNoBlob):
-		return 0, nil, errInput("blob", "The blob is not (or no longer) in your Mi Cloud: upload it first (POST /v1/cloud/uploads).")
-	case errors.Is(err, store.ErrNotFound):
-		return 0, nil, errNotFound("item")
-	case err != nil:
-		return 0, nil, fmt.Errorf("put item: %w", err)
+	if err != nil {
+		return 0, nil, itemRefusal("put item", err)
 	}
 	status := http.StatusOK
 	if absent {
@@ -315,14 +323,8 @@ func (s *Server) deleteItem(r *http.Request, who *caller, category string) (int,
 		return 0, nil, err
 	}
 	tomb, err := s.st.DeleteItem(r.Context(), who.account.MiID, category, id, version, who.session.DeviceID, s.now())
-	var vc *store.VersionConflict
-	switch {
-	case errors.As(err, &vc):
-		return 0, nil, errItemConflict(vc.Current)
-	case errors.Is(err, store.ErrNotFound):
-		return 0, nil, errNotFound("item")
-	case err != nil:
-		return 0, nil, fmt.Errorf("delete item: %w", err)
+	if err != nil {
+		return 0, nil, itemRefusal("delete item", err)
 	}
 	return http.StatusOK, itemView(tomb), nil
 }

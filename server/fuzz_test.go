@@ -20,7 +20,7 @@ func requestTypes() []any {
 		&api.DevicePatch{}, &api.SyncSettings{}, &api.FindDevice{},
 		&api.CommandRequest{}, &api.CommandAck{},
 		&api.HandoffRequest{}, &api.HandoffCompletion{},
-		&api.ItemWrite{}, &api.UploadRequest{},
+		&api.ItemWrite{}, &api.UploadRequest{}, &api.Batch{},
 	}
 }
 
@@ -37,7 +37,8 @@ func FuzzDecode(f *testing.F) {
 		`{"purpose":"sign_in","device":{"id":"kiosk-7","name":"Kiosk"},"region":"cn","language":"zh-CN"}`,
 		`{"method":"phone","identifier":"138 0013 8000","password":"Blue-Kettle-42","totp":"12345-67890"}`,
 		`{"name":"Beach","blob":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":4,"content_type":"image/jpeg; q=1"}`,
-		`{"data":"aGVsbG8=","name":"n"}`, `{"data":"hello!"}`, `{"sha256":"AB","size":-1}`,
+		`{"data":"aGVsbG8=","name":"n"}`, `{"data":"hello!"}`,
+		`{"writes":[{"id":"a/b.md","version":0,"data":"aGk="},{"id":"c","version":3,"delete":true},{"id":"..","version":-1}]}`, `{"sha256":"AB","size":-1}`,
 		"{\"name\":\"\xff\"}", `{"a":1}{}`, `[]`, `null`, ``, `{"display_name":null}`,
 	} {
 		f.Add([]byte(seed))
@@ -99,6 +100,12 @@ func validateDecoded(v any, now time.Time) error {
 		if v.ContentType != "" {
 			_, err := checkContentType(v.ContentType)
 			return err
+		}
+	case *api.Batch:
+		for i := range v.Writes {
+			if err := checkBatchWrite(&v.Writes[i]); err != nil {
+				return inWrite(i, err)
+			}
 		}
 	case *api.HandoffCompletion:
 		// A link is one or the other: both checks must hold up.

@@ -482,6 +482,7 @@ func (s *Server) routes() {
 		s.handle("GET "+base+"/items/{id...}", s.authed(inCategory(c, s.getItem)))
 		s.handle("PUT "+base+"/items/{id...}", s.authed(inCategory(c, s.putItem)))
 		s.handle("DELETE "+base+"/items/{id...}", s.authed(inCategory(c, s.deleteItem)))
+		s.handle("POST "+base+"/batch", s.authed(inCategory(c, s.writeBatch)))
 	}
 	s.handle("POST /v1/cloud/uploads", s.authed(s.startUpload))
 	s.handleRaw("GET /v1/cloud/uploads/{id}", s.getUpload) // and HEAD
@@ -574,6 +575,8 @@ func (s *Server) bodyLimit(pattern string) int64 {
 		return s.cfg.MaxChunkBytes
 	case strings.HasPrefix(pattern, "PUT /v1/cloud/"):
 		return itemBodyLimit(s.cfg.MaxItemBytes, s.cfg.MaxBodyBytes)
+	case strings.HasPrefix(pattern, "POST /v1/cloud/") && strings.HasSuffix(pattern, "/batch"):
+		return batchBodyLimit(s.batchData())
 	}
 	return s.cfg.MaxBodyBytes
 }

@@ -27,6 +27,9 @@ type Remote interface {
 	PutItem(ctx context.Context, category, id string, version int64, w api.ItemWrite) (api.Item, error)
 	// DeleteItem deletes the item at its version (a tombstone stays).
 	DeleteItem(ctx context.Context, category, id string, version int64) (api.Item, error)
+	// WriteItems makes writes of small items in one request, each under
+	// its version; the results are in their order.
+	WriteItems(ctx context.Context, category string, writes []api.BatchWrite) ([]api.BatchResult, error)
 	// UploadBlob sends size bytes of r, whose SHA-256 is sum, resuming an
 	// upload begun earlier.
 	UploadBlob(ctx context.Context, r io.ReaderAt, size int64, sum string) error
@@ -306,6 +309,9 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 			total += lf.Size
 		}
 	}
+	if !f.Files() {
+		return s.pushItems(ctx, f, st, rep, local, work, total)
+	}
 	stale, saved := false, time.Now()
 	p := Progress{Category: f.Category, Total: total, Of: len(work)}
 	for _, lf := range work {
@@ -337,15 +343,7 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 		}
 	}
 	// Deleted here: deleted there, unless it changed there meanwhile.
-	ids := make([]string, 0, len(st.Items))
-	for id := range st.Items {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if _, ok := local[id]; ok || !f.Has(id) {
-			continue
-		}
+	for _, id := range deletedHere(f, st, local) {
 		_, err := s.Remote.DeleteItem(ctx, f.Category, id, st.Items[id].Version)
 		switch {
 		case errors.Is(err, api.ErrConflict):
@@ -363,33 +361,122 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 	return stale, st.save(s.StateDir, f.Category)
 }
 
-// upload sends one file: its blob first for a file category, then the item
-// based on the version last synced (or as new).
-func (s *Syncer) upload(ctx context.Context, f Folder, st *state, lf localFile, progress func(int64)) (api.Item, error) {
-	name := filepath.Base(lf.path)
-	w := api.ItemWrite{Name: name}
-	if f.Files() {
-		file, err := os.Open(lf.path)
-		if err != nil {
-			return api.Item{}, fmt.Errorf("read %s: %w", lf.id, err)
+// deletedHere are the items last synced that this computer no longer has.
+func deletedHere(f Folder, st *state, local map[string]localFile) []string {
+	var ids []string
+	for id := range st.Items {
+		if _, ok := local[id]; !ok && f.Has(id) {
+			ids = append(ids, id)
 		}
-		err = s.Remote.UploadBlob(ctx, &readCounter{r: file, seen: progress}, lf.Size, lf.SHA256)
-		file.Close()
-		if err != nil {
-			return api.Item{}, fmt.Errorf("upload %s: %w", lf.id, err)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Batches of small items: at most api.MaxBatchWrites writes and about
+// batchData bytes of data (what the service takes in one batch).
+const batchData = 1 << 20
+
+// pushItems is push for a category of small items (notes, contacts, ...):
+// the changed and the deleted go in batches, each one request and one
+// transaction of the service.
+func (s *Syncer) pushItems(ctx context.Context, f Folder, st *state, rep *Report, local map[string]localFile, work []localFile, total int64) (bool, error) {
+	deleted := deletedHere(f, st, local)
+	p := Progress{Category: f.Category, Total: total, Of: len(work) + len(deleted)}
+	stale := false
+	var (
+		writes []api.BatchWrite
+		files  []localFile // of writes, the file each sends (none: a deletion)
+		data   int64
+	)
+	flush := func() error {
+		if len(writes) == 0 {
+			return nil
 		}
-		w.Blob, w.Size = lf.SHA256, lf.Size
-		w.ContentType = mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
-	} else {
+		results, err := s.Remote.WriteItems(ctx, f.Category, writes)
+		if err != nil {
+			return fmt.Errorf("send %d items: %w", len(writes), err)
+		}
+		var refused error
+		for i, r := range results {
+			id, lf := writes[i].ID, files[i]
+			switch {
+			case r.Error == nil && r.Item != nil && writes[i].Delete:
+				delete(st.Items, id)
+				rep.DeletedThere++
+			case r.Error == nil && r.Item != nil:
+				st.Items[id] = entry{Version: r.Item.Version, SHA256: lf.SHA256, Size: lf.Size, ModTime: lf.ModTime}
+				rep.Uploaded++
+				rep.Bytes += lf.Size
+			case errors.Is(r.Error, api.ErrConflict):
+				stale = true
+				if writes[i].Delete {
+					delete(st.Items, id) // it comes back down with its new version
+				}
+			case errors.Is(r.Error, api.ErrNotFound) && writes[i].Delete:
+				delete(st.Items, id)
+			case refused == nil:
+				refused = fmt.Errorf("send %s: %w", id, r.Error)
+			}
+			p.Done, p.Items = p.Done+lf.Size, p.Items+1
+		}
+		writes, files, data = writes[:0], files[:0], 0
+		s.report(p)
+		// The state is kept after each batch: the service made it whole.
+		if err := st.save(s.StateDir, f.Category); err != nil {
+			return err
+		}
+		return refused
+	}
+	add := func(w api.BatchWrite, lf localFile) error {
+		if len(writes) == api.MaxBatchWrites || data+int64(len(w.Data)) > batchData {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		writes, files, data = append(writes, w), append(files, lf), data+int64(len(w.Data))
+		return nil
+	}
+	s.report(p)
+	for _, lf := range work {
 		data, err := os.ReadFile(lf.path)
 		if err != nil {
-			return api.Item{}, fmt.Errorf("read %s: %w", lf.id, err)
+			return false, fmt.Errorf("read %s: %w", lf.id, err)
 		}
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != lf.SHA256 {
-			return api.Item{}, fmt.Errorf("%s changed while it was read: it goes at the next sync: %w", lf.id, api.ErrConflict)
+			stale = true // changed while it was read: it goes at the next try
+			continue
 		}
-		w.Data = data
+		w := api.BatchWrite{ID: lf.id, ItemWrite: api.ItemWrite{Name: filepath.Base(lf.path), Data: data}}
+		if base, ok := st.Items[lf.id]; ok {
+			w.Version = base.Version
+		}
+		if err := add(w, lf); err != nil {
+			return false, err
+		}
 	}
+	for _, id := range deleted {
+		if err := add(api.BatchWrite{ID: id, Version: st.Items[id].Version, Delete: true}, localFile{id: id}); err != nil {
+			return false, err
+		}
+	}
+	return stale, flush()
+}
+
+// upload sends one file of a file category: its blob, then the item based
+// on the version last synced (or as new).
+func (s *Syncer) upload(ctx context.Context, f Folder, st *state, lf localFile, progress func(int64)) (api.Item, error) {
+	name := filepath.Base(lf.path)
+	file, err := os.Open(lf.path)
+	if err != nil {
+		return api.Item{}, fmt.Errorf("read %s: %w", lf.id, err)
+	}
+	err = s.Remote.UploadBlob(ctx, &readCounter{r: file, seen: progress}, lf.Size, lf.SHA256)
+	file.Close()
+	if err != nil {
+		return api.Item{}, fmt.Errorf("upload %s: %w", lf.id, err)
+	}
+	w := api.ItemWrite{Name: name, Blob: lf.SHA256, Size: lf.Size, ContentType: mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))}
 	var version int64
 	if base, ok := st.Items[lf.id]; ok {
 		version = base.Version

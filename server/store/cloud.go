@@ -274,77 +274,24 @@ func (s *db) DeleteItem(ctx context.Context, miID, category, id string, ifVersio
 
 // writeItem is PutItem and DeleteItem (w.Item.Deleted).
 func (s *db) writeItem(ctx context.Context, op string, w *ItemWrite) (*CloudItem, error) {
-	next := w.Item
-	next.UpdatedAt = orNow(next.UpdatedAt)
-	if next.Deleted {
-		next.Name, next.Data, next.Blob, next.ContentType, next.Size, next.SHA256 = "", nil, "", "", 0, ""
-	}
 	var (
 		out     *CloudItem
 		refused error // an answer about the item, not a failure
 	)
 	err := s.retryTx(ctx, func(q querier) error {
-		out, refused = nil, nil
-		it := next
-		seq, err := s.cloudLock(ctx, q, it.MiID, 1)
+		seq, err := s.cloudLock(ctx, q, w.Item.MiID, 1)
 		if err != nil {
 			return err
 		}
-		cur, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemCols+` FROM cloud_items
-			WHERE mi_id = $1 AND category = $2 AND id = $3`, it.MiID, it.Category, it.ID))
-		missing := errors.Is(err, sql.ErrNoRows)
-		if err != nil && !missing {
-			return err
-		}
+		out, refused, err = s.applyItemWrite(ctx, q, op, w, seq)
 		switch {
-		case missing && w.IfVersion != 0:
-			refused = fmt.Errorf("%s: %w (no item %s/%s)", op, ErrNotFound, it.Category, it.ID)
-		case !missing && w.IfVersion != 0 && cur.Version != w.IfVersion:
-			refused = &VersionConflict{Current: cur}
-		case !missing && w.IfAbsent && !cur.Deleted:
-			refused = &VersionConflict{Current: cur}
-		case !missing && it.Deleted && cur.Deleted:
-			out = cur
+		case err != nil:
+			return err
+		case refused != nil:
+			return refused // nothing of it may stay
+		case out.Seq != seq:
 			return errUnchanged
 		}
-		if refused != nil {
-			return refused
-		}
-		var oldSize int64
-		var oldBlob string
-		it.Version, it.Seq = 1, seq
-		if !missing {
-			it.Version = cur.Version + 1
-			if !cur.Deleted {
-				oldSize, oldBlob = cur.Size, cur.Blob
-			}
-		}
-		if it.Blob != oldBlob {
-			if refused, err = s.moveBlobRefs(ctx, q, &it, oldBlob); refused != nil || err != nil {
-				return errors.Join(refused, err)
-			}
-		}
-		if delta := it.Size - oldSize; delta != 0 {
-			if refused, err = s.addUse(ctx, q, it.MiID, it.Category, delta, w.DefaultQuota); refused != nil || err != nil {
-				return errors.Join(refused, err)
-			}
-		}
-		if missing {
-			_, err = q.ExecContext(ctx, `INSERT INTO cloud_items (`+itemCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-				it.MiID, it.Category, it.ID, it.Name, it.Data, it.Blob, it.ContentType, it.Size, it.SHA256,
-				it.Version, it.Seq, it.Deleted, it.DeviceID, s.t(it.UpdatedAt))
-		} else {
-			_, err = q.ExecContext(ctx, `UPDATE cloud_items SET name = $4, data = $5, blob = $6, content_type = $7,
-				size = $8, sha256 = $9, version = $10, seq = $11, deleted = $12, device_id = $13, updated_at = $14
-				WHERE mi_id = $1 AND category = $2 AND id = $3 AND version = $15`,
-				it.MiID, it.Category, it.ID, it.Name, it.Data, it.Blob, it.ContentType, it.Size, it.SHA256,
-				it.Version, it.Seq, it.Deleted, it.DeviceID, s.t(it.UpdatedAt), cur.Version)
-		}
-		if err != nil {
-			return err
-		}
-		out = &it
 		return nil
 	})
 	switch {
@@ -356,6 +303,121 @@ func (s *db) writeItem(ctx context.Context, op string, w *ItemWrite) (*CloudItem
 		return nil, s.fail(op, err)
 	}
 	return out, nil
+}
+
+// ItemOutcome is what became of one write of WriteItems: the item as
+// stored, or why it was refused (a *VersionConflict, a *QuotaExceeded,
+// ErrNotFound), as PutItem and DeleteItem answer them.
+type ItemOutcome struct {
+	Item    *CloudItem
+	Refused error
+}
+
+// WriteItems makes writes of small items (data, no blob) of one account in
+// one transaction, one wait for the disk: each under its own condition and
+// the quota as the writes before it left it, in their order. A refused
+// write changes nothing and the others go on; the outcomes are in the
+// order of the writes. A deletion is a write with Item.Deleted.
+func (s *db) WriteItems(ctx context.Context, ws []ItemWrite) ([]ItemOutcome, error) {
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	miID := ws[0].Item.MiID
+	for _, w := range ws {
+		switch {
+		case w.Item.MiID != miID:
+			return nil, errors.New("write items: writes of more than one account")
+		case w.Item.Blob != "":
+			return nil, errors.New("write items: an item with a blob (they are written one by one)")
+		case w.IfVersion == 0 && (!w.IfAbsent || w.Item.Deleted):
+			return nil, errors.New("write items: a write with no condition")
+		}
+	}
+	var out []ItemOutcome
+	err := s.retryTx(ctx, func(q querier) error {
+		out = make([]ItemOutcome, len(ws))
+		last, err := s.cloudLock(ctx, q, miID, int64(len(ws)))
+		if err != nil {
+			return err
+		}
+		for i := range ws {
+			it, refused, err := s.applyItemWrite(ctx, q, "write items", &ws[i], last-int64(len(ws)-1-i))
+			if err != nil {
+				return err
+			}
+			out[i] = ItemOutcome{Item: it, Refused: refused}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("write items", err)
+	}
+	return out, nil
+}
+
+// applyItemWrite makes the write w in q as change number seq and returns
+// the item as stored; when its condition, its blob or the quota refuses
+// it, refused says why and nothing was written. A deletion of a tombstone
+// returns the tombstone as it is (its Seq is not seq).
+func (s *db) applyItemWrite(ctx context.Context, q querier, op string, w *ItemWrite, seq int64) (out *CloudItem, refused, err error) {
+	it := w.Item
+	it.UpdatedAt = orNow(it.UpdatedAt)
+	if it.Deleted {
+		it.Name, it.Data, it.Blob, it.ContentType, it.Size, it.SHA256 = "", nil, "", "", 0, ""
+	}
+	cur, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemCols+` FROM cloud_items
+		WHERE mi_id = $1 AND category = $2 AND id = $3`, it.MiID, it.Category, it.ID))
+	missing := errors.Is(err, sql.ErrNoRows)
+	if err != nil && !missing {
+		return nil, nil, err
+	}
+	switch {
+	case missing && w.IfVersion != 0:
+		return nil, fmt.Errorf("%s: %w (no item %s/%s)", op, ErrNotFound, it.Category, it.ID), nil
+	case !missing && w.IfVersion != 0 && cur.Version != w.IfVersion:
+		return nil, &VersionConflict{Current: cur}, nil
+	case !missing && w.IfAbsent && !cur.Deleted:
+		return nil, &VersionConflict{Current: cur}, nil
+	case !missing && it.Deleted && cur.Deleted:
+		return cur, nil, nil
+	}
+	var oldSize int64
+	var oldBlob string
+	it.Version, it.Seq = 1, seq
+	if !missing {
+		it.Version = cur.Version + 1
+		if !cur.Deleted {
+			oldSize, oldBlob = cur.Size, cur.Blob
+		}
+	}
+	// The quota is checked before anything is written, and a blob's
+	// reference taken only when nothing can refuse after it.
+	if delta := it.Size - oldSize; delta != 0 {
+		if refused, err = s.addUse(ctx, q, it.MiID, it.Category, delta, w.DefaultQuota); refused != nil || err != nil {
+			return nil, refused, err
+		}
+	}
+	if it.Blob != oldBlob {
+		if refused, err = s.moveBlobRefs(ctx, q, &it, oldBlob); refused != nil || err != nil {
+			return nil, refused, err
+		}
+	}
+	if missing {
+		_, err = q.ExecContext(ctx, `INSERT INTO cloud_items (`+itemCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			it.MiID, it.Category, it.ID, it.Name, it.Data, it.Blob, it.ContentType, it.Size, it.SHA256,
+			it.Version, it.Seq, it.Deleted, it.DeviceID, s.t(it.UpdatedAt))
+	} else {
+		_, err = q.ExecContext(ctx, `UPDATE cloud_items SET name = $4, data = $5, blob = $6, content_type = $7,
+			size = $8, sha256 = $9, version = $10, seq = $11, deleted = $12, device_id = $13, updated_at = $14
+			WHERE mi_id = $1 AND category = $2 AND id = $3 AND version = $15`,
+			it.MiID, it.Category, it.ID, it.Name, it.Data, it.Blob, it.ContentType, it.Size, it.SHA256,
+			it.Version, it.Seq, it.Deleted, it.DeviceID, s.t(it.UpdatedAt), cur.Version)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &it, nil, nil
 }
 
 // moveBlobRefs makes it name its blob instead of old (either may be ""):

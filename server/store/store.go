@@ -340,6 +340,10 @@ type Store interface {
 	// one transaction; a *VersionConflict, *QuotaExceeded, ErrNoBlob or
 	// ErrNotFound refuses it.
 	PutItem(ctx context.Context, w *ItemWrite) (*CloudItem, error)
+	// WriteItems makes writes of small items of one account (deletions
+	// included) in one transaction, each under its own condition and the
+	// quota, and says what became of each.
+	WriteItems(ctx context.Context, ws []ItemWrite) ([]ItemOutcome, error)
 	// DeleteItem turns an item at ifVersion into a tombstone.
 	DeleteItem(ctx context.Context, miID, category, id string, ifVersion int64, deviceID string, at time.Time) (*CloudItem, error)
 	// Item reads one item (a tombstone included).
