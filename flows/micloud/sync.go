@@ -383,7 +383,7 @@ const batchData = 1 << 20
 func (s *Syncer) pushItems(ctx context.Context, f Folder, st *state, rep *Report, local map[string]localFile, work []localFile, total int64) (bool, error) {
 	deleted := deletedHere(f, st, local)
 	p := Progress{Category: f.Category, Total: total, Of: len(work) + len(deleted)}
-	stale := false
+	stale, saved := false, time.Now()
 	var (
 		writes []api.BatchWrite
 		files  []localFile // of writes, the file each sends (none: a deletion)
@@ -422,9 +422,11 @@ func (s *Syncer) pushItems(ctx context.Context, f Folder, st *state, rep *Report
 		}
 		writes, files, data = writes[:0], files[:0], 0
 		s.report(p)
-		// The state is kept after each batch: the service made it whole.
-		if err := st.save(s.StateDir, f.Category); err != nil {
-			return err
+		if time.Since(saved) >= time.Second { // as push keeps it
+			if err := st.save(s.StateDir, f.Category); err != nil {
+				return err
+			}
+			saved = time.Now()
 		}
 		return refused
 	}
@@ -438,29 +440,36 @@ func (s *Syncer) pushItems(ctx context.Context, f Folder, st *state, rep *Report
 		return nil
 	}
 	s.report(p)
-	for _, lf := range work {
-		data, err := os.ReadFile(lf.path)
-		if err != nil {
-			return false, fmt.Errorf("read %s: %w", lf.id, err)
+	// Whatever happens, the state keeps what the service made.
+	err := func() error {
+		for _, lf := range work {
+			data, err := os.ReadFile(lf.path)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", lf.id, err)
+			}
+			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != lf.SHA256 {
+				stale = true // changed while it was read: it goes at the next try
+				continue
+			}
+			w := api.BatchWrite{ID: lf.id, ItemWrite: api.ItemWrite{Name: filepath.Base(lf.path), Data: data}}
+			if base, ok := st.Items[lf.id]; ok {
+				w.Version = base.Version
+			}
+			if err := add(w, lf); err != nil {
+				return err
+			}
 		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != lf.SHA256 {
-			stale = true // changed while it was read: it goes at the next try
-			continue
+		for _, id := range deleted {
+			if err := add(api.BatchWrite{ID: id, Version: st.Items[id].Version, Delete: true}, localFile{id: id}); err != nil {
+				return err
+			}
 		}
-		w := api.BatchWrite{ID: lf.id, ItemWrite: api.ItemWrite{Name: filepath.Base(lf.path), Data: data}}
-		if base, ok := st.Items[lf.id]; ok {
-			w.Version = base.Version
-		}
-		if err := add(w, lf); err != nil {
-			return false, err
-		}
+		return flush()
+	}()
+	if serr := st.save(s.StateDir, f.Category); err == nil {
+		err = serr
 	}
-	for _, id := range deleted {
-		if err := add(api.BatchWrite{ID: id, Version: st.Items[id].Version, Delete: true}, localFile{id: id}); err != nil {
-			return false, err
-		}
-	}
-	return stale, flush()
+	return stale, err
 }
 
 // upload sends one file of a file category: its blob, then the item based

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -231,6 +232,44 @@ func TestQuotaRefusalIsSaid(t *testing.T) {
 		if cs.Category == "gallery" && (cs.LastError == "" || cs.Pending == 0) {
 			t.Errorf("status after a refusal: %+v", cs)
 		}
+	}
+}
+
+// TestNotesInBatches: 250 notes (three batches) go up with a quota that
+// holds 200 of them: the sync says Mi Cloud is full, the 200 are synced
+// (a second sync sends none of them again), and another computer gets
+// them byte for byte.
+func TestNotesInBatches(t *testing.T) {
+	s := startService(t, 200*4<<10)
+	a := s.newComputer(t, "laptop", true)
+	notes := map[string][]byte{}
+	for i := range 250 {
+		name := fmt.Sprintf("n%03d.md", i)
+		notes[name] = random(t, 4<<10)
+		a.write(t, "notes", name, notes[name])
+	}
+	f, _ := micloud.FolderOf(a.folders, "notes")
+	rep, err := a.syncer.Sync(context.Background(), f)
+	if !errors.Is(err, api.ErrQuotaExceeded) || rep.Uploaded != 200 {
+		t.Fatalf("250 notes of 4 KiB with room for 200: uploaded %d, %v", rep.Uploaded, err)
+	}
+	rep, err = a.syncer.Sync(context.Background(), f)
+	if !errors.Is(err, api.ErrQuotaExceeded) || rep.Uploaded != 0 {
+		t.Errorf("the second sync: uploaded %d again, %v", rep.Uploaded, err)
+	}
+	b := s.newComputer(t, "desktop", false)
+	b.sync(t, "notes")
+	got := 0
+	for name, want := range notes {
+		if data, err := os.ReadFile(b.path("notes", name)); err == nil {
+			if !bytes.Equal(data, want) {
+				t.Errorf("%s differs on the other computer", name)
+			}
+			got++
+		}
+	}
+	if got != 200 {
+		t.Errorf("the other computer has %d notes, want 200", got)
 	}
 }
 
