@@ -253,10 +253,23 @@ func (c *Client) jsonCall(ctx context.Context, method, path string, header http.
 // sync from next time (0 is the beginning). limit <= 0 is the service's
 // default (100); it caps a page at 200 items and 512 KiB of data.
 func (c *Client) Changes(ctx context.Context, category string, cursor int64, limit int) (api.Changes, error) {
+	return c.changes(ctx, category, cursor, limit, true)
+}
+
+// ChangesWithoutData is Changes without the items' data (their sizes,
+// versions and hashes are there): what counting a backup needs.
+func (c *Client) ChangesWithoutData(ctx context.Context, category string, cursor int64, limit int) (api.Changes, error) {
+	return c.changes(ctx, category, cursor, limit, false)
+}
+
+func (c *Client) changes(ctx context.Context, category string, cursor int64, limit int, withData bool) (api.Changes, error) {
 	q := url.Values{}
 	q.Set("cursor", strconv.FormatInt(cursor, 10))
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
+	}
+	if !withData {
+		q.Set("data", "false")
 	}
 	var out api.Changes
 	_, err := c.jsonCall(ctx, http.MethodGet, "/v1/cloud/"+url.PathEscape(category)+"/changes?"+q.Encode(), nil, nil, &out, maxChangesAnswer)

@@ -343,9 +343,10 @@ func queryInt(r *http.Request, name string, def, lo, hi int64) (int64, error) {
 	return n, nil
 }
 
-// itemChanges answers GET /v1/cloud/{category}/changes?cursor=N&limit=M:
-// the items changed after change number N, in the order of their changes,
-// and the cursor to ask from next.
+// itemChanges answers GET /v1/cloud/{category}/changes?cursor=N&limit=M
+// (&data=false): the items changed after change number N, in the order of
+// their changes (with their data, unless data=false), and the cursor to
+// ask from next.
 func (s *Server) itemChanges(r *http.Request, who *caller, category string) (int, any, error) {
 	cursor, err := queryInt(r, "cursor", 0, 0, 1<<62)
 	if err != nil {
@@ -355,7 +356,15 @@ func (s *Server) itemChanges(r *http.Request, who *caller, category string) (int
 	if err != nil {
 		return 0, nil, err
 	}
-	items, more, err := s.st.ItemChanges(r.Context(), who.account.MiID, category, cursor, int(limit), changesPageBytes)
+	withData := true
+	switch v := r.URL.Query().Get("data"); v {
+	case "", "true":
+	case "false":
+		withData = false
+	default:
+		return 0, nil, errInput("data", "data must be true (the items with their data, the default) or false (without: sizes and versions only).")
+	}
+	items, more, err := s.st.ItemChanges(r.Context(), who.account.MiID, category, cursor, int(limit), changesPageBytes, withData)
 	if err != nil {
 		return 0, nil, fmt.Errorf("item changes: %w", err)
 	}

@@ -192,7 +192,12 @@ func TestCloudChanges(t *testing.T) {
 	if fmt.Sprint(sizes) != "[2 1]" {
 		t.Errorf("pages of 200 KiB items: %v items, want [2 1]", sizes)
 	}
-	for _, q := range []string{"cursor=-1", "cursor=x", "limit=0", "limit=201"} {
+	// data=false: the same items, sizes and versions, no bytes; one page.
+	e.do("GET", "/v1/cloud/browser/changes?data=false", nil, auth(s.Token)...).into(t, http.StatusOK, &c)
+	if len(c.Items) != 3 || c.More || c.Items[2].Size != 200<<10 || c.Items[2].Data != nil || c.Items[2].SHA256 == "" {
+		t.Errorf("changes without data: %d items, more %v", len(c.Items), c.More)
+	}
+	for _, q := range []string{"cursor=-1", "cursor=x", "limit=0", "limit=201", "data=no"} {
 		ae := e.do("GET", "/v1/cloud/notes/changes?"+q, nil, auth(s.Token)...).apiErr(t, http.StatusBadRequest, api.CodeInvalidInput)
 		if f, _, _ := strings.Cut(q, "="); ae.Field != f {
 			t.Errorf("%s: field %q", q, ae.Field)

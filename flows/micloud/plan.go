@@ -133,7 +133,8 @@ type Backup struct {
 }
 
 // Backups reads what the account has in Mi Cloud for each category of fs
-// (all its changes from the start: the items not deleted).
+// (all its changes from the start, without their data: the items not
+// deleted that the folder can hold).
 func Backups(ctx context.Context, r Remote, fs []Folder) ([]Backup, error) {
 	var out []Backup
 	for _, f := range fs {
@@ -141,7 +142,7 @@ func Backups(ctx context.Context, r Remote, fs []Folder) ([]Backup, error) {
 		live := map[string]int64{}
 		var cursor int64
 		for {
-			ch, err := r.Changes(ctx, f.Category, cursor, changesPage)
+			ch, err := r.ChangesWithoutData(ctx, f.Category, cursor, changesPage)
 			if err != nil {
 				return nil, err
 			}

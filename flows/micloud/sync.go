@@ -23,6 +23,8 @@ import (
 // Remote is Mi Cloud on the service; *client.Client satisfies it.
 type Remote interface {
 	Changes(ctx context.Context, category string, cursor int64, limit int) (api.Changes, error)
+	// ChangesWithoutData is Changes without the items' data.
+	ChangesWithoutData(ctx context.Context, category string, cursor int64, limit int) (api.Changes, error)
 	// PutItem writes an item based on its version (0: a new item).
 	PutItem(ctx context.Context, category, id string, version int64, w api.ItemWrite) (api.Item, error)
 	// DeleteItem deletes the item at its version (a tombstone stays).

@@ -139,6 +139,10 @@ func (e *UploadConflict) Unwrap() error { return ErrStale }
 const itemCols = `mi_id, category, id, name, data, blob, content_type, size, sha256,
 	version, seq, deleted, device_id, updated_at`
 
+// itemColsNoData is itemCols with no data (NULL in its place).
+const itemColsNoData = `mi_id, category, id, name, NULL, blob, content_type, size, sha256,
+	version, seq, deleted, device_id, updated_at`
+
 func scanItem(row scanner) (*CloudItem, error) {
 	var it CloudItem
 	err := row.Scan(&it.MiID, &it.Category, &it.ID, &it.Name, &it.Data, &it.Blob, &it.ContentType, &it.Size, &it.SHA256,
@@ -478,11 +482,15 @@ func (s *db) Item(ctx context.Context, miID, category, id string) (*CloudItem, e
 // ItemChanges lists the items of an account's category changed after the
 // change number after (tombstones included), in the order of their
 // changes: at most limit, and no more than fit in maxBytes of their data
-// and texts (at least one). more says whether others follow. As changes
-// commit in the order of their numbers, a reader that continues from the
-// last number it saw never skips one.
-func (s *db) ItemChanges(ctx context.Context, miID, category string, after int64, limit int, maxBytes int64) (items []CloudItem, more bool, err error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+itemCols+` FROM cloud_items
+// and texts (at least one); without their data unless withData. more says
+// whether others follow. As changes commit in the order of their numbers,
+// a reader that continues from the last number it saw never skips one.
+func (s *db) ItemChanges(ctx context.Context, miID, category string, after int64, limit int, maxBytes int64, withData bool) (items []CloudItem, more bool, err error) {
+	cols := itemCols
+	if !withData {
+		cols = itemColsNoData
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+cols+` FROM cloud_items
 		WHERE mi_id = $1 AND category = $2 AND seq > $3 ORDER BY seq LIMIT $4`, miID, category, after, limit+1)
 	if err != nil {
 		return nil, false, s.fail("item changes", err)

@@ -349,8 +349,9 @@ type Store interface {
 	// Item reads one item (a tombstone included).
 	Item(ctx context.Context, miID, category, id string) (*CloudItem, error)
 	// ItemChanges lists a category's items changed after a change number,
-	// in order, at most limit and about maxBytes; more says whether others follow.
-	ItemChanges(ctx context.Context, miID, category string, after int64, limit int, maxBytes int64) (items []CloudItem, more bool, err error)
+	// in order, at most limit and about maxBytes (with their data when
+	// withData); more says whether others follow.
+	ItemChanges(ctx context.Context, miID, category string, after int64, limit int, maxBytes int64, withData bool) (items []CloudItem, more bool, err error)
 	// Blob reads a live blob of an account.
 	Blob(ctx context.Context, miID, sha256 string) (*CloudBlob, error)
 	// CloudPending returns the bytes of open uploads and of blobs no item names.

@@ -144,7 +144,7 @@ func testCloudChanges(t *testing.T, s store.Store) {
 
 	page := func(after int64, limit int, maxBytes int64) ([]string, []int64, bool) {
 		t.Helper()
-		items, more, err := s.ItemChanges(ctx, "910000011", "notes", after, limit, maxBytes)
+		items, more, err := s.ItemChanges(ctx, "910000011", "notes", after, limit, maxBytes, true)
 		check(t, "changes", err)
 		var ids []string
 		var seqs []int64
@@ -181,10 +181,21 @@ func testCloudChanges(t *testing.T, s store.Store) {
 	if !slices.Equal(ids, []string{"n0"}) || !more {
 		t.Errorf("page of 1 byte: %v more=%v", ids, more)
 	}
-	items, _, err := s.ItemChanges(ctx, "910000011", "notes", 7, 10, 1<<20)
+	items, _, err := s.ItemChanges(ctx, "910000011", "notes", 7, 10, 1<<20, true)
 	check(t, "tombstone", err)
 	if len(items) != 1 || !items[0].Deleted || items[0].Data != nil {
 		t.Errorf("the tombstone in the changes: %+v", items)
+	}
+	// Without data: the same items, sizes and versions, no bytes.
+	items, _, err = s.ItemChanges(ctx, "910000011", "notes", 0, 100, 1<<20, false)
+	check(t, "changes without data", err)
+	if len(items) != 5 || items[3].ID != "n1" || items[3].Size != int64(len("note 1, changed")) || items[3].Version != 2 || items[3].SHA256 == "" {
+		t.Errorf("changes without data: %+v", items)
+	}
+	for _, it := range items {
+		if it.Data != nil {
+			t.Errorf("%s has its data: %q", it.ID, it.Data)
+		}
 	}
 }
 
@@ -200,7 +211,7 @@ func testCloudChangesRace(t *testing.T, s store.Store) {
 	var cursor int64
 	read := func() {
 		for {
-			items, more, err := s.ItemChanges(ctx, "910000021", "notes", cursor, 7, 1<<20)
+			items, more, err := s.ItemChanges(ctx, "910000021", "notes", cursor, 7, 1<<20, true)
 			if err != nil {
 				t.Errorf("changes: %v", err)
 				return
