@@ -113,6 +113,9 @@ func (s *db) SpendAttempt(ctx context.Context, id string) (int, string, error) {
 		WHERE id = $1 AND state = 'pending'
 		RETURNING attempts_left, state`, id).Scan(&left, &state)
 	if err == nil {
+		if err := s.syncLog(); err != nil {
+			return 0, "", s.fail("spend attempt", err)
+		}
 		return left, state, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

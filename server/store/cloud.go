@@ -794,6 +794,10 @@ func (s *db) PurgeUploads(ctx context.Context, miID string, at time.Time) ([]str
 	if err := rows.Err(); err != nil {
 		return nil, s.fail("purge uploads", err)
 	}
+	rows.Close()
+	if err := s.syncLog(); err != nil {
+		return nil, s.fail("purge uploads", err)
+	}
 	return ids, nil
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,6 +28,9 @@ type db struct {
 	// rstmts and wstmts are the prepared statements of rdb and wdb; nil
 	// when the dialect does not prepare.
 	rstmts, wstmts *stmtCache
+	// wal, for SQLite, syncs the log after transactions commit (see
+	// walSync); nil for PostgreSQL, whose commits sync themselves.
+	wal *walSync
 }
 
 // querier is a *sql.DB or a *sql.Tx.
@@ -86,11 +88,9 @@ type dialect struct {
 	// kept: modernc's SQLite compiles a query anew each time otherwise, which
 	// costs more than running it. (pgx keeps its own statement cache.)
 	prepare bool
-	// relaxConn and strictConn, when not empty, make the connection's
-	// commits stop and start again waiting for the disk (SQLite's
-	// synchronous pragma); relaxTx, when not empty, does it for the
-	// transaction it runs in (PostgreSQL's SET LOCAL). See inPrepTx.
-	relaxConn, strictConn, relaxTx string
+	// relaxTx, when not empty, makes the commit of the transaction it runs
+	// in not wait for the disk (PostgreSQL's SET LOCAL). See inPrepTx.
+	relaxTx string
 }
 
 // Ping checks the connection.
@@ -116,6 +116,9 @@ func (s *db) Close() error {
 	err := s.rdb.Close()
 	if s.wdb != s.rdb {
 		err = errors.Join(err, s.wdb.Close())
+	}
+	if s.wal != nil {
+		err = errors.Join(err, s.wal.close())
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.d.name, err)
@@ -185,7 +188,20 @@ func (s *db) inRawTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fn(s.tx)
 	}
 	defer s.wstmts.prepareWanted(context.WithoutCancel(ctx))
-	return runTx(ctx, s.wdb.BeginTx, "", fn)
+	if err := runTx(ctx, s.wdb.BeginTx, "", fn); err != nil {
+		return err
+	}
+	return s.syncLog()
+}
+
+// syncLog returns once SQLite's commits so far are on the disk (see
+// walSync); at once for PostgreSQL, whose commits sync themselves, and
+// inside a transaction, whose commit syncs.
+func (s *db) syncLog() error {
+	if s.tx != nil || s.wal == nil {
+		return nil
+	}
+	return s.wal.sync(s.wal.committed())
 }
 
 // inPrepTx is inTx for a place reserved before slow work (an attempt or a
@@ -204,28 +220,9 @@ func (s *db) inPrepTx(ctx context.Context, fn func(q querier) error) error {
 		return fn(s.w)
 	}
 	defer s.wstmts.prepareWanted(context.WithoutCancel(ctx))
-	txFn := func(tx *sql.Tx) error { return fn(s.txQuerier(tx)) }
-	if s.d.relaxConn == "" {
-		return runTx(ctx, s.wdb.BeginTx, s.d.relaxTx, txFn)
-	}
-	// SQLite's setting is the connection's: the writer's one connection is
-	// held from the setting to its undoing, so no other commit runs
-	// relaxed.
-	c, err := s.wdb.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, s.d.relaxConn); err != nil {
-		return err
-	}
-	err = runTx(ctx, c.BeginTx, "", txFn)
-	if _, rerr := c.ExecContext(context.WithoutCancel(ctx), s.d.strictConn); rerr != nil {
-		// A connection left relaxed must not serve another commit.
-		_ = c.Raw(func(any) error { return driver.ErrBadConn })
-		return errors.Join(err, fmt.Errorf("restore synchronous commits: %w", rerr))
-	}
-	return err
+	// SQLite's commits never wait for the disk (the log is synced after
+	// them, see walSync): this one is simply not synced after.
+	return runTx(ctx, s.wdb.BeginTx, s.d.relaxTx, func(tx *sql.Tx) error { return fn(s.txQuerier(tx)) })
 }
 
 // runTx begins a transaction with begin, runs first (when not empty) and
@@ -276,7 +273,7 @@ func (s *db) InTx(ctx context.Context, fn func(Store) error) error {
 // within is the store of the transaction tx.
 func (s *db) within(tx *sql.Tx) *db {
 	q := s.txQuerier(tx)
-	return &db{rdb: s.rdb, wdb: s.wdb, d: s.d, r: q, w: q, tx: tx, rstmts: s.rstmts, wstmts: s.wstmts}
+	return &db{rdb: s.rdb, wdb: s.wdb, d: s.d, r: q, w: q, tx: tx, rstmts: s.rstmts, wstmts: s.wstmts, wal: s.wal}
 }
 
 // txQuerier is what the queries of the transaction tx run on.

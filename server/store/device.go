@@ -264,6 +264,9 @@ func (s *db) DeliverCommands(ctx context.Context, miID, deviceID string, at time
 		return nil, s.fail("deliver commands", err)
 	}
 	cmds, err := scanCommands(rows)
+	if err == nil {
+		err = s.syncLog()
+	}
 	if err != nil {
 		return nil, s.fail("deliver commands", err)
 	}

@@ -124,6 +124,9 @@ func (s *db) Audit(ctx context.Context, e *AuditEvent) error {
 	err := s.w.QueryRowContext(ctx, `INSERT INTO audit (at, mi_id, device_id, kiosk, store_id, address, event, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		s.t(e.At), e.MiID, e.DeviceID, e.Kiosk, e.StoreID, e.Address, e.Event, e.Detail).Scan(&e.ID)
+	if err == nil {
+		err = s.syncLog()
+	}
 	if err != nil {
 		return s.fail("audit", err)
 	}

@@ -17,8 +17,11 @@ import (
 
 // SQLite is the Store kept in one SQLite file (the default; no cgo).
 //
-// The file is in WAL mode with synchronous=FULL: a write has been synced to
-// the disk when it returns, so it survives the process being killed; every
+// The file is in WAL mode: a write has been synced to the disk when it
+// returns, so it survives the process being killed and a power cut (its
+// commit does not wait for the disk while it holds the database: the log
+// is synced after it, once for the commits made meanwhile, see walSync;
+// synchronous=NORMAL, which syncs checkpoints); every
 // connection waits up to 5 s for a lock (busy_timeout) and enforces foreign
 // keys; write transactions begin IMMEDIATE. Writes go through one
 // connection, reads through a small pool of read-only ones, so writers of
@@ -73,6 +76,8 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	r.SetMaxIdleConns(sqliteReaders)
 
 	s := &SQLite{db: newDB(r, w, sqliteDialect), path: path}
+	s.wal = newWALSync(path)
+	s.w = prepared{c: s.wstmts, wal: s.wal} // a statement on its own syncs after it
 	// The writer connects first: it is the one that may switch the file to WAL.
 	if err := w.PingContext(ctx); err != nil {
 		s.Close()
@@ -96,7 +101,7 @@ func sqliteDSN(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous(NORMAL)") // commits sync after (walSync)
 	q.Add("_pragma", "foreign_keys(1)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
@@ -122,10 +127,6 @@ var sqliteDialect = dialect{
 	// so neither locks nor row locks are needed.
 	retryable: func(error) bool { return false }, // busy_timeout waits instead
 	prepare:   true,
-	// In WAL mode NORMAL commits without syncing the log; the next FULL
-	// commit syncs it, this one's frames with it.
-	relaxConn:  "PRAGMA synchronous = NORMAL",
-	strictConn: "PRAGMA synchronous = FULL",
 }
 
 // sqliteErr maps SQLite's constraint errors onto ErrConflict and ErrNotFound.

@@ -104,6 +104,9 @@ func (c *stmtCache) close() {
 type prepared struct {
 	c  *stmtCache
 	tx *sql.Tx // nil: on the pool
+	// wal, on SQLite's writer, syncs the log after a statement run on its
+	// own (its own commit), before it returns.
+	wal *walSync
 }
 
 // target returns what runs query: its kept statement (bound to the
@@ -125,13 +128,21 @@ func (p prepared) target(ctx context.Context, query string) (*sql.Stmt, querier)
 // ExecContext implements querier.
 func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, q := p.target(ctx, query)
+	var res sql.Result
+	var err error
 	if st == nil {
-		return q.ExecContext(ctx, query, args...)
+		res, err = q.ExecContext(ctx, query, args...)
+	} else {
+		res, err = st.ExecContext(ctx, args...)
 	}
-	return st.ExecContext(ctx, args...)
+	if err == nil && p.tx == nil && p.wal != nil {
+		err = p.wal.sync(p.wal.committed())
+	}
+	return res, err
 }
 
-// QueryContext implements querier.
+// QueryContext implements querier. A write on its own (UPDATE ...
+// RETURNING) is synced by its caller once its rows are read (db.syncLog).
 func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st, q := p.target(ctx, query)
 	if st == nil {

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// TestWALSyncGroupsCommits: commits that finish together share syncs
+// (never more syncs than commits), every commit is covered, one that a
+// later commit's sync covered needs none of its own, and a log SQLite
+// made anew is the one synced.
+func TestWALSyncGroupsCommits(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "misetup.db")
+	w := newWALSync(db)
+	t.Cleanup(func() { w.close() })
+	if err := w.sync(w.committed()); err != nil || w.syncs != 1 {
+		t.Fatalf("no log yet: %v, %d syncs (nothing to sync is a sync done)", err, w.syncs)
+	}
+	if err := os.WriteFile(db+"-wal", []byte("frames"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-start
+			if err := w.sync(w.committed()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if w.syncs < 2 || w.syncs > n+1 {
+		t.Errorf("%d commits at once: %d syncs", n, w.syncs)
+	}
+	if w.synced != w.commits.Load() {
+		t.Errorf("synced up to %d of %d commits", w.synced, w.commits.Load())
+	}
+	// One that a later sync covered returns without one of its own.
+	n1 := w.committed()
+	n2 := w.committed()
+	before := w.syncs
+	if err := w.sync(n2); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sync(n1); err != nil || w.syncs != before+1 {
+		t.Errorf("a commit covered by a later sync: %v, %d syncs, want %d", err, w.syncs, before+1)
+	}
+	// SQLite deletes the log when its last connection closes and makes a
+	// new one: the new file is synced, not the old one's.
+	old := w.f
+	if err := os.Remove(db + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db+"-wal", []byte("new frames"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sync(w.committed()); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := os.Stat(db + "-wal")
+	if was, _ := w.f.Stat(); w.f == old || !os.SameFile(was, now) {
+		t.Error("the log made anew was not opened")
+	}
+}
