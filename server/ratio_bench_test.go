@@ -77,12 +77,16 @@ func parallel(n, workers int, op func(i int)) {
 // of their own (a loaded server has more requests in flight than hash
 // slots). Goal: a ratio of at least 0.95.
 //
-// NOTE: what the service loses here is the two synced commits of each
-// sign-in (the attempt reserved, then the session opened), not CPU: a
-// goroutine blocked in fsync keeps its P, so a core stands idle for each
-// sync. With synchronous=OFF (an experiment; the store keeps FULL) the
-// service keeps both cores as busy as the bare loop. bench/README.md has
-// the profiles.
+// NOTE: where the service's time goes beyond the hash (measured with
+// getrusage around each side and perf, 2026-12-03): about 1 ms of CPU a
+// sign-in (5%: the handler, two transactions in pure-Go SQLite, the log
+// synced once) and 2-3% of a core idle. Of the kernel's share, first-touch
+// page faults of argon2's 19 MiB blocks, each a TLB shootdown by IPI in
+// this VM, were 12% of the service's CPU against 5.5% of the bare loop's:
+// the scavenger hands the blocks' pages back and the next hash faults them
+// in again (GODEBUG=madvdontneed=0 brings it to 5%, the throughput barely
+// moves). With synchronous=OFF, an experiment, the ratio is 1.0: the
+// remaining cost is the disk's. bench/README.md has the figures.
 func BenchmarkSignInRatio(b *testing.B) {
 	params := policy.DefaultArgon2()
 	hash, err := policy.HashPassword(testPassword, params)
@@ -120,8 +124,10 @@ func BenchmarkSignInRatio(b *testing.B) {
 // handler (its ServeHTTP, in-process; as many at once as cores; SQLite),
 // each creating an account in one transaction, against bare SQLite write
 // transactions (BEGIN IMMEDIATE, one INSERT, COMMIT, one after another, as
-// the store's single writer runs them) on a file with the store's settings
-// (WAL, synchronous=FULL). Goal: a ratio of at least 0.5.
+// the store's single writer runs them) each synced as it commits (WAL,
+// synchronous=FULL: a durable commit, the limit; the store syncs its log
+// after the commit instead, see store.walSync). Goal: a ratio of at least
+// 0.5.
 func BenchmarkVerifyRatio(b *testing.B) {
 	ctx := context.Background()
 	bare := bareSQLite(b)
