@@ -91,6 +91,7 @@ var Tests = []Test{
 	{"HandoffCeilingTogether", testHandoffCeilingTogether},
 	{"CloudItemChangedOnce", testCloudItemChangedOnce},
 	{"CloudQuotaTogether", testCloudQuotaTogether},
+	{"CloudBatchesTogether", testCloudBatchesTogether},
 	{"CloudChangesNeverSkipped", testCloudChangesNeverSkipped},
 }
 
@@ -835,6 +836,53 @@ func testCloudQuotaTogether(t *testing.T, tg *Target) {
 	tg.Do(t, 1, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
 	if st.UsedBytes != int64(fits*size) || st.UsedBytes > st.QuotaBytes || st.ByCategory["notes"] != st.UsedBytes {
 		t.Errorf("after the burst the storage is %+v; want %d bytes of notes", st, fits*size)
+	}
+}
+
+// testCloudBatchesTogether: batches of writes at once, each changing one
+// shared item at the version read and creating notes of its own near the
+// quota: of the shared item's changes one is made; of the notes as many as
+// fit, whatever process took which batch; the use never passes the quota
+// and every result says what the write alone would have got.
+func testCloudBatchesTogether(t *testing.T, tg *Target) {
+	s := tg.account(t, unique("vic"))
+	var st api.Storage
+	tg.Do(t, 0, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	const size = 100 << 10
+	if st.QuotaBytes > 4<<20 {
+		t.Skipf("the quota is %d bytes: the battery expects default_quota_bytes of about 1 MiB", st.QuotaBytes)
+	}
+	shared := api.BatchWrite{ID: "shared", ItemWrite: api.ItemWrite{Data: []byte("first")}}
+	tg.Do(t, 0, "POST", "/v1/cloud/notes/batch", api.Batch{Writes: []api.BatchWrite{shared}}, s.Token).Into(t, http.StatusOK, nil)
+	fits := int((st.QuotaBytes - 5) / size)
+	n := fits + 4
+	data := make([]byte, size)
+	as := tg.burst(t, n, func(i int) Answer {
+		return tg.Do(t, i, "POST", "/v1/cloud/notes/batch", api.Batch{Writes: []api.BatchWrite{
+			{ID: "shared", Version: 1, ItemWrite: api.ItemWrite{Data: []byte(fmt.Sprint("writer ", i))}},
+			{ID: fmt.Sprint("n", i), ItemWrite: api.ItemWrite{Data: data}},
+		}}, s.Token)
+	})
+	got := map[string]int{}
+	for _, a := range as {
+		var res api.BatchResults
+		a.Into(t, http.StatusOK, &res)
+		for j, r := range res.Results {
+			key := fmt.Sprint(j, ":", r.Status)
+			if r.Error != nil {
+				key += " " + r.Error.Code
+			}
+			got[key]++
+		}
+	}
+	// A change of the shared item shrinks it: only the notes need room.
+	if got["0:200"] != 1 || got["0:409 conflict"] != n-1 || got["1:201"] != fits || got["1:507 quota_exceeded"] != n-fits {
+		t.Errorf("%d batches at once (a shared change, a note of %d bytes each) under a quota of %d answered %v; "+
+			"want one 0:200, %d × 0:409, %d × 1:201 and %d × 1:507", n, size, st.QuotaBytes, got, n-1, fits, n-fits)
+	}
+	tg.Do(t, 1, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	if st.UsedBytes > st.QuotaBytes || st.ByCategory["notes"] != st.UsedBytes || st.UsedBytes < int64(fits*size) {
+		t.Errorf("after the batches the storage is %+v", st)
 	}
 }
 
