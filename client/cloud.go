@@ -23,8 +23,11 @@ import (
 // resumable uploads and resumable downloads.
 
 const (
-	// UploadChunkBytes is the size of the chunks UploadBlob sends.
-	UploadChunkBytes = 8 << 20
+	// UploadChunkBytes is the size of the chunks UploadBlob sends: a photo
+	// of up to 16 MB goes in one, which the service's blob folder keeps
+	// as the blob without copying it (a chunk cut short keeps what
+	// arrived, so a large one loses nothing to a dropped connection).
+	UploadChunkBytes = 16 << 20
 	// streamStall ends a chunk's upload or a download when no byte has
 	// moved for this long (or the client's timeout, when longer): a
 	// transfer takes as long as it takes, a stalled one does not.

@@ -433,6 +433,9 @@ func (s *Server) finishUpload(ctx context.Context, u *store.Upload) error {
 	if err != nil {
 		return fmt.Errorf("list parts: %w", err)
 	}
+	if l, ok := s.bucket.(bucket.Linker); ok && len(parts) == 1 && parts[0].Size == u.Size {
+		return s.finishByLink(ctx, l, u, parts[0])
+	}
 	wctx, abort := context.WithCancel(ctx)
 	defer abort()
 	bw, err := s.bucket.NewWriter(wctx, blobKey(u.MiID, u.SHA256))
@@ -482,7 +485,55 @@ func (s *Server) finishUpload(ctx context.Context, u *store.Upload) error {
 	if err := bw.Close(); err != nil {
 		return fmt.Errorf("write blob: %w", err)
 	}
-	_, err = s.st.FinishUpload(ctx, u.MiID, u.ID, s.now())
+	return s.recordBlob(ctx, u)
+}
+
+// finishByLink is finishUpload for an upload that came in one part, on a
+// bucket that links (a folder): the part, read once to check its SHA-256,
+// becomes the blob by a second name, not by a copy of its bytes (a 10 MB
+// photo was written and synced twice). The part stays until the blob is
+// recorded, so a finish the store turns back can be tried again.
+func (s *Server) finishByLink(ctx context.Context, l bucket.Linker, u *store.Upload, p store.UploadPart) error {
+	gone := func() error {
+		// Another request finished it and let its part go.
+		if _, berr := s.st.Blob(ctx, u.MiID, u.SHA256); berr == nil {
+			return nil
+		}
+		return errNotFound("upload")
+	}
+	rd, err := s.bucket.NewRangeReader(ctx, p.Key, 0, -1)
+	if errors.Is(err, bucket.ErrNotFound) {
+		return gone()
+	}
+	if err != nil {
+		return fmt.Errorf("read part: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, rd)
+	rd.Close()
+	if err != nil {
+		return fmt.Errorf("read part: %w", err)
+	}
+	if n != u.Size || hex.EncodeToString(h.Sum(nil)) != u.SHA256 {
+		if err := s.dropUpload(ctx, u.MiID, u.ID); err != nil {
+			s.log.Warn("drop upload", "mi_id", u.MiID, "upload", u.ID, "err", err)
+		}
+		return errInput("sha256", "The bytes received do not have the SHA-256 the upload started with: the upload is dropped. Check the file and upload it again.")
+	}
+	err = l.Link(ctx, p.Key, blobKey(u.MiID, u.SHA256))
+	if errors.Is(err, bucket.ErrNotFound) {
+		return gone()
+	}
+	if err != nil {
+		return fmt.Errorf("link part to blob: %w", err)
+	}
+	return s.recordBlob(ctx, u)
+}
+
+// recordBlob records the blob of an upload whose object is written, and
+// lets the upload's parts go.
+func (s *Server) recordBlob(ctx context.Context, u *store.Upload) error {
+	_, err := s.st.FinishUpload(ctx, u.MiID, u.ID, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if _, berr := s.st.Blob(ctx, u.MiID, u.SHA256); berr == nil {

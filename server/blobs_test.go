@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -372,4 +373,38 @@ func TestCloudFileItems(t *testing.T) {
 		t.Errorf("the blob's object: %v", err)
 	}
 	put("p3", api.ItemWrite{Blob: sha, Size: 3000}, 0).apiErr(t, http.StatusBadRequest, api.CodeInvalidInput)
+}
+
+// TestUploadInOnePart: an upload that comes in one chunk, on a blob
+// folder, becomes the blob by a hard link of its part (the same file, not
+// a copy), its part let go after; one without its SHA-256 is refused and
+// leaves nothing.
+func TestUploadInOnePart(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, func(c *Config) { c.BlobURL = bucket.FolderURL(dir) })
+	s := e.signUp("ann@example.com", "phone")
+	photo := randomBytes(300 << 10)
+	sha := e.uploadAll(s.Token, photo, len(photo))
+	if objs := objects(t, dir, s.Account.MiID); len(objs) != 1 || objs[0] != s.Account.MiID+"/"+sha {
+		t.Errorf("after a one-part upload the folder holds %v", objs)
+	}
+	info, err := os.Stat(filepath.Join(dir, s.Account.MiID, sha))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Nlink != 1 {
+		t.Errorf("the blob has %d names; its part's should be gone", st.Nlink)
+	}
+	r := e.do("GET", "/v1/cloud/blobs/"+sha, nil, auth(s.Token)...)
+	if r.status != http.StatusOK || !bytes.Equal(r.body, photo) {
+		t.Errorf("the blob reads %d bytes (status %d)", len(r.body), r.status)
+	}
+
+	u := e.startUpload(s.Token, []byte("the right bytes"), http.StatusCreated)
+	if ae := e.patch(s.Token, u.ID, 0, []byte("the wrong bytes")).apiErr(t, http.StatusBadRequest, api.CodeInvalidInput); ae.Field != "sha256" {
+		t.Errorf("a one-part mismatch names %q", ae.Field)
+	}
+	if objs := objects(t, dir, s.Account.MiID); len(objs) != 1 {
+		t.Errorf("a refused one-part upload left %v", objs)
+	}
 }

@@ -41,6 +41,14 @@ type Bucket interface {
 	Close() error
 }
 
+// Linker is a Bucket that can give an object a second key at the cost of
+// a name, not of its bytes (a folder's hard link): to, replaced if it
+// exists, reads as from; from stays; either can be deleted apart. A
+// missing from is ErrNotFound.
+type Linker interface {
+	Link(ctx context.Context, from, to string) error
+}
+
 // opener opens the bucket of a URL of its scheme.
 type opener func(ctx context.Context, u *url.URL) (Bucket, error)
 

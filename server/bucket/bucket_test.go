@@ -149,6 +149,34 @@ func testBucket(t *testing.T, b Bucket) {
 			t.Errorf("%d of 20 objects written together", len(got))
 		}
 	})
+	if l, ok := b.(Linker); ok {
+		t.Run("link", func(t *testing.T) {
+			put("1005/uploads/w.00000000000000000000.p", []byte("the part"))
+			put("1005/bb", []byte("an older copy"))
+			if err := l.Link(ctx, "1005/uploads/w.00000000000000000000.p", "1005/bb"); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := read("1005/bb", 0, -1); string(got) != "the part" {
+				t.Errorf("linked object reads %q", got)
+			}
+			// Each key can go apart; the other stays.
+			if err := b.Delete(ctx, "1005/uploads/w.00000000000000000000.p"); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := read("1005/bb", 0, -1); string(got) != "the part" {
+				t.Errorf("after the first key went, the second reads %q", got)
+			}
+			if got := list("1005/"); !slices.Equal(got, []string{"1005/bb"}) {
+				t.Errorf("after a link and a deletion: %q", got)
+			}
+			if err := l.Link(ctx, "1005/uploads/gone", "1005/cc"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("link of a missing object: %v", err)
+			}
+			if err := b.Delete(ctx, "1005/bb"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 	t.Run("delete", func(t *testing.T) {
 		for _, k := range list("1001/") {
 			if err := b.Delete(ctx, k); err != nil {

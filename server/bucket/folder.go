@@ -2,6 +2,8 @@ package bucket
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -167,6 +169,50 @@ func (f *folder) NewRangeReader(_ context.Context, key string, offset, length in
 	return readCloser{limit(file, length), file}, nil
 }
 
+func (f *folder) Link(_ context.Context, from, to string) error {
+	if err := CheckKey(from); err != nil {
+		return err
+	}
+	if err := CheckKey(to); err != nil {
+		return err
+	}
+	src, dst := f.file(from), f.file(to)
+	// A temporary name first, renamed over to: to is replaced whole, and
+	// a crash leaves either the old object or the new one.
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+"."+randomSuffix()+".tmp")
+	var err error
+	for range 3 { // a deletion beside this may prune to's folder meanwhile
+		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return fmt.Errorf("bucket: link %s: %w", from, err)
+		}
+		if err = os.Link(src, tmp); err == nil {
+			if err = os.Rename(tmp, dst); err != nil {
+				_ = os.Remove(tmp)
+			}
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if _, serr := os.Lstat(src); serr != nil {
+			break // from is missing
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrNotFound, from)
+	}
+	if err != nil {
+		return fmt.Errorf("bucket: link %s to %s: %w", from, to, err)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// randomSuffix is a few random hex digits, for a temporary name.
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func (f *folder) Delete(_ context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
 		return err
@@ -179,14 +225,19 @@ func (f *folder) Delete(_ context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("bucket: delete %s: %w", key, err)
 	}
-	// The folders this emptied go too (an account's, an upload's), up to
-	// the root; one that is not empty stays.
-	for dir := filepath.Dir(name); dir != f.root && strings.HasPrefix(dir, f.root); dir = filepath.Dir(dir) {
+	f.prune(filepath.Dir(name))
+	return nil
+}
+
+// prune removes dir and the folders above it that are empty, up to the
+// root: a deletion's or a move's (an account's folder, an upload's); one
+// that is not empty stays.
+func (f *folder) prune(dir string) {
+	for ; dir != f.root && strings.HasPrefix(dir, f.root); dir = filepath.Dir(dir) {
 		if os.Remove(dir) != nil {
-			break
+			return
 		}
 	}
-	return nil
 }
 
 func (f *folder) List(ctx context.Context, prefix string) ([]string, error) {

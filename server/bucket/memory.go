@@ -71,6 +71,20 @@ func (m *memory) NewRangeReader(_ context.Context, key string, offset, length in
 	return io.NopCloser(limit(r, length)), nil
 }
 
+func (m *memory) Link(_ context.Context, from, to string) error {
+	if err := CheckKey(to); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objects[from]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, from)
+	}
+	m.objects[to] = b // objects are never changed in place
+	return nil
+}
+
 func (m *memory) Delete(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
