@@ -41,10 +41,10 @@ type Bucket interface {
 	Close() error
 }
 
-// Linker is a Bucket that can give an object a second key at the cost of
-// a name, not of its bytes (a folder's hard link): to, replaced if it
-// exists, reads as from; from stays; either can be deleted apart. A
-// missing from is ErrNotFound.
+// Linker is a Bucket that can give an object a second key without its
+// bytes going through this process (a folder's hard link, S3's copy on
+// its side): to, replaced if it exists, reads as from; from stays; either
+// can be deleted apart. A missing from is ErrNotFound.
 type Linker interface {
 	Link(ctx context.Context, from, to string) error
 }

@@ -64,6 +64,18 @@ func (g gocloud) NewRangeReader(ctx context.Context, key string, offset, length 
 	return r, nil
 }
 
+// Link copies from to to on the storage's side (S3's CopyObject): no
+// byte goes through this process.
+func (g gocloud) Link(ctx context.Context, from, to string) error {
+	if err := CheckKey(to); err != nil {
+		return err
+	}
+	if err := g.b.Copy(ctx, to, from, nil); err != nil {
+		return notFound(from, err)
+	}
+	return nil
+}
+
 func (g gocloud) Delete(ctx context.Context, key string) error {
 	if err := g.b.Delete(ctx, key); err != nil {
 		return notFound(key, err)
