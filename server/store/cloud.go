@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -287,7 +289,7 @@ func (s *db) writeItem(ctx context.Context, op string, w *ItemWrite) (*CloudItem
 		if err != nil {
 			return err
 		}
-		out, refused, err = s.applyItemWrite(ctx, q, op, w, seq)
+		out, refused, err = s.applyItemWrite(ctx, q, op, w, seq, nil)
 		switch {
 		case err != nil:
 			return err
@@ -344,14 +346,15 @@ func (s *db) WriteItems(ctx context.Context, ws []ItemWrite) ([]ItemOutcome, err
 		if err != nil {
 			return err
 		}
+		use := &useTally{}
 		for i := range ws {
-			it, refused, err := s.applyItemWrite(ctx, q, "write items", &ws[i], last-int64(len(ws)-1-i))
+			it, refused, err := s.applyItemWrite(ctx, q, "write items", &ws[i], last-int64(len(ws)-1-i), use)
 			if err != nil {
 				return err
 			}
 			out[i] = ItemOutcome{Item: it, Refused: refused}
 		}
-		return nil
+		return s.recordUse(ctx, q, miID, use)
 	})
 	if err != nil {
 		return nil, s.fail("write items", err)
@@ -362,8 +365,10 @@ func (s *db) WriteItems(ctx context.Context, ws []ItemWrite) ([]ItemOutcome, err
 // applyItemWrite makes the write w in q as change number seq and returns
 // the item as stored; when its condition, its blob or the quota refuses
 // it, refused says why and nothing was written. A deletion of a tombstone
-// returns the tombstone as it is (its Seq is not seq).
-func (s *db) applyItemWrite(ctx context.Context, q querier, op string, w *ItemWrite, seq int64) (out *CloudItem, refused, err error) {
+// returns the tombstone as it is (its Seq is not seq). With use, the
+// account's use is read once and counted there, for recordUse to write
+// (a batch's writes); without, each write reads and writes it.
+func (s *db) applyItemWrite(ctx context.Context, q querier, op string, w *ItemWrite, seq int64, use *useTally) (out *CloudItem, refused, err error) {
 	it := w.Item
 	it.UpdatedAt = orNow(it.UpdatedAt)
 	if it.Deleted {
@@ -397,7 +402,14 @@ func (s *db) applyItemWrite(ctx context.Context, q querier, op string, w *ItemWr
 	// The quota is checked before anything is written, and a blob's
 	// reference taken only when nothing can refuse after it.
 	if delta := it.Size - oldSize; delta != 0 {
-		if refused, err = s.addUse(ctx, q, it.MiID, it.Category, delta, w.DefaultQuota); refused != nil || err != nil {
+		if use != nil {
+			refused, err = use.add(func() (int64, int64, map[string]int64, error) {
+				return s.cloudUse(ctx, q, it.MiID, w.DefaultQuota)
+			}, it.Category, delta)
+		} else {
+			refused, err = s.addUse(ctx, q, it.MiID, it.Category, delta, w.DefaultQuota)
+		}
+		if refused != nil || err != nil {
 			return nil, refused, err
 		}
 	}
@@ -467,6 +479,48 @@ func (s *db) addUse(ctx context.Context, q querier, miID, category string, delta
 	_, err = q.ExecContext(ctx, `INSERT INTO usage (mi_id, category, bytes) VALUES ($1, $2, $3)
 		ON CONFLICT (mi_id, category) DO UPDATE SET bytes = usage.bytes + excluded.bytes`, miID, category, delta)
 	return nil, err
+}
+
+// useTally is an account's Mi Cloud use as a transaction of several
+// writes changes it: read once, counted in memory, written at the end.
+type useTally struct {
+	loaded      bool
+	quota, used int64
+	by          map[string]int64
+	changed     map[string]int64 // the deltas to write, by category
+}
+
+// add counts delta bytes of category, read (by load) the first time; a
+// growth past the quota is refused as addUse refuses it.
+func (u *useTally) add(load func() (int64, int64, map[string]int64, error), category string, delta int64) (refused, err error) {
+	if !u.loaded {
+		if u.quota, u.used, u.by, err = load(); err != nil {
+			return nil, err
+		}
+		u.loaded, u.changed = true, map[string]int64{}
+	}
+	if delta > 0 && u.used+delta > u.quota {
+		return &QuotaExceeded{Quota: u.quota, Used: u.used, ByCategory: maps.Clone(u.by), Need: delta}, nil
+	}
+	u.used += delta
+	u.by[category] += delta
+	u.changed[category] += delta
+	return nil, nil
+}
+
+// recordUse writes what a tally counted.
+func (s *db) recordUse(ctx context.Context, q querier, miID string, u *useTally) error {
+	for _, category := range slices.Sorted(maps.Keys(u.changed)) {
+		delta := u.changed[category]
+		if delta == 0 {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO usage (mi_id, category, bytes) VALUES ($1, $2, $3)
+			ON CONFLICT (mi_id, category) DO UPDATE SET bytes = usage.bytes + excluded.bytes`, miID, category, delta); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Item reads one item of an account (a tombstone included).
