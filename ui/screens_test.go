@@ -14,6 +14,7 @@ import (
 
 	"misetup/api"
 	"misetup/flows"
+	"misetup/flows/micloud"
 )
 
 // harness drives App by feeding it messages, as the Cmds would produce them;
@@ -347,6 +348,8 @@ var screenCases = []struct {
 		h.app.sh.opts.Defaults = storeDefaults()
 		syncSetup(h, flows.NetworkWiFi)
 	}},
+	{"restore", "en", restoreSetup},
+	{"restore_zh", "zh-CN", restoreSetup},
 	{"welcome_locked", "en", func(h *harness) {
 		h.send(lockReadMsg{info: &flows.LockInfo{Message: "Found it? Please call 138 0000 0000", At: t0.Add(-time.Hour)}})
 	}},
@@ -422,6 +425,43 @@ func syncSetup(h *harness, net flows.NetworkKind) {
 		Settings: api.SyncSettings{AutoSync: true, WifiOnly: net == flows.NetworkMobile, Categories: []string{"contacts", "messages", "gallery", "notes", "calendar"}},
 		Storage:  api.Storage{QuotaBytes: 5 << 30, UsedBytes: 1288490188}, WifiOnlyRecommended: net == flows.NetworkMobile,
 	})
+}
+
+// restoreSetup is "Restore from Mi Cloud" for an account with backups of
+// contacts, photos and notes.
+func restoreSetup(h *harness) {
+	signedIn(h)
+	h.app.sh.wiz.Backups = []micloud.Backup{
+		{Category: "contacts", Items: 40, Bytes: 1433},
+		{Category: "gallery", Items: 3, Bytes: 89_960_448},
+		{Category: "notes", Items: 231, Bytes: 4301},
+	}
+	h.goTo(flows.StepRestore)
+}
+
+// TestRestoreOptionsWhole: every line of what to restore is on screen
+// whole and within the window, in both languages, at 80 and at 60 columns
+// (two columns when they fit, one when they do not: "相册：3 项，85.8 MB"
+// ran past a 60-column terminal, which cut its unit off).
+func TestRestoreOptionsWhole(t *testing.T) {
+	for _, lang := range []string{"en", "zh-CN"} {
+		for _, w := range []int{80, 60} {
+			h := newHarness(t, w, 24, lang)
+			restoreSetup(h)
+			screen := h.screen()
+			for _, l := range strings.Split(screen, "\n") {
+				if ansi.StringWidth(l) > w {
+					t.Errorf("%s at %d columns: a line of %d columns: %q", lang, w, ansi.StringWidth(l), l)
+				}
+			}
+			for _, b := range h.app.sh.wiz.Backups {
+				line := h.app.sh.T("restore.line", "what", h.app.sh.T("sync.cat."+b.Category), "n", b.Items, "size", flows.FormatBytes(b.Bytes))
+				if !strings.Contains(screen, line) {
+					t.Errorf("%s at %d columns lacks %q:\n%s", lang, w, line, screen)
+				}
+			}
+		}
+	}
 }
 
 // syncLoaded is the Mi Cloud step on screen reading c from the service.

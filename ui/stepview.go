@@ -853,11 +853,13 @@ func (v *stepView) checksKey(f *field, msg tea.KeyPressMsg) (cmd tea.Cmd, ok boo
 		}
 		v.menu[v.focus]--
 	case isKey(msg, kLeft, kRight):
-		// Two columns: left and right go across.
-		if half := (n + 1) / 2; at < half {
-			v.menu[v.focus] = min(at+half, n-1)
+		// Two columns: left and right go across (in one, nowhere).
+		if rows := checksRows(v.sh, *f); rows == n {
+			break
+		} else if at < rows {
+			v.menu[v.focus] = min(at+rows, n-1)
 		} else {
-			v.menu[v.focus] = at - half
+			v.menu[v.focus] = at - rows
 		}
 	case isKey(msg, kSpace, "x"):
 		c := f.choices[at]
@@ -1168,13 +1170,31 @@ func (v *stepView) statusLine(i, lw int) string {
 	return v.sh.noteLine(lw, st, text) + "\n"
 }
 
+// checksCell is the width of a cell of a checks field: the pointer, the
+// box and the widest option, and a gap.
+func checksCell(f field) int { return 2 + labelWidth(f.options...) + 6 }
+
+// checksRows is how many rows the options of a checks field take: half of
+// them, in two columns, when two cells fit the body's width beside the
+// field's indent; all of them, in one column, when they do not (long
+// options in a narrow window: "Gallery: 3 items, 85.8 MB" in Chinese at
+// 60 columns lost its unit).
+func checksRows(sh *shared, f field) int {
+	n := len(f.options)
+	if 4+2*checksCell(f) > sh.bodyWidth() {
+		return n
+	}
+	return (n + 1) / 2
+}
+
 // checksView draws a checks field: its label (with note beside it, ""
-// when none), then its options in two columns, the one at the cursor
-// marked while the field has the focus; all dimmed when it does not count.
+// when none), then its options in two columns (one when two do not fit),
+// the one at the cursor marked while the field has the focus; all dimmed
+// when it does not count.
 func checksView(sh *shared, f field, vals values, note string, focused bool, cursor int, counts bool) string {
 	n := len(f.options)
-	half := (n + 1) / 2
-	colW := labelWidth(f.options...) + 6
+	half := checksRows(sh, f)
+	colW := checksCell(f) - 2
 	chosen := vals.checked(f.key)
 	cell := func(i int) string {
 		box := "[ ]"
