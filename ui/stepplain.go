@@ -140,7 +140,7 @@ asking:
 		// first button is the way on, asked as a question; no goes back.
 		if len(st.fields) > 0 && len(st.actions) > 0 && !anyCounts(st, vals) {
 			a := st.actions[0].now()
-			yes, err := p.confirm(a.label+"?", true)
+			yes, err := p.confirm(p.question(a.label), true)
 			if err != nil {
 				return outcome{}, err
 			}
@@ -447,18 +447,27 @@ func (p *plain) act(st *step, run func(context.Context, values) (outcome, error)
 // offer asks whether to press a button of the step ("Test it now?") and
 // presses it on yes, saying what came of it.
 func (p *plain) offer(st *step, a action, vals values, showBody func()) (outcome, bool, error) {
-	yes, err := p.confirm(a.now().label+"?", false)
+	yes, err := p.confirm(p.question(a.now().label), false)
 	if err != nil || !yes {
 		return outcome{}, false, err
 	}
 	return p.press(st, a, vals, showBody)
 }
 
+// question is label asked as a yes-or-no question, with the question mark
+// of its language ("Not now?", "暂不恢复？"), unless it has one.
+func (p *plain) question(label string) string {
+	if strings.HasSuffix(label, "?") || strings.HasSuffix(label, "？") {
+		return label
+	}
+	return p.T("plain.question", "q", label)
+}
+
 // askField asks one field; a menu offers "Back" last when there is a page
 // to go back to.
 func (p *plain) askField(f field, value, from string, canBack bool) (string, error) {
-	if f.kind == fieldToggle && !strings.HasSuffix(f.label, "?") && !strings.HasSuffix(f.label, "？") {
-		f.label = p.T("plain.switch_q", "q", f.label) // a switch is asked as a question: "Find Device?" [y/N]
+	if f.kind == fieldToggle {
+		f.label = p.question(f.label) // a switch is asked as a question: "Find Device?" [y/N]
 	}
 	if from != "" {
 		f.label += " " + from // said with the question: a screen reader reads them together
