@@ -64,6 +64,13 @@ func (s *db) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A schema already current (every start but the first after an
+	// upgrade) is read, not locked and written: no write transaction, no
+	// wait for the disk, none for another process holding the database.
+	var current int
+	if s.rdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current) == nil && current == len(ms) {
+		return nil
+	}
 	err = s.inRawTx(ctx, func(tx *sql.Tx) error {
 		if s.d.migrationLock != "" {
 			if _, err := tx.ExecContext(ctx, s.d.migrationLock); err != nil {

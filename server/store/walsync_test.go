@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestWALSyncGroupsCommits: commits that finish together share syncs
@@ -65,5 +66,34 @@ func TestWALSyncGroupsCommits(t *testing.T) {
 	now, _ := os.Stat(db + "-wal")
 	if was, _ := w.f.Stat(); w.f == old || !os.SameFile(was, now) {
 		t.Error("the log made anew was not opened")
+	}
+}
+
+// TestOpenCurrentSchemaWritesNothing: opening a database whose schema is
+// current (every start of the wizard but the first) neither writes nor
+// waits for the disk; a transaction that writes syncs the log once.
+func TestOpenCurrentSchemaWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "misetup.db")
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.wal.syncs == 0 {
+		t.Error("creating the schema synced nothing")
+	}
+	s.Close()
+	s, err = OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.wal.syncs != 0 {
+		t.Errorf("opening a current database synced the log %d times", s.wal.syncs)
+	}
+	if _, err := s.ReserveAttempt(t.Context(), "r1", time.Now(), Limit{Key: "k", Max: 5, Window: time.Minute}); err != nil || s.wal.syncs != 0 {
+		t.Errorf("a reservation: %v, %d syncs, want none (its request's next commit syncs it)", err, s.wal.syncs)
+	}
+	if err := s.ClearFailures(t.Context(), "k"); err != nil || s.wal.syncs != 1 {
+		t.Errorf("a transaction that wrote: %v, %d syncs, want 1", err, s.wal.syncs)
 	}
 }
