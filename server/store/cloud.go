@@ -289,7 +289,8 @@ func (s *db) writeItem(ctx context.Context, op string, w *ItemWrite) (*CloudItem
 		if err != nil {
 			return err
 		}
-		out, refused, err = s.applyItemWrite(ctx, q, op, w, seq, nil)
+		use := &useTally{}
+		out, refused, err = s.applyItemWrite(ctx, q, op, w, seq, use)
 		switch {
 		case err != nil:
 			return err
@@ -298,7 +299,7 @@ func (s *db) writeItem(ctx context.Context, op string, w *ItemWrite) (*CloudItem
 		case out.Seq != seq:
 			return errUnchanged
 		}
-		return nil
+		return s.recordUse(ctx, q, w.Item.MiID, use)
 	})
 	switch {
 	case errors.Is(err, errUnchanged):
@@ -365,9 +366,9 @@ func (s *db) WriteItems(ctx context.Context, ws []ItemWrite) ([]ItemOutcome, err
 // applyItemWrite makes the write w in q as change number seq and returns
 // the item as stored; when its condition, its blob or the quota refuses
 // it, refused says why and nothing was written. A deletion of a tombstone
-// returns the tombstone as it is (its Seq is not seq). With use, the
-// account's use is read once and counted there, for recordUse to write
-// (a batch's writes); without, each write reads and writes it.
+// returns the tombstone as it is (its Seq is not seq). The change of the
+// account's use is counted in use, for recordUse to write once the
+// transaction's writes are made.
 func (s *db) applyItemWrite(ctx context.Context, q querier, op string, w *ItemWrite, seq int64, use *useTally) (out *CloudItem, refused, err error) {
 	it := w.Item
 	it.UpdatedAt = orNow(it.UpdatedAt)
@@ -402,14 +403,7 @@ func (s *db) applyItemWrite(ctx context.Context, q querier, op string, w *ItemWr
 	// The quota is checked before anything is written, and a blob's
 	// reference taken only when nothing can refuse after it.
 	if delta := it.Size - oldSize; delta != 0 {
-		if use != nil {
-			refused, err = use.add(func() (int64, int64, map[string]int64, error) {
-				return s.cloudUse(ctx, q, it.MiID, w.DefaultQuota)
-			}, it.Category, delta)
-		} else {
-			refused, err = s.addUse(ctx, q, it.MiID, it.Category, delta, w.DefaultQuota)
-		}
-		if refused != nil || err != nil {
+		if refused, err = s.countUse(ctx, q, use, w, delta); refused != nil || err != nil {
 			return nil, refused, err
 		}
 	}
@@ -462,27 +456,10 @@ func (s *db) moveBlobRefs(ctx context.Context, q querier, it *CloudItem, old str
 	return nil, nil
 }
 
-// addUse adds delta bytes to the account's use of category: when it grows,
-// only while the use stays within the quota (else the refusal is a
-// *QuotaExceeded). It runs under the account's cloud lock, so two writes
-// cannot both pass on the same room.
-func (s *db) addUse(ctx context.Context, q querier, miID, category string, delta, defaultQuota int64) (refused, err error) {
-	if delta > 0 {
-		quota, used, by, err := s.cloudUse(ctx, q, miID, defaultQuota)
-		if err != nil {
-			return nil, err
-		}
-		if used+delta > quota {
-			return &QuotaExceeded{Quota: quota, Used: used, ByCategory: by, Need: delta}, nil
-		}
-	}
-	_, err = q.ExecContext(ctx, `INSERT INTO usage (mi_id, category, bytes) VALUES ($1, $2, $3)
-		ON CONFLICT (mi_id, category) DO UPDATE SET bytes = usage.bytes + excluded.bytes`, miID, category, delta)
-	return nil, err
-}
-
-// useTally is an account's Mi Cloud use as a transaction of several
-// writes changes it: read once, counted in memory, written at the end.
+// useTally is the change a transaction's writes make to an account's Mi
+// Cloud use: counted in memory, written once at the end (recordUse). The
+// use itself is read the first time a write grows it, under the account's
+// cloud lock, so two transactions cannot both pass on the same room.
 type useTally struct {
 	loaded      bool
 	quota, used int64
@@ -490,21 +467,31 @@ type useTally struct {
 	changed     map[string]int64 // the deltas to write, by category
 }
 
-// add counts delta bytes of category, read (by load) the first time; a
-// growth past the quota is refused as addUse refuses it.
-func (u *useTally) add(load func() (int64, int64, map[string]int64, error), category string, delta int64) (refused, err error) {
-	if !u.loaded {
-		if u.quota, u.used, u.by, err = load(); err != nil {
+// countUse counts delta bytes of w's category in u: a growth only while
+// the use stays within the quota (else the refusal is a *QuotaExceeded);
+// a shrink needs no room, and reads nothing.
+func (s *db) countUse(ctx context.Context, q querier, u *useTally, w *ItemWrite, delta int64) (refused, err error) {
+	if delta > 0 && !u.loaded {
+		if u.quota, u.used, u.by, err = s.cloudUse(ctx, q, w.Item.MiID, w.DefaultQuota); err != nil {
 			return nil, err
 		}
-		u.loaded, u.changed = true, map[string]int64{}
+		u.loaded = true
+		for c, d := range u.changed {
+			u.used += d
+			u.by[c] += d
+		}
 	}
 	if delta > 0 && u.used+delta > u.quota {
 		return &QuotaExceeded{Quota: u.quota, Used: u.used, ByCategory: maps.Clone(u.by), Need: delta}, nil
 	}
-	u.used += delta
-	u.by[category] += delta
-	u.changed[category] += delta
+	if u.loaded {
+		u.used += delta
+		u.by[w.Item.Category] += delta
+	}
+	if u.changed == nil {
+		u.changed = map[string]int64{}
+	}
+	u.changed[w.Item.Category] += delta
 	return nil, nil
 }
 
