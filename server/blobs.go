@@ -468,16 +468,12 @@ func (s *Server) finishUpload(ctx context.Context, u *store.Upload) error {
 	if err == nil && (total != u.Size || hex.EncodeToString(h.Sum(nil)) != u.SHA256) {
 		abort()
 		_ = bw.Close()
-		if err := s.dropUpload(ctx, u.MiID, u.ID); err != nil {
-			s.log.Warn("drop upload", "mi_id", u.MiID, "upload", u.ID, "err", err)
-		}
-		return errInput("sha256", "The bytes received do not have the SHA-256 the upload started with: the upload is dropped. Check the file and upload it again.")
+		return s.refuseMismatch(ctx, u)
 	}
 	if err != nil {
 		abort()
 		_ = bw.Close()
-		// Another request may have finished it meanwhile (and removed the parts).
-		if _, berr := s.st.Blob(ctx, u.MiID, u.SHA256); berr == nil {
+		if s.blobRecorded(ctx, u) {
 			return nil
 		}
 		return fmt.Errorf("assemble upload: %w", err)
@@ -494,16 +490,9 @@ func (s *Server) finishUpload(ctx context.Context, u *store.Upload) error {
 // photo was written and synced twice). The part stays until the blob is
 // recorded, so a finish the store turns back can be tried again.
 func (s *Server) finishByLink(ctx context.Context, l bucket.Linker, u *store.Upload, p store.UploadPart) error {
-	gone := func() error {
-		// Another request finished it and let its part go.
-		if _, berr := s.st.Blob(ctx, u.MiID, u.SHA256); berr == nil {
-			return nil
-		}
-		return errNotFound("upload")
-	}
 	rd, err := s.bucket.NewRangeReader(ctx, p.Key, 0, -1)
 	if errors.Is(err, bucket.ErrNotFound) {
-		return gone()
+		return s.finishedElsewhere(ctx, u)
 	}
 	if err != nil {
 		return fmt.Errorf("read part: %w", err)
@@ -515,14 +504,11 @@ func (s *Server) finishByLink(ctx context.Context, l bucket.Linker, u *store.Upl
 		return fmt.Errorf("read part: %w", err)
 	}
 	if n != u.Size || hex.EncodeToString(h.Sum(nil)) != u.SHA256 {
-		if err := s.dropUpload(ctx, u.MiID, u.ID); err != nil {
-			s.log.Warn("drop upload", "mi_id", u.MiID, "upload", u.ID, "err", err)
-		}
-		return errInput("sha256", "The bytes received do not have the SHA-256 the upload started with: the upload is dropped. Check the file and upload it again.")
+		return s.refuseMismatch(ctx, u)
 	}
 	err = l.Link(ctx, p.Key, blobKey(u.MiID, u.SHA256))
 	if errors.Is(err, bucket.ErrNotFound) {
-		return gone()
+		return s.finishedElsewhere(ctx, u)
 	}
 	if err != nil {
 		return fmt.Errorf("link part to blob: %w", err)
@@ -536,10 +522,7 @@ func (s *Server) recordBlob(ctx context.Context, u *store.Upload) error {
 	_, err := s.st.FinishUpload(ctx, u.MiID, u.ID, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		if _, berr := s.st.Blob(ctx, u.MiID, u.SHA256); berr == nil {
-			return nil // finished by another request meanwhile
-		}
-		return errNotFound("upload")
+		return s.finishedElsewhere(ctx, u)
 	case errors.Is(err, store.ErrStale):
 		// The account's earlier copy of the blob is being deleted, and its
 		// object with it: write it again once that is done.
@@ -549,6 +532,31 @@ func (s *Server) recordBlob(ctx context.Context, u *store.Upload) error {
 	}
 	s.deletePrefix(ctx, uploadPrefix(u.MiID, u.ID))
 	return nil
+}
+
+// refuseMismatch drops an upload whose bytes lack the SHA-256 it began
+// with, and says so (400 naming sha256).
+func (s *Server) refuseMismatch(ctx context.Context, u *store.Upload) error {
+	if err := s.dropUpload(ctx, u.MiID, u.ID); err != nil {
+		s.log.Warn("drop upload", "mi_id", u.MiID, "upload", u.ID, "err", err)
+	}
+	return errInput("sha256", "The bytes received do not have the SHA-256 the upload started with: the upload is dropped. Check the file and upload it again.")
+}
+
+// blobRecorded reports whether the account has the blob of u: another
+// request finished the upload meanwhile (and let its parts go).
+func (s *Server) blobRecorded(ctx context.Context, u *store.Upload) bool {
+	_, err := s.st.Blob(ctx, u.MiID, u.SHA256)
+	return err == nil
+}
+
+// finishedElsewhere answers a finish that found the upload gone: done, if
+// another request made the blob meanwhile; 404 otherwise.
+func (s *Server) finishedElsewhere(ctx context.Context, u *store.Upload) error {
+	if s.blobRecorded(ctx, u) {
+		return nil
+	}
+	return errNotFound("upload")
 }
 
 // downloadBlob answers GET /v1/cloud/blobs/{sha256}: the caller's blob,
