@@ -82,8 +82,8 @@ func schemeHint(scheme string) string {
 	return "no bucket of scheme " + fmt.Sprintf("%q", scheme)
 }
 
-// CheckKey reports whether key is a key objects can have.
-func CheckKey(key string) error {
+// checkKey reports whether key is a key objects can have.
+func checkKey(key string) error {
 	if key == "" || strings.HasPrefix(key, "/") || path.Clean(key) != key {
 		return fmt.Errorf("bucket: key %q is not a clean relative path", key)
 	}

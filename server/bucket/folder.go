@@ -53,37 +53,39 @@ func openFolder(_ context.Context, u *url.URL) (Bucket, error) {
 	return &folder{root: root}, nil
 }
 
-// NewFolder is the bucket of the folder dir (an absolute path), created if
-// missing.
-func NewFolder(dir string) (Bucket, error) {
-	return openFolder(context.Background(), &url.URL{Scheme: "file", Path: filepath.ToSlash(dir)})
-}
-
 func (f *folder) file(key string) string { return filepath.Join(f.root, filepath.FromSlash(key)) }
 
 func (f *folder) NewWriter(ctx context.Context, key string) (io.WriteCloser, error) {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	name := f.file(key)
-	dir := filepath.Dir(name)
-	// A deletion beside this may remove the folder between its creation
-	// and the file's (it removes folders it empties): create both again.
 	var tmp *os.File
-	var err error
-	for range 3 {
-		if err = os.MkdirAll(dir, 0o700); err != nil {
-			continue
-		}
-		tmp, err = os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
-		if !errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-	}
+	err := inFolder(filepath.Dir(name), func() (err error) {
+		tmp, err = os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bucket: new object %s: %w", key, err)
 	}
 	return &folderWriter{ctx: ctx, tmp: tmp, name: name, key: key}, nil
+}
+
+// inFolder makes dir (mode 0700) and runs create in it. A deletion beside
+// this may remove dir again before create runs (it removes the folders it
+// empties): create is tried again, in dir made again, when it finds no such
+// file or folder.
+func inFolder(dir string, create func() error) error {
+	var err error
+	for range 3 {
+		if err = os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if err = create(); !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
 }
 
 // folderWriter writes an object into its temporary file.
@@ -150,7 +152,7 @@ func syncDir(dir string) error {
 }
 
 func (f *folder) NewRangeReader(_ context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	file, err := os.Open(f.file(key))
@@ -170,33 +172,26 @@ func (f *folder) NewRangeReader(_ context.Context, key string, offset, length in
 }
 
 func (f *folder) Link(_ context.Context, from, to string) error {
-	if err := CheckKey(from); err != nil {
+	if err := checkKey(from); err != nil {
 		return err
 	}
-	if err := CheckKey(to); err != nil {
+	if err := checkKey(to); err != nil {
 		return err
 	}
 	src, dst := f.file(from), f.file(to)
 	// A temporary name first, renamed over to: to is replaced whole, and
 	// a crash leaves either the old object or the new one.
 	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+"."+randomSuffix()+".tmp")
-	var err error
-	for range 3 { // a deletion beside this may prune to's folder meanwhile
-		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-			return fmt.Errorf("bucket: link %s: %w", from, err)
+	err := inFolder(filepath.Dir(dst), func() error {
+		if err := os.Link(src, tmp); err != nil {
+			return err
 		}
-		if err = os.Link(src, tmp); err == nil {
-			if err = os.Rename(tmp, dst); err != nil {
-				_ = os.Remove(tmp)
-			}
+		if err := os.Rename(tmp, dst); err != nil {
+			_ = os.Remove(tmp)
+			return err
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		if _, serr := os.Lstat(src); serr != nil {
-			break // from is missing
-		}
-	}
+		return nil
+	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNotFound, from)
 	}
@@ -214,7 +209,7 @@ func randomSuffix() string {
 }
 
 func (f *folder) Delete(_ context.Context, key string) error {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return err
 	}
 	name := f.file(key)
@@ -230,7 +225,7 @@ func (f *folder) Delete(_ context.Context, key string) error {
 }
 
 // prune removes dir and the folders above it that are empty, up to the
-// root: a deletion's or a move's (an account's folder, an upload's); one
+// root: those a deletion emptied (an account's folder, an upload's); one
 // that is not empty stays.
 func (f *folder) prune(dir string) {
 	for ; dir != f.root && strings.HasPrefix(dir, f.root); dir = filepath.Dir(dir) {
@@ -245,7 +240,7 @@ func (f *folder) List(ctx context.Context, prefix string) ([]string, error) {
 	start := f.root
 	if i := strings.LastIndex(prefix, "/"); i > 0 {
 		dir := prefix[:i]
-		if CheckKey(dir) != nil {
+		if checkKey(dir) != nil {
 			return nil, nil // no key is under it
 		}
 		start = f.file(dir)

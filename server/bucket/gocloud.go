@@ -45,7 +45,7 @@ func notFound(key string, err error) error {
 }
 
 func (g gocloud) NewWriter(ctx context.Context, key string) (io.WriteCloser, error) {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	// gocloud's writer leaves nothing when its ctx ends before Close.
@@ -67,7 +67,7 @@ func (g gocloud) NewRangeReader(ctx context.Context, key string, offset, length 
 // Link copies from to to on the storage's side (S3's CopyObject): no
 // byte goes through this process.
 func (g gocloud) Link(ctx context.Context, from, to string) error {
-	if err := CheckKey(to); err != nil {
+	if err := checkKey(to); err != nil {
 		return err
 	}
 	if err := g.b.Copy(ctx, to, from, nil); err != nil {

@@ -21,7 +21,7 @@ type memory struct {
 func NewMemory() Bucket { return &memory{objects: map[string][]byte{}} }
 
 func (m *memory) NewWriter(ctx context.Context, key string) (io.WriteCloser, error) {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	return &memoryWriter{ctx: ctx, m: m, key: key}, nil
@@ -72,7 +72,7 @@ func (m *memory) NewRangeReader(_ context.Context, key string, offset, length in
 }
 
 func (m *memory) Link(_ context.Context, from, to string) error {
-	if err := CheckKey(to); err != nil {
+	if err := checkKey(to); err != nil {
 		return err
 	}
 	m.mu.Lock()
