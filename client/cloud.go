@@ -332,7 +332,7 @@ func (c *Client) WriteItems(ctx context.Context, category string, writes []api.B
 	for i, r := range out.Results {
 		if e := r.Error; tries > 1 && e != nil && e.Code == api.CodeConflict && e.Current != nil {
 			w := writes[i]
-			if w.Delete && e.Current.Deleted && e.Current.Version == w.Version+1 || !w.Delete && sameWrite(e.Current, w.ItemWrite, w.Version) {
+			if (w.Delete && sameDelete(e.Current, w.Version)) || (!w.Delete && sameWrite(e.Current, w.ItemWrite, w.Version)) {
 				cur := *e.Current
 				cur.Data = nil
 				out.Results[i] = api.BatchResult{Status: http.StatusOK, Item: &cur}
@@ -352,6 +352,12 @@ func sameWrite(cur *api.Item, w api.ItemWrite, version int64) bool {
 	return !cur.Deleted && cur.SHA256 == want && cur.Name == w.Name && (version == 0 || cur.Version == version+1)
 }
 
+// sameDelete reports whether cur is the tombstone a deletion at version
+// made.
+func sameDelete(cur *api.Item, version int64) bool {
+	return cur.Deleted && cur.Version == version+1
+}
+
 // DeleteItem deletes the item at version (DELETE
 // /v1/cloud/{category}/items/{id} with If-Match) and returns its
 // tombstone, a new version that the changes carry. Another version fails
@@ -362,7 +368,7 @@ func (c *Client) DeleteItem(ctx context.Context, category, id string, version in
 	var it api.Item
 	tries, err := c.jsonCall(ctx, http.MethodDelete, itemPath(category, id), h, nil, &it, 0)
 	var ae *api.Error
-	if tries > 1 && errors.As(err, &ae) && ae.Code == api.CodeConflict && ae.Current != nil && ae.Current.Deleted && ae.Current.Version == version+1 {
+	if tries > 1 && errors.As(err, &ae) && ae.Code == api.CodeConflict && ae.Current != nil && sameDelete(ae.Current, version) {
 		return *ae.Current, nil // the first try deleted it
 	}
 	return it, err

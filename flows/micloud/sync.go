@@ -314,7 +314,7 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 	if !f.Files() {
 		return s.pushItems(ctx, f, st, rep, local, work, total)
 	}
-	stale, saved := false, time.Now()
+	stale, saveSoon := false, s.stateSaver(st, f)
 	p := Progress{Category: f.Category, Total: total, Of: len(work)}
 	for _, lf := range work {
 		p.Item = lf.id
@@ -332,16 +332,8 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 			rep.Bytes += lf.Size
 		}
 		p.Done, p.Items = done+lf.Size, p.Items+1
-		// The state is kept about once a second, not after each item (it
-		// holds every item: saved each time, a first backup of many small
-		// items would write it over and over). An item sent but not yet
-		// kept is found again at the next sync: the service has it, with
-		// the same content, and nothing is sent twice.
-		if time.Since(saved) >= time.Second {
-			if err := st.save(s.StateDir, f.Category); err != nil {
-				return false, err
-			}
-			saved = time.Now()
+		if err := saveSoon(); err != nil {
+			return false, err
 		}
 	}
 	// Deleted here: deleted there, unless it changed there meanwhile.
@@ -361,6 +353,22 @@ func (s *Syncer) push(ctx context.Context, f Folder, st *state, rep *Report) (bo
 		}
 	}
 	return stale, st.save(s.StateDir, f.Category)
+}
+
+// stateSaver returns what keeps st while items are sent: about once a
+// second, not after each item (the state holds every item: saved each
+// time, a first backup of many small items would write it over and over).
+// An item sent but not yet kept is found again at the next sync: the
+// service has it, with the same content, and nothing is sent twice.
+func (s *Syncer) stateSaver(st *state, f Folder) func() error {
+	saved := time.Now()
+	return func() error {
+		if time.Since(saved) < time.Second {
+			return nil
+		}
+		saved = time.Now()
+		return st.save(s.StateDir, f.Category)
+	}
 }
 
 // deletedHere are the items last synced that this computer no longer has.
@@ -385,7 +393,7 @@ const batchData = 1 << 20
 func (s *Syncer) pushItems(ctx context.Context, f Folder, st *state, rep *Report, local map[string]localFile, work []localFile, total int64) (bool, error) {
 	deleted := deletedHere(f, st, local)
 	p := Progress{Category: f.Category, Total: total, Of: len(work) + len(deleted)}
-	stale, saved := false, time.Now()
+	stale, saveSoon := false, s.stateSaver(st, f)
 	var (
 		writes []api.BatchWrite
 		files  []localFile // of writes, the file each sends (none: a deletion)
@@ -424,11 +432,8 @@ func (s *Syncer) pushItems(ctx context.Context, f Folder, st *state, rep *Report
 		}
 		writes, files, data = writes[:0], files[:0], 0
 		s.report(p)
-		if time.Since(saved) >= time.Second { // as push keeps it
-			if err := st.save(s.StateDir, f.Category); err != nil {
-				return err
-			}
-			saved = time.Now()
+		if err := saveSoon(); err != nil {
+			return err
 		}
 		return refused
 	}
