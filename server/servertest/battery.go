@@ -806,17 +806,24 @@ func testCloudItemChangedOnce(t *testing.T, tg *Target) {
 	}
 }
 
+// smallQuota is a new account and its storage, whose quota the battery
+// fills: a test skips when the service's default quota is not about 1 MiB.
+func (tg *Target) smallQuota(t *testing.T, email string) (api.Session, api.Storage) {
+	s := tg.account(t, email)
+	var st api.Storage
+	tg.Do(t, 0, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	if st.QuotaBytes > 4<<20 {
+		t.Skipf("the quota is %d bytes: the battery expects default_quota_bytes of about 1 MiB", st.QuotaBytes)
+	}
+	return s, st
+}
+
 // testCloudQuotaTogether: writes that each fit the Mi Cloud quota but not
 // all together, at once: as many as fit are stored, the others refused
 // 507 quota_exceeded with the numbers, and the use never passes the quota.
 func testCloudQuotaTogether(t *testing.T, tg *Target) {
-	s := tg.account(t, unique("uma"))
-	var st api.Storage
-	tg.Do(t, 0, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	s, st := tg.smallQuota(t, unique("uma"))
 	const size = 100 << 10
-	if st.QuotaBytes > 4<<20 {
-		t.Skipf("the quota is %d bytes: the battery expects default_quota_bytes of about 1 MiB", st.QuotaBytes)
-	}
 	fits := int(st.QuotaBytes / size)
 	n := fits + 4
 	data := make([]byte, size)
@@ -845,13 +852,8 @@ func testCloudQuotaTogether(t *testing.T, tg *Target) {
 // fit, whatever process took which batch; the use never passes the quota
 // and every result says what the write alone would have got.
 func testCloudBatchesTogether(t *testing.T, tg *Target) {
-	s := tg.account(t, unique("vic"))
-	var st api.Storage
-	tg.Do(t, 0, "GET", "/v1/storage", nil, s.Token).Into(t, http.StatusOK, &st)
+	s, st := tg.smallQuota(t, unique("vic"))
 	const size = 100 << 10
-	if st.QuotaBytes > 4<<20 {
-		t.Skipf("the quota is %d bytes: the battery expects default_quota_bytes of about 1 MiB", st.QuotaBytes)
-	}
 	shared := api.BatchWrite{ID: "shared", ItemWrite: api.ItemWrite{Data: []byte("first")}}
 	tg.Do(t, 0, "POST", "/v1/cloud/notes/batch", api.Batch{Writes: []api.BatchWrite{shared}}, s.Token).Into(t, http.StatusOK, nil)
 	fits := int((st.QuotaBytes - 5) / size)
