@@ -292,7 +292,7 @@ func (p *plain) run() error {
 		case flows.StepHandoff:
 			next, err = p.wizardStep(flows.StepHandoff, sh.handoffStep)
 		case flows.StepRestore:
-			next, err = p.wizardStep(flows.StepRestore, sh.restoreStep)
+			next, err = p.wizardPage(flows.StepRestore, sh.restorePage())
 		case flows.StepSync:
 			next, err = p.wizardPage(flows.StepSync, p.sh.syncPage())
 		case flows.StepFindDevice:

@@ -141,7 +141,7 @@ func (a *App) newScreen(s flows.Step) Screen {
 	case flows.StepHandoff:
 		return newStepScreen(sh, flows.StepHandoff, sh.handoffStep)
 	case flows.StepRestore:
-		return newStepScreen(sh, flows.StepRestore, sh.restoreStep)
+		return newRestoreScreen(sh)
 	}
 	// flows.StepTroubleshoot: opened on top of the step it was asked from.
 	return newDiagnoseScreen(sh, a.diagnoseEntry())

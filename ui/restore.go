@@ -62,15 +62,47 @@ func (r *restoreProgress) now() (done, total int64, item string, since time.Time
 	return min(r.base+r.last.Done, r.total), r.total, r.last.Item, r.start, r.running
 }
 
+// newRestoreScreen is "Restore from Mi Cloud" full screen.
+func newRestoreScreen(sh *shared) *stepScreen {
+	intro := func() string { return sh.paragraph(sh.st.Text, sh.T("restore.intro"), 0) }
+	return newPageStep(sh, flows.StepRestore, sh.restorePage, intro, "restore.loading")
+}
+
+// restorePage is the backups restoreStep offers: the ones the Mi Cloud
+// step found, or, in a wizard resumed at this step (quit midway through a
+// restore), read again from the service.
+func (sh *shared) restorePage() page {
+	known, restore := sh.wiz.Backups, sh.deps.Restore
+	return func(ctx context.Context) (func() *step, error) {
+		bs := known
+		if len(bs) == 0 && restore != nil {
+			var err error
+			if bs, err = restore.Backups(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return func() *step { return sh.restoreStep(bs) }, nil
+	}
+}
+
 // restoreStep is "Restore from Mi Cloud" (step 6, after Mi Cloud), on a
-// device signing in to an account with backups, as a phone's first run
+// device signing in to an account with backups bs, as a phone's first run
 // offers: per category how many items and how big, the ones this device
 // syncs chosen; a bar with the bytes and the time left while it works. A
 // restore stopped (quit, a lost connection) goes on where it stopped when
 // it is started again. One description, drawn full screen by stepView and
 // as plain prompts by plain.runStep.
-func (sh *shared) restoreStep() *step {
-	bs := sh.wiz.Backups
+func (sh *shared) restoreStep(bs []micloud.Backup) *step {
+	if len(bs) == 0 {
+		// Nothing (left) to bring: say so, and go on.
+		return &step{
+			body:   func(int) string { return sh.paragraph(sh.st.Text, sh.T("restore.nothing"), 0) },
+			submit: sh.T("device.continue"),
+			run: func(context.Context, values) (outcome, error) {
+				return outcome{to: flows.StepFindDevice}, nil
+			},
+		}
+	}
 	var cats, names, chosen []string
 	sizes := map[string]int64{}
 	for _, b := range bs {

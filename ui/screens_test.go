@@ -431,12 +431,58 @@ func syncSetup(h *harness, net flows.NetworkKind) {
 // contacts, photos and notes.
 func restoreSetup(h *harness) {
 	signedIn(h)
-	h.app.sh.wiz.Backups = []micloud.Backup{
-		{Category: "contacts", Items: 40, Bytes: 1433},
-		{Category: "gallery", Items: 3, Bytes: 89_960_448},
-		{Category: "notes", Items: 231, Bytes: 4301},
-	}
+	h.app.sh.wiz.Backups = testBackups
 	h.goTo(flows.StepRestore)
+	h.restoreLoaded()
+}
+
+// testBackups are an account's backups of contacts, photos and notes.
+var testBackups = []micloud.Backup{
+	{Category: "contacts", Items: 40, Bytes: 1433},
+	{Category: "gallery", Items: 3, Bytes: 89_960_448},
+	{Category: "notes", Items: 231, Bytes: 4301},
+}
+
+// restoreLoaded is the restore step on screen having read its page.
+func (h *harness) restoreLoaded() {
+	h.t.Helper()
+	build, err := h.app.sh.restorePage()(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.send(h.loaded(build))
+}
+
+// backupsOnly is a Restorer that has backups and restores nothing.
+type backupsOnly []micloud.Backup
+
+func (b backupsOnly) Backups(context.Context) ([]micloud.Backup, error) { return b, nil }
+func (b backupsOnly) Restore(context.Context, []string, func(micloud.Progress)) error {
+	return nil
+}
+
+// TestRestoreResumedReadsBackups: a wizard resumed at "Restore from Mi
+// Cloud" (quit in the middle of a restore) knows no backups yet: the step
+// reads them from the service and offers them again; with none left it
+// says so and goes on.
+func TestRestoreResumedReadsBackups(t *testing.T) {
+	h := newHarness(t, 80, 24, "en")
+	signedIn(h)
+	h.app.sh.deps.Restore = backupsOnly(testBackups)
+	h.goTo(flows.StepRestore)
+	h.restoreLoaded()
+	if screen := h.screen(); !strings.Contains(screen, "Gallery: 3 items, 85.8 MB") || !strings.Contains(screen, "Notes: 231 items") {
+		t.Errorf("a resumed restore step does not offer the backups:\n%s", screen)
+	}
+	h.app.sh.deps.Restore = backupsOnly(nil)
+	h.goTo(flows.StepRestore)
+	h.restoreLoaded()
+	if screen := h.screen(); !strings.Contains(screen, h.app.sh.T("restore.nothing")) {
+		t.Errorf("with nothing left to restore:\n%s", screen)
+	}
+	if out, err := h.app.current().(*stepScreen).v.st.run(context.Background(), nil); err != nil || out.to != flows.StepFindDevice {
+		t.Errorf("with nothing left, the step goes to %v (%v), want Find Device", out.to, err)
+	}
 }
 
 // TestRestoreOptionsWhole: every line of what to restore is on screen
