@@ -60,9 +60,11 @@ type Portal struct {
 	// (1.4 ms of a start that answers in about 30).
 	pages  func() (map[string]*template.Template, error)
 	static http.Handler
-	mux    *http.ServeMux
-	h      http.Handler
-	log    *slog.Logger
+	// h, the routes behind the cross-origin check, is built at the first
+	// request too: registering some thirty patterns was a sixth of what
+	// serve did before its first answer (bench/README.md).
+	h   func() http.Handler
+	log *slog.Logger
 }
 
 // New returns the portal in front of opts.API.
@@ -99,16 +101,17 @@ func New(opts Options) (*Portal, error) {
 		static: http.StripPrefix("/static/", http.FileServerFS(static)),
 		log:    opts.Logger,
 	}
-	p.routes()
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(p.crossOrigin))
-	p.h = cop.Handler(p.mux)
+	p.h = sync.OnceValue(func() http.Handler {
+		cop := http.NewCrossOriginProtection()
+		cop.SetDenyHandler(http.HandlerFunc(p.crossOrigin))
+		return cop.Handler(p.routes())
+	})
 	return p, nil
 }
 
 // routes registers every page. A GET never changes anything; every change
 // is a POST, refused when it comes from another site.
-func (p *Portal) routes() {
+func (p *Portal) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.Handle("GET /static/", http.HandlerFunc(p.serveStatic))
 	m.HandleFunc("GET /{$}", p.page(p.home))
@@ -142,7 +145,7 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /h/{token}", p.page(p.handoffPage))
 	m.HandleFunc("POST /h/{token}", p.page(p.completeHandoff))
 	m.HandleFunc("/", p.notFound)
-	p.mux = m
+	return m
 }
 
 // securityHeaders are sent with every answer: no framing, no sniffing, no
@@ -168,7 +171,7 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.secure(r) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	p.h.ServeHTTP(w, r)
+	p.h().ServeHTTP(w, r)
 }
 
 // serveStatic answers the style sheet and the script; they change only
