@@ -89,23 +89,29 @@ type webhookConfig struct {
 
 const appName = "misetup"
 
-// loadConfig reads the config file (if any) and the environment. Flags are
-// applied by each command, since they own them.
+// loadConfig reads the configuration (readConfig) and makes misetup's
+// folders under the XDG dirs.
 func loadConfig(cmd *cobra.Command) (*config, error) {
+	cfg, err := readConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.makeDirs(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// readConfig reads the config file (if any) and the environment, making
+// nothing. Flags are applied by each command, since they own them.
+func readConfig(cmd *cobra.Command) (*config, error) {
 	xdg.Reload()
 	cfg := &config{
-		Serve: serveConfig{Addr: "127.0.0.1:8417", Courier: "outbox"},
-		Rules: defaultRules(),
-	}
-	var err error
-	if cfg.dataDir, err = appDir(xdg.DataHome); err != nil {
-		return nil, err
-	}
-	if cfg.stateDir, err = appDir(xdg.StateHome); err != nil {
-		return nil, err
-	}
-	if cfg.cacheDir, err = appDir(xdg.CacheHome); err != nil {
-		return nil, err
+		Serve:    serveConfig{Addr: "127.0.0.1:8417", Courier: "outbox"},
+		Rules:    defaultRules(),
+		dataDir:  filepath.Join(xdg.DataHome, appName),
+		stateDir: filepath.Join(xdg.StateHome, appName),
+		cacheDir: filepath.Join(xdg.CacheHome, appName),
 	}
 
 	path, _ := cmd.Flags().GetString("config")
@@ -157,13 +163,14 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 	return cfg, nil
 }
 
-// appDir returns base/misetup, created with mode 0700.
-func appDir(base string) (string, error) {
-	dir := filepath.Join(base, appName)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create %s: %w", dir, err)
+// makeDirs makes misetup's data, state and cache folders, mode 0700.
+func (c *config) makeDirs() error {
+	for _, dir := range []string{c.dataDir, c.stateDir, c.cacheDir} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
 	}
-	return dir, nil
+	return nil
 }
 
 // outboxPath is where the outbox courier writes codes.
@@ -212,6 +219,11 @@ func (c *config) openService(ctx context.Context, logPath string) (*server.Serve
 // the keys (configured, or the keys file beside a SQLite store, made on
 // first start).
 func (c *config) openServiceWith(ctx context.Context, scfg server.Config, logPath string) (*server.Server, func() error, error) {
+	// serve makes its folders here, while it already answers: a first
+	// start made six on the way to its first answer (bench/README.md).
+	if err := c.makeDirs(); err != nil {
+		return nil, nil, err
+	}
 	var err error
 	if scfg.Keys, err = c.serverKeys(); err != nil {
 		return nil, nil, err

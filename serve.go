@@ -165,9 +165,11 @@ type serveFlags struct {
 	publicURL, tlsCert, tlsKey string
 }
 
-// loadServeConfig is loadConfig with serve's flags applied over it.
+// loadServeConfig is readConfig with serve's flags applied over it. It makes
+// nothing: serve makes its folders as its store opens (openServiceWith),
+// beside its first answers.
 func loadServeConfig(cmd *cobra.Command, f serveFlags) (*config, error) {
-	cfg, err := loadConfig(cmd)
+	cfg, err := readConfig(cmd)
 	if err != nil {
 		return nil, err
 	}
