@@ -96,7 +96,7 @@ func Serve(bin, root string, args, env []string) (*Server, error) {
 var quick = &http.Client{Timeout: time.Second}
 
 // WaitStatus polls GET url/v1/status until it answers 200 and returns the
-// time that took.
+// time that took. It tries again every 100 µs (pause).
 func WaitStatus(url string, timeout time.Duration) (time.Duration, error) {
 	t0 := time.Now()
 	for time.Since(t0) < timeout {
@@ -107,9 +107,19 @@ func WaitStatus(url string, timeout time.Duration) (time.Duration, error) {
 				return time.Since(t0), nil
 			}
 		}
-		time.Sleep(500 * time.Microsecond)
+		pause(100 * time.Microsecond)
 	}
 	return 0, fmt.Errorf("%s/v1/status did not answer 200 within %v", url, timeout)
+}
+
+// pause sleeps d in this thread (nanosleep). A time.Sleep below a
+// millisecond lasts a millisecond or more when no other timer is due (the
+// runtime's poller waits whole milliseconds), which added up to a
+// millisecond, half of one on average, to every start measured by polling,
+// a bare server's included: a fifth of what they measure.
+func pause(d time.Duration) {
+	ts := syscall.NsecToTimespec(d.Nanoseconds())
+	_ = syscall.Nanosleep(&ts, nil)
 }
 
 // Kill ends the server with SIGKILL and waits for it.
