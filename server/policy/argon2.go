@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+	"misetup/internal/argon2"
 )
 
 // Argon2Params are the argon2id cost parameters stored with each hash.
