@@ -26,6 +26,7 @@ import (
 	"misetup/flows"
 	"misetup/flows/agent"
 	"misetup/flows/micloud"
+	"misetup/internal/argon2"
 	"misetup/ui"
 )
 
@@ -392,13 +393,15 @@ func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // release gives the memory a request freed back to the system, off the
 // request's path. The built-in service hashes passwords with argon2id (19
 // MiB a hash, in creating an account, signing in, changing a password):
-// the Go runtime would keep those pages for minutes, and the wizard then
-// sits at a screen holding three times the memory it uses. One release
-// runs at a time; requests finished meanwhile share it.
+// argon2 keeps it for the next hash and the Go runtime would keep the pages
+// for minutes, and the wizard then sits at a screen holding three times
+// the memory it uses. One release runs at a time; requests finished
+// meanwhile share it.
 func (l *lazyHandler) release() {
 	if l.releasing.CompareAndSwap(false, true) {
 		go func() {
 			defer l.releasing.Store(false)
+			argon2.Release() // the memory it keeps for the next hash
 			debug.FreeOSMemory()
 		}()
 	}

@@ -3,18 +3,19 @@
 // license that can be found in the LICENSE file.
 
 // Package argon2 is golang.org/x/crypto/argon2 (v0.58.0, the same license:
-// LICENSE) with its memory kept between hashes. The library allocates the
-// whole memory of a hash (19 MiB for misetup's sign-ins) each time; the
-// runtime zeroes it, the pages are faulted in again once the scavenger has
-// handed them back, and the garbage drives the collector: a third of a
-// sign-in on the service (bench/README.md). Here a hash takes its memory from
-// a pool and gives it back, and the first pass writes each block instead of
-// XORing it into a zeroed one (the same result: the specification's first
-// pass XORs into zeros), so memory taken from the pool needs no clearing. A
-// hash of one lane also computes its segments in the calling goroutine
-// rather than starting one for each. The results are the library's
-// (argon2_test.go: the specification's test vectors, and the library itself
-// on random inputs).
+// LICENSE) with the memory of a hash kept for the next. The library
+// allocates the whole memory of a hash (19 MiB for misetup's sign-ins) each
+// time: the runtime zeroes it, its pages are faulted in again once the
+// scavenger has handed them back, and the garbage drives the collector; two
+// hashes at once, as the service's hash slots run them, took 1.3-1.5 times
+// as long as they do here (bench/README.md). Here a hash takes its memory
+// from a pool, mapped outside the Go heap, and gives it back; its first
+// pass writes each block instead of XORing it into a zeroed one (the same
+// result: the specification's first pass XORs into zeros), so the memory
+// of a previous hash needs no clearing. A hash of one lane computes its
+// segments in the calling goroutine rather than starting one for each.
+// The keys are the library's (argon2_test.go: the specification's test
+// vectors; pool_test.go: the library itself on random inputs).
 //
 // Package argon2 implements the key derivation function Argon2.
 // Argon2 was selected as the winner of the Password Hashing Competition and can
@@ -129,10 +130,12 @@ func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint3
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	B := initBlocks(&h0, memory, uint32(threads))
+	m := takeMemory(memory)
+	B := m.blocks
+	initBlocks(&h0, B, memory, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
 	key := extractKey(B, memory, uint32(threads), keyLen)
-	memories.Put(&B)
+	memories.Put(m) // m, and so B, stays reachable until here
 	return key
 }
 
@@ -143,9 +146,35 @@ const (
 
 type block [blockLength]uint64
 
-// memories keeps the memory of finished hashes (*[]block) for the next:
-// the pool lets the collector take what stays unused.
+// memory is the memory of a hash. Where it can, it is mapped outside the
+// Go heap (memory_unix.go): kept between hashes, it would count as live
+// heap and the collector would let the heap grow twice as much again
+// beside it. It is unmapped when the collector takes its memory.
+type memory struct {
+	blocks []block
+}
+
+// memories keeps the memory of finished hashes (*memory) for the next: the
+// pool lets the collector take what stays unused (in two cycles).
 var memories sync.Pool
+
+// takeMemory returns memory of n blocks: a finished hash's when there is
+// one of that size (its blocks are written before they are read: see
+// processSegment), otherwise new.
+func takeMemory(n uint32) *memory {
+	if m, ok := memories.Get().(*memory); ok && len(m.blocks) == int(n) {
+		return m
+	}
+	return newMemory(n)
+}
+
+// Release lets go of the memory kept for the next hash, so that the next
+// collection frees it: for a process that hashes now and then and gives
+// its memory back at once (the wizard's built-in service).
+func Release() {
+	for memories.Get() != nil { // Get takes from every P's cache and the victims
+	}
+}
 
 func initHash(password, salt, key, data []byte, time, memory, threads, keyLen uint32, mode int) [blake2b.Size + 8]byte {
 	var (
@@ -178,14 +207,8 @@ func initHash(password, salt, key, data []byte, time, memory, threads, keyLen ui
 	return h0
 }
 
-func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
+func initBlocks(h0 *[blake2b.Size + 8]byte, B []block, memory, threads uint32) {
 	var block0 [1024]byte
-	var B []block
-	if kept, ok := memories.Get().(*[]block); ok && len(*kept) == int(memory) {
-		B = *kept // written before it is read: see processSegment
-	} else {
-		B = make([]block, memory)
-	}
 	for lane := uint32(0); lane < threads; lane++ {
 		j := lane * (memory / threads)
 		binary.LittleEndian.PutUint32(h0[blake2b.Size+4:], lane)
@@ -202,7 +225,6 @@ func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
 			B[j+1][i] = binary.LittleEndian.Uint64(block0[i*8:])
 		}
 	}
-	return B
 }
 
 func processBlocks(B []block, time, memory, threads uint32, mode int) {

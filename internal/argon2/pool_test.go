@@ -88,3 +88,18 @@ func BenchmarkIDKey(b *testing.B) {
 		})
 	}
 }
+
+// TestRelease: after Release the pool holds nothing, and the next hash is
+// still right.
+func TestRelease(t *testing.T) {
+	password, salt := []byte("password"), []byte("somesalt")
+	want := xargon2.IDKey(password, salt, 1, 64, 1, 32)
+	IDKey(password, salt, 1, 64, 1, 32)
+	Release()
+	if kept := memories.Get(); kept != nil {
+		t.Errorf("after Release the pool still holds %T", kept)
+	}
+	if got := IDKey(password, salt, 1, 64, 1, 32); !bytes.Equal(got, want) {
+		t.Errorf("IDKey after Release = %x, want %x", got, want)
+	}
+}
