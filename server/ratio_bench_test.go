@@ -77,16 +77,13 @@ func parallel(n, workers int, op func(i int)) {
 // of their own (a loaded server has more requests in flight than hash
 // slots). Goal: a ratio of at least 0.95.
 //
-// NOTE: where the service's time goes beyond the hash (measured with
-// getrusage around each side and perf, 2026-12-03): about 1 ms of CPU a
-// sign-in (5%: the handler, two transactions in pure-Go SQLite, the log
-// synced once) and 2-3% of a core idle. Of the kernel's share, first-touch
-// page faults of argon2's 19 MiB blocks, each a TLB shootdown by IPI in
-// this VM, were 12% of the service's CPU against 5.5% of the bare loop's:
-// the scavenger hands the blocks' pages back and the next hash faults them
-// in again (GODEBUG=madvdontneed=0 brings it to 5%, the throughput barely
-// moves). With synchronous=OFF, an experiment, the ratio is 1.0: the
-// remaining cost is the disk's. bench/README.md has the figures.
+// NOTE: where the service's time goes beyond the hash (2026-12-03, with
+// internal/argon2, whose memory is kept between hashes: the runs vary by
+// 1% where x/crypto's fresh 19 MiB a hash, its zeroing and page faults, made
+// them vary by 3-4%): about 0.6 ms of CPU a sign-in, 3-4% (the handler, two
+// transactions in pure-Go SQLite, the kernel's side of the log's sync), and
+// a core waiting while the sync holds its P, 2-3%. With the sync skipped,
+// an experiment, the ratio is 0.95-0.97. bench/README.md has the figures.
 func BenchmarkSignInRatio(b *testing.B) {
 	params := policy.DefaultArgon2()
 	hash, err := policy.HashPassword(testPassword, params)
