@@ -103,6 +103,17 @@ the database; on PostgreSQL they must be set, the same on every server
 			}
 			op.SetPortal(portal)
 			context.AfterFunc(ctx, op.Drain) // /readyz: 503 from SIGTERM on
+			// With --ssh, the HTTP side stops after the SSH sessions have
+			// drained: they sign out through it (sshserve.go).
+			httpCtx, waitSSH, err := startSSH(ctx, sshSet, op, scfg.Metrics, logger)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			// Serving starts first: the first answers (GET /v1/status)
+			// do not wait for the store's opening to start, nor the log.
+			served := make(chan error, 1)
+			go func() { served <- op.Serve(httpCtx, ln) }()
 			opened := make(chan func() error, 1)
 			go func() {
 				srv, closeFn, err := cfg.openServiceWith(ctx, scfg, "")
@@ -125,14 +136,7 @@ the database; on PostgreSQL they must be set, the same on every server
 			if cfg.Serve.Courier == "outbox" || cfg.Serve.Courier == "" {
 				logger.Info(fmt.Sprintf("codes go to %s: read them with \"misetup outbox --follow\"", cfg.outboxPath()))
 			}
-			// With --ssh, the HTTP side stops after the SSH sessions have
-			// drained: they sign out through it (sshserve.go).
-			httpCtx, waitSSH, err := startSSH(ctx, sshSet, op, scfg.Metrics, logger)
-			if err != nil {
-				ln.Close()
-				return err
-			}
-			serveErr := errors.Join(op.Serve(httpCtx, ln), waitSSH())
+			serveErr := errors.Join(<-served, waitSSH())
 			closeFn, ok := <-opened
 			if ok {
 				serveErr = errors.Join(serveErr, closeFn())
