@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,7 +91,9 @@ func (o *Opening) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("X-Content-Type-Options", "nosniff")
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			writeJSON(w, http.StatusOK, statusAt(o.cfg, o.cfg.Now()))
+			body := append(statusJSON(statusAt(o.cfg, o.cfg.Now())), '\n') // as writeJSON ends it
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(body)
 			return
 		}
 		select {

@@ -46,6 +46,7 @@ func TestOpeningAnswersAtOnce(t *testing.T) {
 			if err != nil || resp.StatusCode != http.StatusOK {
 				t.Fatalf("status while opening: %v %v", resp, err)
 			}
+			opening, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 
 			answered := make(chan *http.Response, 1)
@@ -67,6 +68,17 @@ func TestOpeningAnswersAtOnce(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != tt.want || !strings.Contains(string(body), tt.wants) {
 				t.Errorf("after opening: %d %s, want %d %s", resp.StatusCode, body, tt.want, tt.wants)
+			}
+			if tt.want == http.StatusUnauthorized { // opened: the Server answers the status the same
+				resp, err := http.Get(base + "/v1/status")
+				if err != nil {
+					t.Fatal(err)
+				}
+				opened, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(opened) != string(opening) {
+					t.Errorf("status opened:\n%s\nwhile opening:\n%s", opened, opening)
+				}
 			}
 		})
 	}
