@@ -219,11 +219,6 @@ func (c *config) openService(ctx context.Context, logPath string) (*server.Serve
 // the keys (configured, or the keys file beside a SQLite store, made on
 // first start).
 func (c *config) openServiceWith(ctx context.Context, scfg server.Config, logPath string) (*server.Server, func() error, error) {
-	// serve makes its folders here, while it already answers: a first
-	// start made six on the way to its first answer (bench/README.md).
-	if err := c.makeDirs(); err != nil {
-		return nil, nil, err
-	}
 	var err error
 	if scfg.Keys, err = c.serverKeys(); err != nil {
 		return nil, nil, err

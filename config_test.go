@@ -81,7 +81,7 @@ func TestConfigDefaultsNeedNoFile(t *testing.T) {
 			t.Errorf("%s before the store opens: %v; want nothing made yet", dir, err)
 		}
 	}
-	_, closeFn, err := cfg.openServiceWith(context.Background(), server.DefaultConfig(), "")
+	_, closeFn, err := openServe(context.Background(), cfg, server.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ the database; on PostgreSQL they must be set, the same on every server
 			go func() { served <- op.Serve(httpCtx, ln) }()
 			opened := make(chan func() error, 1)
 			go func() {
-				srv, closeFn, err := cfg.openServiceWith(ctx, scfg, "")
+				srv, closeFn, err := openServe(ctx, cfg, scfg)
 				if err != nil {
 					op.Open(nil, err)
 					cancel(err)
@@ -169,9 +169,18 @@ type serveFlags struct {
 	publicURL, tlsCert, tlsKey string
 }
 
+// openServe makes serve's folders and opens its service, both beside its
+// first answers: a first start made six folders on the way to its first
+// answer (bench/README.md).
+func openServe(ctx context.Context, cfg *config, scfg server.Config) (*server.Server, func() error, error) {
+	if err := cfg.makeDirs(); err != nil {
+		return nil, nil, err
+	}
+	return cfg.openServiceWith(ctx, scfg, "")
+}
+
 // loadServeConfig is readConfig with serve's flags applied over it. It makes
-// nothing: serve makes its folders as its store opens (openServiceWith),
-// beside its first answers.
+// nothing: serve makes its folders as its store opens (openServe).
 func loadServeConfig(cmd *cobra.Command, f serveFlags) (*config, error) {
 	cfg, err := readConfig(cmd)
 	if err != nil {
