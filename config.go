@@ -16,6 +16,7 @@ import (
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
 
+	"misetup/flows"
 	"misetup/server"
 	"misetup/server/bucket"
 	"misetup/server/courier"
@@ -98,6 +99,15 @@ func loadConfig(cmd *cobra.Command) (*config, error) {
 	}
 	if err := cfg.makeDirs(); err != nil {
 		return nil, err
+	}
+	// A device signed in to a service goes on using it (the config file,
+	// the environment and then --server come first): a wizard run with
+	// --server, then misetup cloud sync without it, spoke to the built-in
+	// service, which did not know the session.
+	if cfg.Server == "" {
+		if cfg.Server, err = (flows.Files{Dir: cfg.stateDir}).SessionService(); err != nil {
+			return nil, err
+		}
 	}
 	return cfg, nil
 }

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
+	"github.com/spf13/cobra"
 
+	"misetup/flows"
 	"misetup/server"
 	"misetup/server/courier"
 )
@@ -200,5 +202,41 @@ func TestRedactDSN(t *testing.T) {
 	}
 	if got := redactDSN("/var/lib/misetup.db"); got != "/var/lib/misetup.db" {
 		t.Errorf("a path must stay: %q", got)
+	}
+}
+
+// TestSignedInServiceIsKept: a device signed in to a service through the
+// wizard (its --server) uses that service in the commands that follow
+// (misetup cloud sync, account, agent) without --server; the environment
+// and the config file come first.
+func TestSignedInServiceIsKept(t *testing.T) {
+	root := isolateXDG(t)
+	load := func() *config {
+		t.Helper()
+		cmd := &cobra.Command{}
+		cmd.Flags().String("config", "", "")
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if cfg := load(); cfg.Server != "" {
+		t.Fatalf("no session, no setting: server %q, want the built-in service", cfg.Server)
+	}
+	if err := (flows.Files{Dir: load().stateDir, Service: "http://store.example:8417"}).SaveToken("tok"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := load(); cfg.Server != "http://store.example:8417" {
+		t.Errorf("signed in to http://store.example:8417: server %q", cfg.Server)
+	}
+	t.Setenv("MISETUP_SERVER", "http://env.example:1")
+	if cfg := load(); cfg.Server != "http://env.example:1" {
+		t.Errorf("with MISETUP_SERVER: server %q, want the environment's", cfg.Server)
+	}
+	t.Setenv("MISETUP_SERVER", "")
+	writeConfig(t, root, "server = \"http://file.example:1\"\n")
+	if cfg := load(); cfg.Server != "http://file.example:1" {
+		t.Errorf("with the config file's server: %q", cfg.Server)
 	}
 }

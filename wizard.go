@@ -159,7 +159,7 @@ func isTerminal(f any) bool {
 
 // wizardDeps wires the client into the flows interfaces the ui takes.
 func wizardDeps(env wizardEnv, svc *service) (ui.Deps, ui.Options) {
-	files := flows.Files{Dir: env.StateDir}
+	files := flows.Files{Dir: env.StateDir, Service: env.ServerURL}
 	sys := flows.System{Root: "/", Hostname: os.Hostname}
 	deps := ui.Deps{
 		Accounts: svc.client,

@@ -341,3 +341,36 @@ func TestConnectionToSomethingElse(t *testing.T) {
 		t.Fatalf("a 404 server passed for the service: %+v", f)
 	}
 }
+
+// TestSessionKeepsItsService: the session file keeps the address of the
+// service that gave it; one written before it did reads as the built-in
+// service's.
+func TestSessionKeepsItsService(t *testing.T) {
+	dir := t.TempDir()
+	f := flows.Files{Dir: dir, Service: "https://store.example.com"}
+	if err := f.SaveToken("tok"); err != nil {
+		t.Fatal(err)
+	}
+	reader := flows.Files{Dir: dir} // another command, not knowing the service
+	if tok, err := reader.LoadToken(); tok != "tok" || err != nil {
+		t.Errorf("token %q, %v", tok, err)
+	}
+	if svc, err := reader.SessionService(); svc != "https://store.example.com" || err != nil {
+		t.Errorf("service %q, %v; want https://store.example.com", svc, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "session"), []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if tok, _ := reader.LoadToken(); tok != "old" {
+		t.Errorf("an older file's token %q, want old", tok)
+	}
+	if svc, _ := reader.SessionService(); svc != "" {
+		t.Errorf("an older file's service %q, want the built-in one", svc)
+	}
+	if err := reader.ClearToken(); err != nil {
+		t.Fatal(err)
+	}
+	if svc, _ := reader.SessionService(); svc != "" {
+		t.Errorf("service after sign-out %q", svc)
+	}
+}

@@ -44,10 +44,13 @@ type SessionStore interface {
 }
 
 // Files keeps the wizard's state in a directory (the XDG state dir):
-// progress.json, session (the token, mode 0600) and device-id. It implements
-// ProgressStore and SessionStore.
+// progress.json, session (the token, mode 0600, and the service it was
+// given by) and device-id. It implements ProgressStore and SessionStore.
 type Files struct {
 	Dir string
+	// Service is the address of the service the wizard talks to ("": the
+	// built-in one), written beside a token saved (SessionService).
+	Service string
 }
 
 const (
@@ -87,19 +90,36 @@ func (f Files) ClearProgress() error { return removeIfExists(filepath.Join(f.Dir
 
 // LoadToken reads the session token, "" when there is none.
 func (f Files) LoadToken() (string, error) {
-	b, err := os.ReadFile(filepath.Join(f.Dir, sessionFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read session: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
+	token, _, err := f.loadSession()
+	return token, err
 }
 
-// SaveToken writes the session token in a file only the user can read.
+// SessionService is the address of the service that gave the saved
+// session ("" when it was the built-in one, or there is no session): a
+// device signed in to a service keeps using it without --server.
+func (f Files) SessionService() (string, error) {
+	_, service, err := f.loadSession()
+	return service, err
+}
+
+// loadSession reads the session file: the token, then the service's
+// address on a second line (none in files written before it was kept).
+func (f Files) loadSession() (token, service string, err error) {
+	b, err := os.ReadFile(filepath.Join(f.Dir, sessionFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read session: %w", err)
+	}
+	token, service, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(token), strings.TrimSpace(service), nil
+}
+
+// SaveToken writes the session token, and the service it came from, in a
+// file only the user can read.
 func (f Files) SaveToken(token string) error {
-	return writeFileAtomic(filepath.Join(f.Dir, sessionFile), []byte(token+"\n"))
+	return writeFileAtomic(filepath.Join(f.Dir, sessionFile), []byte(token+"\n"+f.Service+"\n"))
 }
 
 // ClearToken removes the session token.
