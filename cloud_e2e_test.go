@@ -229,4 +229,11 @@ func restoreInTheWizard(t *testing.T, bin, url, email string, from *cloudCompute
 			t.Errorf("%s after the restore: %v", rel, err)
 		}
 	}
+	tm.keys("Enter")
+	screen = tm.waitFlat("Step 8 of 8")
+	for _, want := range []string{"Restored", "Contacts: 1 item", "Notes: 3 items"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, tm.screen())
+		}
+	}
 }

@@ -108,7 +108,7 @@ func (sh *shared) restoreStep(bs []micloud.Backup) *step {
 	for _, b := range bs {
 		cats = append(cats, b.Category)
 		sizes[b.Category] = b.Bytes
-		names = append(names, sh.T("restore.line", "what", sh.T("sync.cat."+b.Category), "n", b.Items, "size", flows.FormatBytes(b.Bytes)))
+		names = append(names, sh.backupLine(b))
 		if sh.wiz.Sync == nil || slices.Contains(sh.wiz.Sync.Categories, b.Category) {
 			chosen = append(chosen, b.Category)
 		}
@@ -150,9 +150,21 @@ func (sh *shared) restoreStep(bs []micloud.Backup) *step {
 			if err := restore.Restore(ctx, pick, rp.update); err != nil {
 				return outcome{}, err
 			}
-			return outcome{to: flows.StepFindDevice}, nil
+			var restored []micloud.Backup
+			for _, b := range bs {
+				if slices.Contains(pick, b.Category) {
+					restored = append(restored, b)
+				}
+			}
+			return outcome{to: flows.StepFindDevice, apply: func(sh *shared) { sh.wiz.Restored = restored }}, nil
 		},
 	}
+}
+
+// backupLine is a backup as the restore step and the summary name it:
+// "Notes: 3 items, 42 B".
+func (sh *shared) backupLine(b micloud.Backup) string {
+	return sh.T("restore.line", "what", sh.T("sync.cat."+b.Category), "n", b.Items, "size", flows.FormatBytes(b.Bytes))
 }
 
 // meter is a bar of width cells, frac of it filled (at least one cell

@@ -161,6 +161,9 @@ type wizardState struct {
 	// Backups are what the account has in Mi Cloud for this device's
 	// folders, read when Mi Cloud was saved; nil when none.
 	Backups []micloud.Backup
+	// Restored are the backups this run brought to the device, for the
+	// summary; nil when none.
+	Restored []micloud.Backup
 	// LastSignIn is the last failed sign-in of this run and its answer, for
 	// troubleshooting; nil when none, or once signed in or reset.
 	LastSignIn *flows.SignInAttempt

@@ -773,3 +773,42 @@ func TestWifiQuestionClosesWithEsc(t *testing.T) {
 		t.Fatalf("saving again does not ask again:\n%s", h.screen())
 	}
 }
+
+// TestSummarySaysWhatWasRestored: after a restore, the summary names what
+// came to the device, a line each ("Restored  Notes: 231 items, 4.2 KB"),
+// whole within 60 columns, in both languages; without one it has no such
+// line.
+func TestSummarySaysWhatWasRestored(t *testing.T) {
+	for _, lang := range []string{"en", "zh-CN"} {
+		h := newHarness(t, 60, 24, lang)
+		signedIn(h)
+		sh := h.app.sh
+		if text := sh.summaryText(); strings.Contains(text, sh.T("summary.restored")) {
+			t.Errorf("%s: a summary with nothing restored says %q:\n%s", lang, sh.T("summary.restored"), text)
+		}
+		sh.deps.Restore = backupsOnly(testBackups)
+		h.goTo(flows.StepRestore)
+		h.restoreLoaded()
+		sc := h.app.current().(*stepScreen)
+		out, err := sc.v.st.run(context.Background(), sc.v.answers())
+		if err != nil || out.apply == nil {
+			t.Fatalf("%s: restore: %v, apply %v", lang, err, out.apply != nil)
+		}
+		out.apply(sh)
+		text := sh.summaryText()
+		if !strings.Contains(text, sh.T("summary.restored")) {
+			t.Errorf("%s: the summary does not say what was restored:\n%s", lang, text)
+		}
+		for _, b := range testBackups {
+			line := sh.T("restore.line", "what", sh.T("sync.cat."+b.Category), "n", b.Items, "size", flows.FormatBytes(b.Bytes))
+			if !strings.Contains(ansi.Strip(text), line) {
+				t.Errorf("%s: the summary lacks %q:\n%s", lang, line, text)
+			}
+		}
+		for _, l := range strings.Split(text, "\n") {
+			if ansi.StringWidth(l) > 60 {
+				t.Errorf("%s: a summary line of %d columns at 60: %q", lang, ansi.StringWidth(l), ansi.Strip(l))
+			}
+		}
+	}
+}

@@ -64,7 +64,7 @@ func (sh *shared) summaryText() string {
 	b.WriteString(sh.st.OK.Render(markOK+" ") + sh.st.Title.Render(sh.T("summary.heading")) + "\n\n")
 
 	labels := []string{sh.T("summary.account"), sh.T("summary.device"), sh.T("summary.sync"), sh.T("summary.find")}
-	lw := labelWidth(labels...)
+	lw := labelWidth(append(labels, sh.T("summary.restored"))...)
 	row := func(label, value string) {
 		b.WriteString("  " + sh.st.Label.Render(padRight(label, lw)) + sh.paragraph(sh.st.Text, value, 2+lw) + "\n")
 	}
@@ -109,6 +109,13 @@ func (sh *shared) summaryText() string {
 		if warn := sh.wifiWarning(*w.Sync); warn != "" {
 			b.WriteString(strings.Repeat(" ", 2+lw) + sh.paragraph(sh.st.Warn, markWarn+" "+warn, 2+lw) + "\n")
 		}
+	}
+	for i, r := range w.Restored { // a line each: "Notes: 3 items, 42 B" is never cut
+		label := ""
+		if i == 0 {
+			label = sh.T("summary.restored")
+		}
+		row(label, sh.backupLine(r))
 	}
 
 	find := sh.T("summary.not_saved")
