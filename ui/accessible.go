@@ -28,7 +28,7 @@ import (
 func RunAccessible(ctx context.Context, deps Deps, opts Options, in io.Reader, out io.Writer, environ []string) error {
 	tr := assets.MustLoad(language(opts, ""))
 	p := &plain{
-		sh: &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true), width: designWidth, height: 200},
+		sh: &shared{ctx: ctx, deps: deps, opts: opts, tr: tr, st: NewStyles(true), width: plainWidth(out), height: 200},
 		// The styling huh writes is stripped (or downsampled) for what out supports.
 		out: colorprofile.NewWriter(out, environ),
 	}
@@ -74,9 +74,21 @@ type plain struct {
 
 func (p *plain) T(key string, args ...any) string { return p.sh.T(key, args...) }
 
-// say prints text, wrapped at 80 columns.
+// say prints text, wrapped at the width of the lines (plainWidth).
 func (p *plain) say(text string) {
-	fmt.Fprintln(p.out, strings.Join(wrapText(text, designWidth), "\n"))
+	fmt.Fprintln(p.out, strings.Join(wrapText(text, p.sh.width), "\n"))
+}
+
+// plainWidth is the width plain text is wrapped at: 80 columns, or the
+// terminal's when out is a narrower one (at 60 columns the terminal wrapped
+// the wizard's 80-column lines again, a word or two a line).
+func plainWidth(out io.Writer) int {
+	if f, ok := out.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		if w, _, err := term.GetSize(f.Fd()); err == nil && w >= 20 {
+			return min(w, designWidth)
+		}
+	}
+	return designWidth
 }
 
 // show prints preformatted text (already wrapped), without styling and
@@ -107,7 +119,7 @@ func (p *plain) heading(s flows.Step) {
 	}
 	p.say("")
 	p.say(title)
-	p.say(strings.Repeat("-", min(ansi.StringWidth(title), designWidth)))
+	p.say(strings.Repeat("-", min(ansi.StringWidth(title), p.sh.width)))
 }
 
 // form runs one field as an accessible huh form. ctrl+c, at the prompt or

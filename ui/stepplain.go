@@ -68,7 +68,7 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	if st.title != "" { // a wizard step's heading is printed by its caller
 		p.say("")
 		p.say(st.title)
-		p.say(strings.Repeat("-", min(ansi.StringWidth(st.title), designWidth)))
+		p.say(strings.Repeat("-", min(ansi.StringWidth(st.title), p.sh.width)))
 	}
 	if st.header != "" {
 		p.say(st.header) // what the screen's header says in its place
@@ -83,7 +83,7 @@ func (p *plain) runStep(st *step, note flows.Text, canBack bool) (outcome, error
 	}
 	showBody := func() {
 		if st.body != nil {
-			if body := st.body(designWidth); body != "" {
+			if body := st.body(p.sh.width); body != "" {
 				p.show(body)
 			}
 		}
