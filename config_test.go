@@ -240,3 +240,24 @@ func TestSignedInServiceIsKept(t *testing.T) {
 		t.Errorf("with the config file's server: %q", cfg.Server)
 	}
 }
+
+// TestErrorEndsWithOnePeriod: an error whose message (the service's) ends
+// with a period is printed with one, not two.
+func TestErrorEndsWithOnePeriod(t *testing.T) {
+	isolateXDG(t)
+	cfg, err := loadConfig(func() *cobra.Command { c := &cobra.Command{}; c.Flags().String("config", "", ""); return c }())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (flows.Files{Dir: cfg.stateDir}).SaveToken("not-a-session"); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"cloud", "sync", "--once"}, strings.NewReader(""), &out, &errOut); code == 0 {
+		t.Fatalf("sync with an unknown session exited 0:\n%s", errOut.String())
+	}
+	msg := errOut.String()
+	if !strings.Contains(msg, "unknown.") || strings.Contains(msg, "..") {
+		t.Errorf("the error, want one period at its end:\n%s", msg)
+	}
+}

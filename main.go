@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"charm.land/fang/v2"
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fang.WithErrorHandler(func(w io.Writer, st fang.Styles, err error) {
 			var ec exitCode
 			if !errors.As(err, &ec) { // doctor and check have printed their findings already
-				fang.DefaultErrorHandler(w, st, err)
+				fang.DefaultErrorHandler(w, st, sentence{err})
 			}
 		}),
 	)
@@ -74,6 +75,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	return 0
 }
+
+// sentence is an error as fang prints it, which ends it with a period: the
+// period the service's message ends with is left out ("… ended or
+// unknown.." said misetup cloud sync).
+type sentence struct{ error }
+
+func (e sentence) Error() string { return strings.TrimRight(e.error.Error(), ".") }
+func (e sentence) Unwrap() error { return e.error }
 
 // exitCode is an error that only sets the process's exit status (doctor and
 // check use 1 for warnings and 2 for failures, having printed their table).
